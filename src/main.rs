@@ -1,0 +1,31 @@
+//! The `specula` command line: argument parsing and output formatting only. Every subcommand
+//! is a thin wrapper over a library crate, so that scripts and tests can use the same code.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "specula", version, about = "An executable reference model of the Arm A-profile architecture")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode A64 instruction words: `<word>\t<encoding id or UNDEFINED>\t<disassembly>` per line.
+    Decode(cli::decode::DecodeArgs),
+    /// Resolve a CPU spec (`v9.0`, `v9.1,+FEAT_RME,-FEAT_SVE`) into its FEAT_ names.
+    Features(cli::features::FeaturesArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Decode(args) => cli::decode::run(args),
+        Command::Features(args) => cli::features::run(args),
+    }
+}
