@@ -8,7 +8,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "specula", version, about = "An executable reference model of the Arm A-profile architecture")]
+#[command(
+    name = "specula",
+    version,
+    about = "An executable reference model of the Arm A-profile architecture"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -78,9 +78,15 @@ pub fn parse(text: &str) -> Result<Vec<Encoding>, String> {
         let mut fields = Vec::new();
         for f in cols[5].split_whitespace() {
             let parts: Vec<&str> = f.split(':').collect();
-            let [name, lsb, width] = parts[..] else { return Err(err("bad field")) };
+            let [name, lsb, width] = parts[..] else {
+                return Err(err("bad field"));
+            };
             let num = |s: &str| s.parse::<u32>().map_err(|_| err("bad field number"));
-            fields.push(Field { name: name.to_string(), lsb: num(lsb)?, width: num(width)? });
+            fields.push(Field {
+                name: name.to_string(),
+                lsb: num(lsb)?,
+                width: num(width)?,
+            });
         }
         out.push(Encoding {
             id: cols[0].to_string(),
@@ -105,10 +111,26 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), 4431);
         for e in &all {
-            assert_eq!(e.opcode & !e.mask, 0, "{}: opcode bits outside the mask", e.id);
-            assert_eq!(e.should_be & !e.mask, 0, "{}: should-be bits outside the mask", e.id);
+            assert_eq!(
+                e.opcode & !e.mask,
+                0,
+                "{}: opcode bits outside the mask",
+                e.id
+            );
+            assert_eq!(
+                e.should_be & !e.mask,
+                0,
+                "{}: should-be bits outside the mask",
+                e.id
+            );
             for f in &e.fields {
-                assert_eq!(f.mask() & e.decode_mask(), 0, "{}: field {} overlaps fixed bits", e.id, f.name);
+                assert_eq!(
+                    f.mask() & e.decode_mask(),
+                    0,
+                    "{}: field {} overlaps fixed bits",
+                    e.id,
+                    f.name
+                );
             }
         }
     }

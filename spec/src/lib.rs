@@ -6,3 +6,5 @@
 //! `spec/data/` and compiled in, so a fresh clone without Arm's `Features.json` builds and runs.
 
 pub mod encodings;
+pub mod overlay;
+pub mod reference;
