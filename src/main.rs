@@ -24,6 +24,8 @@ enum Command {
     Decode(cli::decode::DecodeArgs),
     /// Resolve a CPU spec (`v9.0`, `v9.1,+FEAT_RME,-FEAT_SVE`) into its FEAT_ names.
     Features(cli::features::FeaturesArgs),
+    /// Benchmarks that print figures (run them on a release build).
+    Bench(cli::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +33,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Decode(args) => cli::decode::run(args),
         Command::Features(args) => cli::features::run(args),
+        Command::Bench(args) => cli::bench::run(args),
     }
 }
