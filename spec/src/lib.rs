@@ -6,5 +6,6 @@
 //! `spec/data/` and compiled in, so a fresh clone without Arm's `Features.json` builds and runs.
 
 pub mod encodings;
+pub mod features;
 pub mod overlay;
 pub mod reference;

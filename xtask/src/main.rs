@@ -3,17 +3,19 @@
 //! and a test runs that check.
 
 mod encodings;
+mod features;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <import-encodings> [--check]";
+const USAGE: &str = "usage: cargo xtask <import-encodings|derive-features> [--check]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let check = args.iter().any(|a| a == "--check");
     let result = match args.first().map(String::as_str) {
         Some("import-encodings") => encodings::run(check),
+        Some("derive-features") => features::run(check),
         _ => Err(USAGE.to_string()),
     };
     match result {
