@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use spec::encodings::Encoding;
-use spec::overlay::{EncodingOverlay, Exclusion, Overlay};
+use spec::overlay::{EncodingOverlay, Overlay};
 
 /// The inputs named in the generated file's header.
 pub const INPUTS: &str =
@@ -180,70 +180,58 @@ fn hex(v: u32) -> Literal {
     format!("0x{v:08x}").parse().expect("a hex literal")
 }
 
-fn exclusion_tokens(x: &Exclusion) -> TokenStream {
-    let terms = x.terms.iter().map(|t| {
-        let (m, v) = (hex(t.mask), hex(t.value));
-        if t.negate {
-            quote!((w & #m) != #v)
-        } else {
-            quote!((w & #m) == #v)
-        }
-    });
-    quote!(#(#terms)&&*)
+/// The tree as flat tables, walked by a short loop: an indirect jump per level (nested
+/// `match`es) mispredicts on nearly every word, a table load does not.
+///
+/// `NODES` entries are either a switch, `base:22 | shift:5 << 22 | width:4 << 27`, whose arms
+/// are `NODES[base ..][..1 << width]`, or a leaf, `LEAF | first:20 | count:11 << 20`, naming
+/// the candidates `CANDIDATES[first ..][..count]`. Identical subtrees are stored once.
+#[derive(Default)]
+struct Tables {
+    nodes: Vec<u32>,
+    /// (encoding index, first exclusion term, term count)
+    candidates: Vec<(usize, u32, u32)>,
+    /// (mask, value, negate, last term of its conjunction)
+    terms: Vec<(u32, u32, bool, bool)>,
+    /// Subtree → its entry, so equal subtrees share storage.
+    interned: BTreeMap<String, u32>,
 }
 
-fn emit_node(encodings: &[Encoding], overlay: &[EncodingOverlay], node: &Node) -> TokenStream {
-    match node {
-        Node::Leaf(cands) if cands.is_empty() => quote!(None),
-        Node::Leaf(cands) => {
-            let tests = cands.iter().map(|&i| {
-                let e = &encodings[i];
-                let id = format_ident!("{}", e.id);
-                let (m, v) = (hex(e.decode_mask()), hex(e.opcode & e.decode_mask()));
-                let excl = overlay[i].exclusions.iter().map(exclusion_tokens);
-                quote! {
-                    if (w & #m) == #v #(&& !(#excl))* {
-                        return Some(EncodingId::#id);
+const LEAF: u32 = 1 << 31;
+
+impl Tables {
+    /// Returns the entry that stands for `node`.
+    fn add(&mut self, overlay: &[EncodingOverlay], node: &Node) -> u32 {
+        let key = format!("{node:?}");
+        if let Some(&e) = self.interned.get(&key) {
+            return e;
+        }
+        let entry = match node {
+            Node::Leaf(cands) => {
+                let first = self.candidates.len() as u32;
+                for &i in cands {
+                    let t0 = self.terms.len() as u32;
+                    for x in &overlay[i].exclusions {
+                        for (k, t) in x.terms.iter().enumerate() {
+                            self.terms
+                                .push((t.mask, t.value, t.negate, k + 1 == x.terms.len()));
+                        }
                     }
+                    self.candidates.push((i, t0, self.terms.len() as u32 - t0));
                 }
-            });
-            quote!({ #(#tests)* None })
-        }
-        Node::Switch { lsb, width, arms } => {
-            // Arms with the same code share one match arm.
-            let mut by_code: BTreeMap<String, (Vec<u32>, TokenStream)> = BTreeMap::new();
-            let mut order = Vec::new();
-            for (v, arm) in arms.iter().enumerate() {
-                let code = emit_node(encodings, overlay, arm);
-                let key = code.to_string();
-                if !by_code.contains_key(&key) {
-                    order.push(key.clone());
-                }
-                by_code
-                    .entry(key)
-                    .or_insert_with(|| (Vec::new(), code))
-                    .0
-                    .push(v as u32);
+                assert!(first < 1 << 20 && cands.len() < 1 << 11);
+                LEAF | first | (cands.len() as u32) << 20
             }
-            let none = quote!(None).to_string();
-            let mut match_arms: Vec<TokenStream> = Vec::new();
-            for key in &order {
-                if *key == none {
-                    continue;
-                }
-                let (values, code) = &by_code[key];
-                let pats = values.iter().map(|&v| Literal::u32_unsuffixed(v));
-                match_arms.push(quote!(#(#pats)|* => #code,));
+            Node::Switch { lsb, width, arms } => {
+                let arm_entries: Vec<u32> = arms.iter().map(|a| self.add(overlay, a)).collect();
+                let base = self.nodes.len() as u32;
+                self.nodes.extend(arm_entries);
+                assert!(base < 1 << 22 && *width < 16);
+                base | lsb << 22 | width << 27
             }
-            let shift = Literal::u32_unsuffixed(*lsb);
-            let mask = Literal::u32_unsuffixed((1u32 << width) - 1);
-            quote! {
-                match (w >> #shift) & #mask {
-                    #(#match_arms)*
-                    _ => None,
-                }
-            }
-        }
+        };
+        self.interned.insert(key, entry);
+        entry
     }
 }
 
@@ -269,7 +257,26 @@ fn emit(encodings: &[Encoding], overlay: &[EncodingOverlay], tree: &Node) -> Tok
             }
         }
     });
-    let body = emit_node(encodings, overlay, tree);
+    let mut tables = Tables::default();
+    let root = tables.add(overlay, tree);
+    let root = hex(root);
+    let nodes = tables.nodes.iter().map(|&e| hex(e));
+    let candidates = tables.candidates.iter().map(|&(i, t0, tn)| {
+        let e = &encodings[i];
+        let id = &ids[i];
+        let (m, v) = (hex(e.decode_mask()), hex(e.opcode & e.decode_mask()));
+        let (t0, tn) = (Literal::u32_unsuffixed(t0), Literal::u32_unsuffixed(tn));
+        quote!(Candidate { mask: #m, value: #v, id: EncodingId::#id, terms: #t0, term_count: #tn })
+    });
+    let terms = tables.terms.iter().map(|&(m, v, negate, last)| {
+        let (m, v) = (hex(m), hex(v));
+        quote!(Term { mask: #m, value: #v, negate: #negate, last: #last })
+    });
+    let (n_nodes, n_cands, n_terms) = (
+        tables.nodes.len(),
+        tables.candidates.len(),
+        tables.terms.len(),
+    );
     let n_lit = Literal::usize_unsuffixed(n);
     quote! {
         /// Every A64 encoding of the dataset, named by Arm's encoding id.
@@ -291,11 +298,59 @@ fn emit(encodings: &[Encoding], overlay: &[EncodingOverlay], tree: &Node) -> Tok
         /// What the data says of each encoding, indexed by `EncodingId as usize`.
         pub static ENCODINGS: [EncodingInfo; #n_lit] = [#(#infos,)*];
 
+        /// A leaf's candidate: the word is `id` when `word & mask == value` and no exclusion
+        /// (a run of `terms` ending at a `last`) holds.
+        struct Candidate {
+            mask: u32,
+            value: u32,
+            id: EncodingId,
+            terms: u32,
+            term_count: u32,
+        }
+
+        /// One condition of an exclusion: `word & mask == value` (`!=` when `negate`).
+        struct Term {
+            mask: u32,
+            value: u32,
+            negate: bool,
+            last: bool,
+        }
+
+        const ROOT: u32 = #root;
+        static NODES: [u32; #n_nodes] = [#(#nodes),*];
+        static CANDIDATES: [Candidate; #n_cands] = [#(#candidates,)*];
+        static TERMS: [Term; #n_terms] = [#(#terms,)*];
+
         /// Decodes an A64 instruction word to the one encoding that claims it, or `None` when
         /// the word is unallocated.
         #[inline]
         pub fn decode(w: u32) -> Option<EncodingId> {
-            #body
+            let mut e = ROOT;
+            while e & 0x8000_0000 == 0 {
+                let base = (e & 0x3f_ffff) as usize;
+                let shift = (e >> 22) & 31;
+                let width = (e >> 27) & 15;
+                e = NODES[base + ((w >> shift) & ((1 << width) - 1)) as usize];
+            }
+            let first = (e & 0xf_ffff) as usize;
+            let count = ((e >> 20) & 0x7ff) as usize;
+            'candidates: for c in &CANDIDATES[first..first + count] {
+                if w & c.mask != c.value {
+                    continue;
+                }
+                let mut holds = true;
+                for t in &TERMS[c.terms as usize..(c.terms + c.term_count) as usize] {
+                    holds &= ((w & t.mask) == t.value) != t.negate;
+                    if t.last {
+                        if holds {
+                            continue 'candidates;
+                        }
+                        holds = true;
+                    }
+                }
+                return Some(c.id);
+            }
+            None
         }
     }
 }
