@@ -20,9 +20,9 @@ pub const INPUTS: &str =
     "spec/data/encodings.tsv, spec/data/overlay/constraints.txt, spec/data/overlay/features.txt";
 
 /// Widest bit window one `match` switches on (64 arms).
-const MAX_WINDOW: u32 = 6;
+const MAX_WINDOW: u32 = 10;
 /// Below this many candidates a leaf tests them one by one.
-const LEAF_SIZE: usize = 3;
+const LEAF_SIZE: usize = 1;
 
 /// A node of the decision tree, over indices into the encodings.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -128,11 +128,12 @@ fn build(encodings: &[Encoding], cands: &[usize], consumed: u32) -> Node {
             if max == cands.len() {
                 continue;
             }
-            let score = if replicates {
-                (1, total, max as u32)
-            } else {
-                (0, max, u32::MAX - width)
-            };
+            // The largest arm bounds the depth below; copies of a candidate into several arms
+            // grow the tables, so they are allowed only up to twice the candidates.
+            if replicates && total > 2 * cands.len() {
+                continue;
+            }
+            let score = (max, total, u32::MAX - width);
             if best.is_none_or(|(s, _, _)| score < s) {
                 best = Some((score, lsb, width));
             }
