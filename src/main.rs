@@ -24,6 +24,8 @@ enum Command {
     Decode(cli::decode::DecodeArgs),
     /// Resolve a CPU spec (`v9.0`, `v9.1,+FEAT_RME,-FEAT_SVE`) into its FEAT_ names.
     Features(cli::features::FeaturesArgs),
+    /// Conformance campaigns against oracles and suites; exits 1 when a threshold is missed.
+    Conformance(cli::conformance::ConformanceArgs),
     /// Benchmarks that print figures (run them on a release build).
     Bench(cli::bench::BenchArgs),
 }
@@ -34,5 +36,6 @@ fn main() -> ExitCode {
         Command::Decode(args) => cli::decode::run(args),
         Command::Features(args) => cli::features::run(args),
         Command::Bench(args) => cli::bench::run(args),
+        Command::Conformance(args) => cli::conformance::run(args),
     }
 }

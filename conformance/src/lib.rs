@@ -5,4 +5,7 @@
 //! only through functions that take the folder as an argument; its parsers take text, so they
 //! are tested on inline inputs without the cache.
 
+pub mod decode;
+pub mod differences;
 pub mod llvm_mc;
+pub mod oracle;
