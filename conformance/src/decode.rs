@@ -387,6 +387,8 @@ pub struct CorpusReport {
     pub explained: Vec<String>,
     /// Valid words we call UNDEFINED, invalid ones we decode, and mnemonic mismatches.
     pub failures: Vec<String>,
+    /// Words that two encodings claim once the overlay's constraints apply (must be none).
+    pub ambiguous: Vec<String>,
     /// Mnemonic mismatches by our encoding group.
     pub mismatch_by_group: BTreeMap<String, u64>,
 }
@@ -416,11 +418,22 @@ pub fn llvm_corpus(
     text: TextFn,
 ) -> Result<CorpusReport, String> {
     let differences = crate::differences::all();
+    let encodings = spec::encodings::all();
+    let overlay = spec::overlay::load(&encodings)?;
+    let reference = spec::reference::ReferenceDecoder::new(&encodings, &overlay);
     let words: Vec<u32> = corpus.entries.iter().map(|e| e.word).collect();
     let gnu_answers = ask(host, &[gnu], &words, 50_000)?.pop().unwrap_or_default();
     let mut r = CorpusReport::default();
     for (e, g) in corpus.entries.iter().zip(gnu_answers) {
         let ours = decode(e.word);
+        let owners: Vec<&str> = reference
+            .decode_all(e.word)
+            .map(|i| encodings[i].id.as_str())
+            .collect();
+        if owners.len() > 1 {
+            r.ambiguous
+                .push(format!("{:08x}\t{}", e.word, owners.join(", ")));
+        }
         match (&e.expect, ours) {
             (Expect::Invalid, None) => {
                 r.invalid += 1;
@@ -509,6 +522,10 @@ impl fmt::Display for CorpusReport {
             "unexplained differences in validity\t{}",
             self.unexplained_validity()
         )?;
+        writeln!(f, "words two encodings claim\t{}", self.ambiguous.len())?;
+        for l in &self.ambiguous {
+            writeln!(f, "ambiguous\t{l}")?;
+        }
         writeln!(f, "\n## Mnemonic mismatches by group")?;
         for (g, n) in &self.mismatch_by_group {
             writeln!(f, "{g}\t{n}")?;

@@ -98,19 +98,6 @@ pub fn load(encodings: &[Encoding]) -> Result<Overlay, String> {
     resolve(encodings, &features, placeholders, &constraints)
 }
 
-/// Whether `target` (an encoding id or a group path prefix) covers `e`, and how specifically:
-/// an exact id beats any group, and a longer group path beats a shorter one.
-fn specificity(target: &str, e: &Encoding) -> Option<usize> {
-    if target == e.id {
-        return Some(usize::MAX);
-    }
-    let g = &e.group;
-    if g == target || (g.starts_with(target) && g.as_bytes().get(target.len()) == Some(&b'/')) {
-        return Some(target.len());
-    }
-    None
-}
-
 pub fn resolve(
     encodings: &[Encoding],
     features: &[FeatureRule],
@@ -120,36 +107,50 @@ pub fn resolve(
     let by_id: BTreeMap<&str, &Encoding> = encodings.iter().map(|e| (e.id.as_str(), e)).collect();
     let mut used_feature_rules = vec![false; features.len()];
     let mut used_constraints = vec![false; constraints.len()];
+    // Rules by target, so each encoding looks up its id and its group's prefixes only.
+    let mut feature_by_target: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, r) in features.iter().enumerate() {
+        if let Some(old) = feature_by_target.insert(&r.target, i) {
+            return Err(format!(
+                "features.txt lines {} and {}: two rules for {}",
+                features[old].line, r.line, r.target
+            ));
+        }
+    }
+    let mut constraints_by_target: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, r) in constraints.iter().enumerate() {
+        constraints_by_target.entry(&r.target).or_default().push(i);
+    }
     let mut per_encoding = Vec::with_capacity(encodings.len());
     for e in encodings {
-        let mut best: Option<(usize, usize)> = None;
-        for (i, r) in features.iter().enumerate() {
-            if let Some(s) = specificity(&r.target, e) {
-                if best.is_some_and(|(bs, _)| bs == s) {
-                    return Err(format!(
-                        "features.txt lines {} and {}: two rules as specific for {}",
-                        features[best.unwrap().1].line,
-                        r.line,
-                        e.id
-                    ));
-                }
-                if best.is_none_or(|(bs, _)| s > bs) {
-                    best = Some((s, i));
-                }
+        // The targets that cover `e`, most specific first: its id, then its group, then the
+        // group's ancestors.
+        let mut targets = vec![e.id.as_str()];
+        let mut g = e.group.as_str();
+        loop {
+            targets.push(g);
+            match g.rfind('/') {
+                Some(k) => g = &g[..k],
+                None => break,
             }
         }
-        let features = match best {
-            Some((_, i)) => {
+        let features = match targets.iter().find_map(|t| feature_by_target.get(t)) {
+            Some(&i) => {
                 used_feature_rules[i] = true;
                 features[i].expr.clone()
             }
             None => Vec::new(),
         };
+        let mut rules: Vec<usize> = targets
+            .iter()
+            .filter_map(|t| constraints_by_target.get(t))
+            .flatten()
+            .copied()
+            .collect();
+        rules.sort();
         let mut exclusions = Vec::new();
-        for (i, r) in constraints.iter().enumerate() {
-            if specificity(&r.target, e).is_none() {
-                continue;
-            }
+        for i in rules {
+            let r = &constraints[i];
             used_constraints[i] = true;
             let mut terms = Vec::new();
             for t in &r.condition {

@@ -128,6 +128,12 @@ fn decode_campaigns(args: &DecodeArgs) -> Result<Vec<String>, String> {
         if r.valid == 0 {
             missed.push("LLVM MC corpus: no valid word".to_string());
         }
+        if !r.ambiguous.is_empty() {
+            missed.push(format!(
+                "LLVM MC corpus: {} words are claimed by two encodings",
+                r.ambiguous.len()
+            ));
+        }
         if r.unexplained_validity() > 0 {
             missed.push(format!(
                 "LLVM MC corpus: {} words differ in validity for no recorded reason",

@@ -106,11 +106,7 @@ pub(crate) fn ambiguous(words: impl Iterator<Item = u32>) -> Vec<String> {
 #[test]
 fn no_random_word_matches_two_encodings() {
     let mut rng = SplitMix64(0x5eec_u64);
-    let n = if cfg!(debug_assertions) {
-        200_000
-    } else {
-        1_000_000
-    };
+    let n = 1_000_000;
     let bad = ambiguous((0..n).map(|_| rng.next_u32()));
     assert!(
         bad.is_empty(),
@@ -149,8 +145,14 @@ fn no_two_encodings_share_a_word() {
 #[test]
 fn feature_names_are_known_or_placeholders() {
     let (rules, placeholders) = parse_features(FEATURES_TXT).unwrap();
-    let shadowing: Vec<&String> = placeholders.iter().filter(|p| crate::features::is_known_feature(p)).collect();
-    assert!(shadowing.is_empty(), "placeholders that Features.json already defines: {shadowing:?}");
+    let shadowing: Vec<&String> = placeholders
+        .iter()
+        .filter(|p| crate::features::is_known_feature(p))
+        .collect();
+    assert!(
+        shadowing.is_empty(),
+        "placeholders that Features.json already defines: {shadowing:?}"
+    );
     let mut unknown: Vec<String> = Vec::new();
     for r in &rules {
         for name in r.expr.iter().flatten() {
@@ -159,8 +161,13 @@ fn feature_names_are_known_or_placeholders() {
             }
         }
     }
-    assert!(unknown.is_empty(), "feature names neither in Features.json nor placeholders:\n{}", unknown.join("\n"));
-    let used: std::collections::BTreeSet<&String> = rules.iter().flat_map(|r| r.expr.iter().flatten()).collect();
+    assert!(
+        unknown.is_empty(),
+        "feature names neither in Features.json nor placeholders:\n{}",
+        unknown.join("\n")
+    );
+    let used: std::collections::BTreeSet<&String> =
+        rules.iter().flat_map(|r| r.expr.iter().flatten()).collect();
     let unused: Vec<&String> = placeholders.iter().filter(|p| !used.contains(p)).collect();
     assert!(unused.is_empty(), "placeholders no rule uses: {unused:?}");
 }
@@ -168,10 +175,23 @@ fn feature_names_are_known_or_placeholders() {
 /// The feature expression the overlay resolves for one encoding, written back as
 /// `FEAT_A && FEAT_B || FEAT_C`.
 fn check(id: &str, expect: &str) {
-    let all = encodings::all();
-    let overlay = load(&all).unwrap();
-    let i = all.iter().position(|e| e.id == id).unwrap_or_else(|| panic!("no encoding {id}"));
-    let got = overlay.per_encoding[i].features.iter().map(|t| t.join(" && ")).collect::<Vec<_>>().join(" || ");
+    static LOADED: std::sync::OnceLock<(Vec<encodings::Encoding>, Overlay)> =
+        std::sync::OnceLock::new();
+    let (all, overlay) = LOADED.get_or_init(|| {
+        let all = encodings::all();
+        let overlay = load(&all).unwrap();
+        (all, overlay)
+    });
+    let i = all
+        .iter()
+        .position(|e| e.id == id)
+        .unwrap_or_else(|| panic!("no encoding {id}"));
+    let got = overlay.per_encoding[i]
+        .features
+        .iter()
+        .map(|t| t.join(" && "))
+        .collect::<Vec<_>>()
+        .join(" || ");
     assert_eq!(got, expect, "{id}");
 }
 
@@ -263,10 +283,19 @@ fn feature_spot_checks() {
         ("bfclamp_z_zz_", "FEAT_SVE_B16B16"),
         ("fmmla_z_zzz_s", "FEAT_F32MM"),
         ("bfmmla_z_zzz_", "FEAT_SVE && FEAT_BF16"),
-        ("bfdot_z_zzz_", "FEAT_SVE && FEAT_BF16 || FEAT_SME && FEAT_BF16"),
-        ("f1cvt_z_z8_b2h", "FEAT_SVE2 && FEAT_FP8 || FEAT_SME2 && FEAT_FP8"),
+        (
+            "bfdot_z_zzz_",
+            "FEAT_SVE && FEAT_BF16 || FEAT_SME && FEAT_BF16",
+        ),
+        (
+            "f1cvt_z_z8_b2h",
+            "FEAT_SVE2 && FEAT_FP8 || FEAT_SME2 && FEAT_FP8",
+        ),
         ("fmmla_z32_zz8z8_", "FEAT_SVE2 && FEAT_F8F32MM"),
-        ("luti2_z_zz_8", "FEAT_SVE2 && FEAT_LUT || FEAT_SME2 && FEAT_LUT"),
+        (
+            "luti2_z_zz_8",
+            "FEAT_SVE2 && FEAT_LUT || FEAT_SME2 && FEAT_LUT",
+        ),
         // SME
         ("fmopa_za_pp_zz_32", "FEAT_SME"),
         ("fmopa_za_pp_zz_64", "FEAT_SME_F64F64"),
