@@ -1,5 +1,5 @@
 //! The `specula` command line as scripts see it: exact output formats and exit codes. Only the
-//! `features` command so far.
+//! `features` and `decode` commands.
 
 use std::process::{Command, Output};
 
@@ -81,4 +81,82 @@ fn features_output_format() {
     }
     assert!(text.ends_with('\n') && text.lines().count() == feats.len() + regs.len());
     assert!(text.lines().position(|l| !l.starts_with("FEAT_")) == Some(feats.len()));
+}
+
+fn specula_stdin(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_specula"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running specula");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `specula decode` prints `<word>\t<id>\t<text>` per word; `expect` gives the first two fields.
+fn check_decode(out: Output, expect: &[(&str, &str)]) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), expect.len(), "{stdout}");
+    for (line, (word, id)) in lines.iter().zip(expect) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields.len(), 3, "{line:?}");
+        assert_eq!((fields[0], fields[1]), (*word, *id), "{line:?}");
+    }
+}
+
+#[test]
+fn decode_command() {
+    let expect = [
+        ("d503201f", "NOP_HI_hints"),
+        ("f8200020", "LDADD_64_memop"),
+        ("ffffffff", "UNDEFINED"),
+    ];
+    check_decode(
+        specula(&["decode", "d503201f", "0xF8200020", "ffffffff"]),
+        &expect,
+    );
+    check_decode(
+        specula_stdin(&["decode", "-"], "d503201f\n\n0xf8200020\n  ffffffff  \n"),
+        &expect,
+    );
+    check_decode(
+        specula_stdin(&["decode", "--file", "-"], "d503201f\nf8200020\nffffffff\n"),
+        &expect,
+    );
+    let file = std::env::temp_dir().join(format!("specula-cli-test-{}.txt", std::process::id()));
+    std::fs::write(&file, "d503201f\nf8200020\n\nffffffff\n").unwrap();
+    check_decode(
+        specula(&["decode", "--file", file.to_str().unwrap()]),
+        &expect,
+    );
+    std::fs::remove_file(&file).unwrap();
+}
+
+#[test]
+fn decode_refuses_what_is_not_a_word() {
+    for bad in ["1f2003", "1f 20 03 d5", "0xd503201f0", "nop", "0x"] {
+        let out = specula(&["decode", "d503201f", bad]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(out.stdout.is_empty(), "{bad}: output before the error");
+        assert!(
+            stderr.starts_with("specula: ") && stderr.contains(bad),
+            "{bad}: {stderr}"
+        );
+    }
 }
