@@ -129,8 +129,8 @@ fn build(encodings: &[Encoding], cands: &[usize], consumed: u32) -> Node {
                 continue;
             }
             // The largest arm bounds the depth below; copies of a candidate into several arms
-            // grow the tables, so they are allowed only up to twice the candidates.
-            if replicates && total > 2 * cands.len() {
+            // grow the tables, so they are allowed only up to four times the candidates.
+            if replicates && total > 4 * cands.len() {
                 continue;
             }
             let score = (max, total, u32::MAX - width);
