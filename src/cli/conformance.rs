@@ -78,8 +78,8 @@ impl Drop for StdHost {
     }
 }
 
-fn our_text(_word: u32) -> Option<String> {
-    None
+fn our_text(word: u32) -> Option<String> {
+    disasm::disassemble(word)
 }
 
 fn emit(scoreboard: &Option<PathBuf>, name: &str, report: &str) -> Result<(), String> {

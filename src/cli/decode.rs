@@ -69,8 +69,9 @@ fn collect_tokens(args: &DecodeArgs) -> Result<Vec<String>, String> {
 pub fn decode_line(word: u32) -> String {
     let id = model::decode::decode(word);
     let name = id.map_or("UNDEFINED", |id| id.name());
-    // The disassembly field stays empty until the disassembler lands.
-    format!("{word:08x}\t{name}\t")
+    // Text only for words we decode: the disassembler's own idea of validity is not ours.
+    let text = if id.is_some() { disasm::disassemble(word).unwrap_or_default() } else { String::new() };
+    format!("{word:08x}\t{name}\t{text}")
 }
 
 pub fn run(args: DecodeArgs) -> ExitCode {
