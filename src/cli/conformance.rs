@@ -82,12 +82,25 @@ fn our_text(word: u32) -> Option<String> {
     disasm::disassemble(word)
 }
 
+/// The commit the scoreboard was made from, as `git` says (the scoreboard says so, so that
+/// progress in it can be tied to a change).
+fn commit() -> String {
+    std::process::Command::new("git")
+        .args(["describe", "--always", "--dirty"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
 fn emit(scoreboard: &Option<PathBuf>, name: &str, report: &str) -> Result<(), String> {
     println!("{report}");
     if let Some(dir) = scoreboard {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let path = dir.join(name);
-        std::fs::write(&path, report).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = format!("# commit {}\n{report}", commit());
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("specula: wrote {}", path.display());
     }
     Ok(())
