@@ -293,7 +293,7 @@ pub fn random(
                 r.mnemonic_differ += 1;
             }
         }
-        if class.is_unexplained() {
+        if class.is_unexplained() || class == Class::OraclesDisagree {
             let n = examples_per_key.entry((group, class)).or_default();
             if *n < 2 {
                 *n += 1;
@@ -310,7 +310,9 @@ pub fn random(
             }
         }
     }
-    r.examples.sort();
+    r.examples.sort_by(|a, b| {
+        (a.contains("\toracles-disagree\t"), a).cmp(&(b.contains("\toracles-disagree\t"), b))
+    });
     Ok(r)
 }
 
