@@ -115,16 +115,7 @@ fn build(encodings: &[Encoding], cands: &[usize], consumed: u32) -> Node {
             }
             // Prefer windows that every candidate fixes (no candidate is copied into two arms).
             let replicates = wmask & !common != 0;
-            let mut max = 0;
-            let mut total = 0;
-            for v in 0..1u32 << width {
-                let n = cands
-                    .iter()
-                    .filter(|&&i| arm_takes(&encodings[i], lsb, width, v))
-                    .count();
-                max = max.max(n);
-                total += n;
-            }
+            let (max, total) = arm_sizes(encodings, cands, lsb, width);
             if max == cands.len() {
                 continue;
             }
@@ -154,6 +145,40 @@ fn build(encodings: &[Encoding], cands: &[usize], consumed: u32) -> Node {
         })
         .collect();
     Node::Switch { lsb, width, arms }
+}
+
+/// The largest arm and the sum of all arms if `cands` are split on the window: a candidate
+/// goes into every arm its fixed bits in the window allow. Counted per candidate (its free bits
+/// enumerated), not per arm, because this runs for every window of every node.
+fn arm_sizes(encodings: &[Encoding], cands: &[usize], lsb: u32, width: u32) -> (usize, usize) {
+    let full = (1u32 << width) - 1;
+    let mut counts = vec![0usize; 1 << width];
+    let mut everywhere = 0;
+    let mut total = 0;
+    for &i in cands {
+        let e = &encodings[i];
+        let fixed = window_value(e.decode_mask(), lsb, width);
+        let value = window_value(e.opcode, lsb, width) & fixed;
+        let free = full & !fixed;
+        total += 1 << free.count_ones();
+        if free == full {
+            everywhere += 1;
+            continue;
+        }
+        // Every value that agrees with the fixed bits: walk the subsets of `free`.
+        let mut sub = free;
+        loop {
+            counts[(value | sub) as usize] += 1;
+            if sub == 0 {
+                break;
+            }
+            sub = (sub - 1) & free;
+        }
+    }
+    (
+        counts.iter().max().copied().unwrap_or(0) + everywhere,
+        total,
+    )
 }
 
 /// Whether encoding `e` can match a word whose window `lsb..lsb+width` holds `v`.
@@ -195,20 +220,34 @@ struct Tables {
     /// (mask, value, negate, last term of its conjunction)
     terms: Vec<(u32, u32, bool, bool)>,
     /// Subtree → its entry, so equal subtrees share storage.
-    interned: BTreeMap<String, u32>,
+    interned: BTreeMap<Interned, u32>,
 }
 
 const LEAF: u32 = 1 << 31;
 
+/// What makes two subtrees equal once their own subtrees are stored: a leaf's candidates, or a
+/// switch's window and its arms' entries.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Interned {
+    Leaf(Vec<usize>),
+    Switch(u32, u32, Vec<u32>),
+}
+
 impl Tables {
     /// Returns the entry that stands for `node`.
     fn add(&mut self, overlay: &[EncodingOverlay], node: &Node) -> u32 {
-        let key = format!("{node:?}");
+        let key = match node {
+            Node::Leaf(cands) => Interned::Leaf(cands.clone()),
+            Node::Switch { lsb, width, arms } => {
+                let arm_entries = arms.iter().map(|a| self.add(overlay, a)).collect();
+                Interned::Switch(*lsb, *width, arm_entries)
+            }
+        };
         if let Some(&e) = self.interned.get(&key) {
             return e;
         }
-        let entry = match node {
-            Node::Leaf(cands) => {
+        let entry = match &key {
+            Interned::Leaf(cands) => {
                 let first = self.candidates.len() as u32;
                 for &i in cands {
                     let t0 = self.terms.len() as u32;
@@ -223,8 +262,7 @@ impl Tables {
                 assert!(first < 1 << 20 && cands.len() < 1 << 11);
                 LEAF | first | (cands.len() as u32) << 20
             }
-            Node::Switch { lsb, width, arms } => {
-                let arm_entries: Vec<u32> = arms.iter().map(|a| self.add(overlay, a)).collect();
+            Interned::Switch(lsb, width, arm_entries) => {
                 let base = self.nodes.len() as u32;
                 self.nodes.extend(arm_entries);
                 assert!(base < 1 << 22 && *width < 16);
