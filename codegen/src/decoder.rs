@@ -56,25 +56,11 @@ pub fn generate(encodings: &[Encoding], overlay: &Overlay) -> Result<String, Str
 /// words made of both patterns (free bits all zero, then all one) must have one owner at most.
 fn verify(encodings: &[Encoding], overlay: &Overlay) -> Result<(), String> {
     let reference = spec::reference::ReferenceDecoder::new(encodings, overlay);
-    let mut errors = Vec::new();
-    for (i, a) in encodings.iter().enumerate() {
-        for b in &encodings[i + 1..] {
-            if (a.opcode ^ b.opcode) & a.decode_mask() & b.decode_mask() != 0 {
-                continue;
-            }
-            let fixed = a.opcode | b.opcode;
-            let free = !(a.decode_mask() | b.decode_mask());
-            for w in [fixed, fixed | free] {
-                let owners: Vec<&str> = reference
-                    .decode_all(w)
-                    .map(|k| encodings[k].id.as_str())
-                    .collect();
-                if owners.len() > 1 {
-                    errors.push(format!("{w:08x} is claimed by {}", owners.join(", ")));
-                }
-            }
-        }
-    }
+    let errors: Vec<String> = reference
+        .ambiguous(spec::reference::overlap_words(encodings))
+        .into_iter()
+        .map(|(w, ids)| format!("{w:08x} is claimed by {ids}"))
+        .collect();
     if errors.is_empty() {
         Ok(())
     } else {

@@ -7,6 +7,7 @@ use std::fmt;
 
 use model::decode::{EncodingId, decode};
 use rayon::prelude::*;
+use spec::reference::SplitMix64;
 
 use crate::llvm_mc::{Corpus, Expect};
 use crate::oracle::{Answer, Host, Oracle};
@@ -140,19 +141,6 @@ impl RandomReport {
     }
 }
 
-/// SplitMix64, the same stream as `spec::reference::SplitMix64`, so runs are reproducible.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next_u32(&mut self) -> u32 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) >> 32) as u32
-    }
-}
-
 /// Runs every oracle over `words` in batches, the oracles side by side.
 fn ask(
     host: &dyn Host,
@@ -182,7 +170,7 @@ fn unknown_encodings(
     batch: usize,
 ) -> Result<Vec<Vec<EncodingId>>, String> {
     const PROBES: usize = 12;
-    let mut rng = Rng(seed ^ 0x0bad_cafe);
+    let mut rng = SplitMix64(seed ^ 0x0bad_cafe);
     let mut probes: Vec<(EncodingId, u32)> = Vec::new();
     for &id in ids {
         let info = id.info();
@@ -224,7 +212,7 @@ pub fn random(
     text: TextFn,
     cfg: &RandomConfig,
 ) -> Result<RandomReport, String> {
-    let mut rng = Rng(cfg.seed);
+    let mut rng = SplitMix64(cfg.seed);
     let words: Vec<u32> = (0..cfg.words).map(|_| rng.next_u32()).collect();
     let ours: Vec<Option<EncodingId>> = words.par_iter().map(|&w| decode(w)).collect();
     let answers = ask(host, oracles, &words, cfg.batch)?;

@@ -50,6 +50,40 @@ impl<'a> ReferenceDecoder<'a> {
     }
 }
 
+impl ReferenceDecoder<'_> {
+    /// The words two or more encodings claim, each with their ids joined by `, `.
+    pub fn ambiguous(&self, words: impl IntoIterator<Item = u32>) -> Vec<(u32, String)> {
+        let mut out = Vec::new();
+        for w in words {
+            let ids: Vec<&str> = self
+                .decode_all(w)
+                .map(|i| self.encodings[i].id.as_str())
+                .collect();
+            if ids.len() > 1 {
+                out.push((w, ids.join(", ")));
+            }
+        }
+        out
+    }
+}
+
+/// For every pair of encodings whose fixed bits are compatible, the two words made of both
+/// patterns with the free bits all zero and all one: where an overlap the constraints do not
+/// resolve shows up first.
+pub fn overlap_words(encodings: &[Encoding]) -> Vec<u32> {
+    let mut words = Vec::new();
+    for (i, a) in encodings.iter().enumerate() {
+        for b in &encodings[i + 1..] {
+            if (a.opcode ^ b.opcode) & a.decode_mask() & b.decode_mask() == 0 {
+                let fixed = (a.opcode & a.decode_mask()) | (b.opcode & b.decode_mask());
+                let free = !(a.decode_mask() | b.decode_mask());
+                words.extend([fixed, fixed | free]);
+            }
+        }
+    }
+    words
+}
+
 /// A small, fast, seeded generator (SplitMix64) for reproducible random words.
 pub struct SplitMix64(pub u64);
 

@@ -20,18 +20,10 @@ pub enum BenchWhat {
     },
 }
 
-/// A seeded SplitMix64 stream, so every run decodes the same words.
+/// A seeded stream, so every run decodes the same words.
 fn random_words(n: usize, seed: u64) -> Vec<u32> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            ((z ^ (z >> 31)) >> 32) as u32
-        })
-        .collect()
+    let mut rng = spec::reference::SplitMix64(seed);
+    (0..n).map(|_| rng.next_u32()).collect()
 }
 
 /// Decodes `n` consecutive words from `start`, as the exhaustive sweep does: neighbouring words

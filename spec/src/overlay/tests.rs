@@ -90,17 +90,11 @@ pub(crate) fn ambiguous(words: impl Iterator<Item = u32>) -> Vec<String> {
     let all = encodings::all();
     let overlay = load(&all).unwrap();
     let reference = ReferenceDecoder::new(&all, &overlay);
-    let mut out = Vec::new();
-    for w in words {
-        let ids: Vec<&str> = reference
-            .decode_all(w)
-            .map(|i| all[i].id.as_str())
-            .collect();
-        if ids.len() > 1 {
-            out.push(format!("{w:08x}: {}", ids.join(", ")));
-        }
-    }
-    out
+    reference
+        .ambiguous(words)
+        .into_iter()
+        .map(|(w, ids)| format!("{w:08x}: {ids}"))
+        .collect()
 }
 
 #[test]
@@ -120,17 +114,7 @@ fn no_random_word_matches_two_encodings() {
 /// (free bits zero, then all ones) must be claimed by at most one of them.
 #[test]
 fn no_two_encodings_share_a_word() {
-    let all = encodings::all();
-    let mut words = Vec::new();
-    for (i, a) in all.iter().enumerate() {
-        for b in &all[i + 1..] {
-            if (a.opcode ^ b.opcode) & a.decode_mask() & b.decode_mask() == 0 {
-                let fixed = a.opcode | b.opcode;
-                let free = !(a.decode_mask() | b.decode_mask());
-                words.extend([fixed, fixed | free]);
-            }
-        }
-    }
+    let words = crate::reference::overlap_words(&encodings::all());
     let bad = ambiguous(words.into_iter());
     assert!(
         bad.is_empty(),
