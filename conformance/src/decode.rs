@@ -534,7 +534,9 @@ impl fmt::Display for CorpusReport {
 
 /// Every 32-bit word through the decoder: defined words per top-level group, and no panic.
 pub struct SweepReport {
+    /// Defined words by top-level group (`ldst`) and by group path (`ldst/memop`).
     pub defined_by_group: BTreeMap<&'static str, u64>,
+    pub defined_by_path: BTreeMap<&'static str, u64>,
     pub undefined: u64,
 }
 
@@ -562,17 +564,16 @@ pub fn sweep() -> SweepReport {
         undefined += u;
     }
     let mut defined_by_group = BTreeMap::new();
+    let mut defined_by_path = BTreeMap::new();
     for (i, n) in by_id.into_iter().enumerate() {
-        let group = EncodingId::ALL[i]
-            .info()
-            .group
-            .split('/')
-            .next()
-            .unwrap_or("");
+        let path = EncodingId::ALL[i].info().group;
+        let group = path.split('/').next().unwrap_or("");
         *defined_by_group.entry(group).or_default() += n;
+        *defined_by_path.entry(path).or_default() += n;
     }
     SweepReport {
         defined_by_group,
+        defined_by_path,
         undefined,
     }
 }
@@ -586,6 +587,10 @@ impl fmt::Display for SweepReport {
         let defined: u64 = self.defined_by_group.values().sum();
         writeln!(f, "defined\t{defined}\nundefined\t{}", self.undefined)?;
         for (g, n) in &self.defined_by_group {
+            writeln!(f, "{g}\t{n}")?;
+        }
+        writeln!(f, "\n## Defined words by group path")?;
+        for (g, n) in &self.defined_by_path {
             writeln!(f, "{g}\t{n}")?;
         }
         Ok(())
