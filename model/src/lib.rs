@@ -1,6 +1,11 @@
-//! The reference interpreter of the A64 instruction set. Today: the generated decoder.
+//! The reference interpreter of the A64 instruction set: the generated decoder (`decode`), the
+//! architectural state (`state`), the memory interface (`memory`) and the interpreter
+//! (`interp`).
 //!
 //! Architecture Invariant: `model` does no I/O. Host files, sockets and stdin reach the boards
 //! through interfaces the command line supplies.
 
 pub mod decode;
+pub mod interp;
+pub mod memory;
+pub mod state;

@@ -1,0 +1,256 @@
+//! The interpreter: fetch, decode, execute, one instruction per [`Cpu::step`]. Semantics are
+//! organised by the Arm ARM's instruction groups (`dp`, `branch`, `ldst`, `system`) and follow
+//! its pseudocode, with the pseudocode's function names in `pseudocode`.
+//!
+//! Every encoding the decoder returns that no group implements, and every word the decoder
+//! does not claim, takes the architectural UNDEFINED path: [`Exception::Undefined`], returned
+//! to the board. Nothing here panics on guest behaviour, and the hot loop does not allocate.
+
+mod branch;
+mod dp;
+mod ldst;
+mod pseudocode;
+mod simd;
+mod system;
+#[cfg(test)]
+mod tests;
+
+pub use pseudocode::{add_with_carry, condition_holds, decode_bit_masks};
+
+use crate::decode::{EncodingId, decode};
+use crate::memory::{AccessKind, Fault, Memory};
+use crate::state::State;
+
+/// What is fixed about the PE when it is built: its identification registers and counters.
+/// The board fills it, e.g. from a resolved feature configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// `(name, value)` of the ID registers EL0 may read (Linux emulates the MRS), e.g.
+    /// `("ID_AA64ISAR0_EL1", 0x...)`. Registers not listed read as zero.
+    pub id_registers: Vec<(&'static str, u64)>,
+    pub midr_el1: u64,
+    pub ctr_el0: u64,
+    pub dczid_el0: u64,
+    /// CNTFRQ_EL0, in Hz. CNTVCT_EL0 counts retired instructions scaled to this frequency at an
+    /// assumed 1 instruction per nanosecond, so runs are deterministic.
+    pub cntfrq_el0: u64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            id_registers: Vec::new(),
+            // Arm Ltd, architecture "defined by ID registers", a made-up part number 0x5EC.
+            midr_el1: 0x410f_5ec0,
+            // DIC=1, IDC=1, CWG=4 (64-byte), ERG=4, DminLine=4, L1Ip=PIPT, IminLine=4.
+            ctr_el0: (1 << 29) | (1 << 28) | (4 << 24) | (4 << 20) | (4 << 16) | (3 << 14) | 4,
+            // DC ZVA allowed, 64-byte blocks (BS = log2(words) = 4).
+            dczid_el0: 4,
+            cntfrq_el0: 1_000_000_000,
+        }
+    }
+}
+
+/// An exception taken by an instruction, returned to the board. For synchronous faults the PC
+/// still addresses the faulting instruction; for SVC, BRK, HLT the `pc` field names the
+/// instruction and `State::pc` is already past it (the preferred return address of SVC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exception {
+    /// SVC #imm16: a system call in user mode.
+    SupervisorCall { pc: u64, imm: u16 },
+    /// BRK #imm16.
+    Breakpoint { pc: u64, imm: u16 },
+    /// HLT #imm16 (with no external debugger, UNDEFINED in effect; the board decides).
+    Halt { pc: u64, imm: u16 },
+    /// The instruction is UNDEFINED: unallocated, not implemented, or not enabled.
+    Undefined {
+        pc: u64,
+        word: u32,
+        encoding: Option<EncodingId>,
+    },
+    /// The instruction fetch faulted.
+    InstructionAbort { pc: u64, fault: Fault },
+    /// A data access faulted.
+    DataAbort {
+        pc: u64,
+        word: u32,
+        encoding: EncodingId,
+        fault: Fault,
+    },
+    /// PC or SP alignment fault.
+    PcAlignment { pc: u64 },
+    SpAlignment {
+        pc: u64,
+        word: u32,
+        encoding: EncodingId,
+    },
+}
+
+/// The local exclusive monitor of one PE.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LocalMonitor {
+    /// The marked address and size, when in the Exclusive Access state.
+    pub marked: Option<(u64, u8)>,
+}
+
+/// One PE: its architectural state, configuration and the implementation state the
+/// architecture describes but does not name as registers (the local monitor).
+#[derive(Clone, Debug)]
+pub struct Cpu {
+    pub state: State,
+    pub config: Config,
+    pub monitor: LocalMonitor,
+    /// Instructions retired so far.
+    pub retired: u64,
+}
+
+/// Why [`Cpu::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    Exception(Exception),
+    /// The instruction budget ran out.
+    Budget,
+}
+
+/// The outcome of executing one instruction: `Ok` or an exception.
+pub(crate) type Exec = Result<(), Exception>;
+
+/// The instruction being executed, handed to each group's semantics.
+#[derive(Clone, Copy)]
+pub(crate) struct Insn {
+    pub word: u32,
+    pub id: EncodingId,
+    pub pc: u64,
+}
+
+impl Insn {
+    /// `word<hi:lo>`.
+    #[inline]
+    pub fn bits(&self, hi: u32, lo: u32) -> u32 {
+        (self.word >> lo) & ((1u32 << (hi - lo + 1)) - 1)
+    }
+
+    #[inline]
+    pub fn bit(&self, n: u32) -> bool {
+        (self.word >> n) & 1 != 0
+    }
+
+    #[inline]
+    pub fn rd(&self) -> u32 {
+        self.word & 31
+    }
+
+    #[inline]
+    pub fn rn(&self) -> u32 {
+        (self.word >> 5) & 31
+    }
+
+    #[inline]
+    pub fn rm(&self) -> u32 {
+        (self.word >> 16) & 31
+    }
+
+    #[inline]
+    pub fn undefined(&self) -> Exec {
+        Err(Exception::Undefined {
+            pc: self.pc,
+            word: self.word,
+            encoding: Some(self.id),
+        })
+    }
+
+    #[inline]
+    pub fn data_abort(&self, fault: Fault) -> Exception {
+        Exception::DataAbort {
+            pc: self.pc,
+            word: self.word,
+            encoding: self.id,
+            fault,
+        }
+    }
+}
+
+impl Cpu {
+    pub fn new(config: Config) -> Cpu {
+        Cpu {
+            state: State::default(),
+            config,
+            monitor: LocalMonitor::default(),
+            retired: 0,
+        }
+    }
+
+    /// Executes instructions until an exception or until `budget` instructions have retired.
+    pub fn run(&mut self, mem: &mut impl Memory, budget: u64) -> Stop {
+        let end = self.retired.saturating_add(budget);
+        while self.retired < end {
+            if let Err(e) = self.step(mem) {
+                return Stop::Exception(e);
+            }
+        }
+        Stop::Budget
+    }
+
+    /// Fetches, decodes and executes one instruction. On success PC has moved on and the
+    /// instruction has retired. An SVC, BRK or HLT retires too; a fault or UNDEFINED does not.
+    #[inline]
+    pub fn step(&mut self, mem: &mut impl Memory) -> Result<(), Exception> {
+        let pc = self.state.pc;
+        if pc & 3 != 0 {
+            return Err(Exception::PcAlignment { pc });
+        }
+        let mut buf = [0u8; 4];
+        mem.read(pc, &mut buf, AccessKind::Fetch)
+            .map_err(|fault| Exception::InstructionAbort { pc, fault })?;
+        let word = u32::from_le_bytes(buf);
+        let Some(id) = decode(word) else {
+            return Err(Exception::Undefined {
+                pc,
+                word,
+                encoding: None,
+            });
+        };
+        let insn = Insn { word, id, pc };
+        // Branches overwrite this; everything else falls through to the next instruction.
+        self.state.pc = pc.wrapping_add(4);
+        let r = self.execute(mem, insn);
+        match r {
+            Ok(()) => {
+                self.retired += 1;
+                Ok(())
+            }
+            Err(
+                e @ (Exception::SupervisorCall { .. }
+                | Exception::Breakpoint { .. }
+                | Exception::Halt { .. }),
+            ) => {
+                self.retired += 1;
+                Err(e)
+            }
+            Err(e) => {
+                self.state.pc = pc;
+                Err(e)
+            }
+        }
+    }
+
+    #[inline]
+    fn execute(&mut self, mem: &mut impl Memory, i: Insn) -> Exec {
+        if let Some(r) = dp::execute(self, i) {
+            return r;
+        }
+        if let Some(r) = branch::execute(self, i) {
+            return r;
+        }
+        if let Some(r) = ldst::execute(self, mem, i) {
+            return r;
+        }
+        if let Some(r) = system::execute(self, mem, i) {
+            return r;
+        }
+        if let Some(r) = simd::execute(self, mem, i) {
+            return r;
+        }
+        i.undefined()
+    }
+}

@@ -1,0 +1,177 @@
+//! System instructions at EL0: hints, barriers, exception generation (SVC/BRK/HLT), MRS/MSR of
+//! the EL0-visible registers and of the ID registers Linux emulates for EL0, and DC ZVA.
+
+use super::{Cpu, Exception, Exec, Insn};
+use crate::decode::EncodingId as E;
+use crate::memory::Memory;
+
+/// FPCR bits this PE implements: AHP, DN, FZ, RMode, FZ16 (no trapped exceptions).
+const FPCR_MASK: u64 = 0x07c8_0000;
+/// FPSR bits: QC, IDC, IXC, UFC, OFC, DZC, IOC.
+const FPSR_MASK: u64 = 0x0800_009f;
+
+/// A system register's encoding `(op0, op1, CRn, CRm, op2)` packed as in MRS/MSR bits 20:5.
+const fn sysreg(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32) -> u32 {
+    (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2
+}
+
+const NZCV: u32 = sysreg(3, 3, 4, 2, 0);
+const FPCR: u32 = sysreg(3, 3, 4, 4, 0);
+const FPSR: u32 = sysreg(3, 3, 4, 4, 1);
+const TPIDR_EL0: u32 = sysreg(3, 3, 13, 0, 2);
+const TPIDRRO_EL0: u32 = sysreg(3, 3, 13, 0, 3);
+const CNTFRQ_EL0: u32 = sysreg(3, 3, 14, 0, 0);
+const CNTVCT_EL0: u32 = sysreg(3, 3, 14, 0, 2);
+const CTR_EL0: u32 = sysreg(3, 3, 0, 0, 1);
+const DCZID_EL0: u32 = sysreg(3, 3, 0, 0, 7);
+const MIDR_EL1: u32 = sysreg(3, 0, 0, 0, 0);
+const MPIDR_EL1: u32 = sysreg(3, 0, 0, 0, 5);
+
+/// The ID registers in the space Linux emulates for EL0 (op0=3, op1=0, CRn=0, CRm=4..7), by
+/// `(CRm, op2)`.
+const ID_REGISTERS: &[((u32, u32), &str)] = &[
+    ((4, 0), "ID_AA64PFR0_EL1"),
+    ((4, 1), "ID_AA64PFR1_EL1"),
+    ((4, 2), "ID_AA64PFR2_EL1"),
+    ((4, 4), "ID_AA64ZFR0_EL1"),
+    ((4, 5), "ID_AA64SMFR0_EL1"),
+    ((4, 7), "ID_AA64FPFR0_EL1"),
+    ((5, 0), "ID_AA64DFR0_EL1"),
+    ((5, 1), "ID_AA64DFR1_EL1"),
+    ((6, 0), "ID_AA64ISAR0_EL1"),
+    ((6, 1), "ID_AA64ISAR1_EL1"),
+    ((6, 2), "ID_AA64ISAR2_EL1"),
+    ((6, 3), "ID_AA64ISAR3_EL1"),
+    ((7, 0), "ID_AA64MMFR0_EL1"),
+    ((7, 1), "ID_AA64MMFR1_EL1"),
+    ((7, 2), "ID_AA64MMFR2_EL1"),
+    ((7, 3), "ID_AA64MMFR3_EL1"),
+    ((7, 4), "ID_AA64MMFR4_EL1"),
+];
+
+pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<Exec> {
+    Some(match i.id {
+        E::NOP_HI_hints
+        | E::YIELD_HI_hints
+        | E::WFE_HI_hints
+        | E::WFI_HI_hints
+        | E::SEV_HI_hints
+        | E::SEVL_HI_hints
+        | E::HINT_HM_hints
+        | E::CSDB_HI_hints
+        | E::ESB_HI_hints
+        | E::PSB_HC_hints
+        | E::TSB_HC_hints
+        | E::DGH_HI_hints
+        | E::CLRBHB_HI_hints
+        | E::GCSB_HD_hints
+        | E::CHKFEAT_HF_hints
+        | E::STSHH_HI_hints
+        | E::SHUH_HI_hints
+        | E::STCPH_HI_hints
+        | E::SLBND_HI_hints
+        | E::SRLS_HI_hints
+        // Without FEAT_PAuth and FEAT_BTI their hint-space instructions execute as NOPs.
+        | E::BTI_HB_hints
+        | E::PACIASP_HI_hints
+        | E::PACIBSP_HI_hints
+        | E::PACIAZ_HI_hints
+        | E::PACIBZ_HI_hints
+        | E::PACIA1716_HI_hints
+        | E::PACIB1716_HI_hints
+        | E::AUTIASP_HI_hints
+        | E::AUTIBSP_HI_hints
+        | E::AUTIAZ_HI_hints
+        | E::AUTIBZ_HI_hints
+        | E::AUTIA1716_HI_hints
+        | E::AUTIB1716_HI_hints
+        | E::XPACLRI_HI_hints
+        | E::PACM_HI_hints => Ok(()),
+        // A single PE with no other observers: barriers have no effect to model.
+        E::DMB_BO_barriers | E::DSB_BO_barriers | E::ISB_BI_barriers => Ok(()),
+        E::CLREX_BN_barriers => {
+            cpu.monitor.marked = None;
+            Ok(())
+        }
+        E::SVC_EX_exception => Err(Exception::SupervisorCall { pc: i.pc, imm: i.bits(20, 5) as u16 }),
+        E::BRK_EX_exception => Err(Exception::Breakpoint { pc: i.pc, imm: i.bits(20, 5) as u16 }),
+        E::HLT_EX_exception => Err(Exception::Halt { pc: i.pc, imm: i.bits(20, 5) as u16 }),
+        E::MRS_RS_systemmove => mrs(cpu, i),
+        E::MSR_SR_systemmove => msr(cpu, i),
+        E::SYS_CR_systeminstrs => sys(cpu, mem, i),
+        _ => return None,
+    })
+}
+
+fn mrs(cpu: &mut Cpu, i: Insn) -> Exec {
+    let reg = i.bits(20, 5);
+    let s = &cpu.state;
+    let c = &cpu.config;
+    let value = match reg {
+        NZCV => s.pstate.nzcv(),
+        FPCR => s.fpcr,
+        FPSR => s.fpsr,
+        TPIDR_EL0 => s.tpidr_el0,
+        TPIDRRO_EL0 => s.tpidrro_el0,
+        CNTFRQ_EL0 => c.cntfrq_el0,
+        CNTVCT_EL0 => (u128::from(cpu.retired) * u128::from(c.cntfrq_el0) / 1_000_000_000) as u64,
+        CTR_EL0 => c.ctr_el0,
+        DCZID_EL0 => c.dczid_el0,
+        MIDR_EL1 => c.midr_el1,
+        MPIDR_EL1 => 0x8000_0000,
+        // The rest of the ID space (op0=3, op1=0, CRn=0, CRm=0..7): Linux emulates it for EL0.
+        _ if reg >> 7 == sysreg(3, 0, 0, 0, 0) >> 7 && (reg >> 3) & 15 < 8 => {
+            let key = ((reg >> 3) & 15, reg & 7);
+            ID_REGISTERS
+                .iter()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, name)| c.id_registers.iter().find(|(n, _)| n == name))
+                .map_or(0, |(_, v)| *v)
+        }
+        _ => return i.undefined(),
+    };
+    cpu.state.set_xr(i.rd(), value);
+    Ok(())
+}
+
+fn msr(cpu: &mut Cpu, i: Insn) -> Exec {
+    let v = cpu.state.xr(i.rd());
+    let s = &mut cpu.state;
+    match i.bits(20, 5) {
+        NZCV => s.pstate.set_nzcv((v >> 28) as u8),
+        FPCR => s.fpcr = v & FPCR_MASK,
+        FPSR => s.fpsr = v & FPSR_MASK,
+        TPIDR_EL0 => s.tpidr_el0 = v,
+        _ => return i.undefined(),
+    }
+    Ok(())
+}
+
+/// SYS: the cache maintenance Linux allows at EL0 (SCTLR_EL1.UCI, DZE set).
+fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
+    let op1 = i.bits(18, 16);
+    let crn = i.bits(15, 12);
+    let crm = i.bits(11, 8);
+    let op2 = i.bits(7, 5);
+    match (op1, crn, crm, op2) {
+        // DC ZVA: zero a naturally aligned block of DCZID_EL0.BS words.
+        (3, 7, 4, 1) => {
+            let bytes = 4u64 << (cpu.config.dczid_el0 & 15);
+            let address = cpu.state.xr(i.rd()) & !(bytes - 1);
+            let mut done = 0;
+            while done < bytes {
+                super::ldst::write(mem, i, address.wrapping_add(done), 16, 0)?;
+                done += 16;
+            }
+            Ok(())
+        }
+        // DC CVAU, CVAC, CVAP, CVADP, CIVAC; IC IVAU: no caches to maintain.
+        (3, 7, 11, 1)
+        | (3, 7, 10, 1)
+        | (3, 7, 12, 1)
+        | (3, 7, 13, 1)
+        | (3, 7, 14, 1)
+        | (3, 7, 5, 1) => Ok(()),
+        _ => i.undefined(),
+    }
+}

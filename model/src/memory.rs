@@ -1,0 +1,252 @@
+//! The memory interface: every access the PE makes goes through [`Memory`], which translates a
+//! virtual address and then accesses it, and reports a fault as a value. [`FlatMemory`] is the
+//! user-mode implementation: a sparse map of 4 KiB pages with read/write/execute permissions and
+//! no translation tables (later issues add the MMU behind the same trait).
+
+use std::collections::HashMap;
+
+pub const PAGE_SIZE: u64 = 4096;
+
+/// Why the PE is accessing memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessKind {
+    /// Instruction fetch.
+    Fetch,
+    Read,
+    Write,
+}
+
+/// Why a translation or an access failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// No mapping for the address.
+    Translation,
+    /// Mapped, but the permissions forbid this access.
+    Permission,
+    /// The access breaks an alignment requirement.
+    Alignment,
+}
+
+/// A memory fault, as a value: the faulting virtual address and what was attempted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    pub va: u64,
+    pub access: AccessKind,
+    pub kind: FaultKind,
+}
+
+/// Page permissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Perms {
+    pub read: bool,
+    pub write: bool,
+    pub execute: bool,
+}
+
+impl Perms {
+    pub const NONE: Perms = Perms {
+        read: false,
+        write: false,
+        execute: false,
+    };
+    pub const RW: Perms = Perms {
+        read: true,
+        write: true,
+        execute: false,
+    };
+    pub const RX: Perms = Perms {
+        read: true,
+        write: false,
+        execute: true,
+    };
+    pub const RWX: Perms = Perms {
+        read: true,
+        write: true,
+        execute: true,
+    };
+
+    fn allows(self, access: AccessKind) -> bool {
+        match access {
+            AccessKind::Fetch => self.execute,
+            AccessKind::Read => self.read,
+            AccessKind::Write => self.write,
+        }
+    }
+}
+
+/// Translate-then-access memory as the PE sees it. Implementations never panic on a guest
+/// address: anything the guest may not do is a [`Fault`].
+pub trait Memory {
+    /// Reads `buf.len()` bytes starting at virtual address `va`.
+    fn read(&mut self, va: u64, buf: &mut [u8], access: AccessKind) -> Result<(), Fault>;
+    /// Writes `buf` starting at virtual address `va`.
+    fn write(&mut self, va: u64, buf: &[u8]) -> Result<(), Fault>;
+}
+
+struct Page {
+    data: Box<[u8; PAGE_SIZE as usize]>,
+    perms: Perms,
+}
+
+/// A flat, sparse user-mode address space. Virtual address = physical address.
+#[derive(Default)]
+pub struct FlatMemory {
+    index: HashMap<u64, usize>,
+    pages: Vec<Page>,
+    free: Vec<usize>,
+    /// One-entry lookup cache: (page number, slot), invalidated on unmap.
+    last: Option<(u64, usize)>,
+}
+
+impl FlatMemory {
+    pub fn new() -> FlatMemory {
+        FlatMemory::default()
+    }
+
+    /// Maps zeroed pages over `[addr, addr + len)` (rounded out to pages) with `perms`. Pages
+    /// already mapped are zeroed and take the new permissions.
+    pub fn map(&mut self, addr: u64, len: u64, perms: Perms) {
+        for vpn in page_range(addr, len) {
+            match self.index.get(&vpn) {
+                Some(&slot) => {
+                    let p = &mut self.pages[slot];
+                    p.data.fill(0);
+                    p.perms = perms;
+                }
+                None => {
+                    let page = Page {
+                        data: Box::new([0; PAGE_SIZE as usize]),
+                        perms,
+                    };
+                    let slot = match self.free.pop() {
+                        Some(s) => {
+                            self.pages[s] = page;
+                            s
+                        }
+                        None => {
+                            self.pages.push(page);
+                            self.pages.len() - 1
+                        }
+                    };
+                    self.index.insert(vpn, slot);
+                }
+            }
+        }
+    }
+
+    /// Unmaps every page overlapping `[addr, addr + len)`.
+    pub fn unmap(&mut self, addr: u64, len: u64) {
+        for vpn in page_range(addr, len) {
+            if let Some(slot) = self.index.remove(&vpn) {
+                self.free.push(slot);
+            }
+        }
+        self.last = None;
+    }
+
+    /// Changes the permissions of mapped pages in the range; false if any page is unmapped.
+    pub fn protect(&mut self, addr: u64, len: u64, perms: Perms) -> bool {
+        let mut all = true;
+        for vpn in page_range(addr, len) {
+            match self.index.get(&vpn) {
+                Some(&slot) => self.pages[slot].perms = perms,
+                None => all = false,
+            }
+        }
+        all
+    }
+
+    /// Whether any page overlapping the range is mapped.
+    pub fn is_mapped(&self, addr: u64, len: u64) -> bool {
+        page_range(addr, len).any(|vpn| self.index.contains_key(&vpn))
+    }
+
+    /// Writes bytes ignoring permissions (for loaders).
+    pub fn poke(&mut self, va: u64, buf: &[u8]) -> Result<(), Fault> {
+        self.access(va, buf.len(), AccessKind::Write, true, |page, off, i, n| {
+            page[off..off + n].copy_from_slice(&buf[i..i + n])
+        })
+    }
+
+    /// Reads bytes ignoring permissions (for boards and debuggers).
+    pub fn peek(&mut self, va: u64, buf: &mut [u8]) -> Result<(), Fault> {
+        let len = buf.len();
+        self.access(va, len, AccessKind::Read, true, |page, off, i, n| {
+            buf[i..i + n].copy_from_slice(&page[off..off + n])
+        })
+    }
+
+    #[inline]
+    fn slot(&mut self, vpn: u64) -> Option<usize> {
+        if let Some((v, s)) = self.last {
+            if v == vpn {
+                return Some(s);
+            }
+        }
+        let s = *self.index.get(&vpn)?;
+        self.last = Some((vpn, s));
+        Some(s)
+    }
+
+    #[inline]
+    fn access(
+        &mut self,
+        va: u64,
+        len: usize,
+        access: AccessKind,
+        ignore_perms: bool,
+        mut f: impl FnMut(&mut [u8; PAGE_SIZE as usize], usize, usize, usize),
+    ) -> Result<(), Fault> {
+        let mut done = 0usize;
+        while done < len {
+            let a = va.wrapping_add(done as u64);
+            let fault = |kind| Fault {
+                va: a,
+                access,
+                kind,
+            };
+            let slot = self
+                .slot(a / PAGE_SIZE)
+                .ok_or(fault(FaultKind::Translation))?;
+            let page = &mut self.pages[slot];
+            if !ignore_perms && !page.perms.allows(access) {
+                return Err(fault(FaultKind::Permission));
+            }
+            let off = (a % PAGE_SIZE) as usize;
+            let n = (PAGE_SIZE as usize - off).min(len - done);
+            f(&mut page.data, off, done, n);
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+impl Memory for FlatMemory {
+    #[inline]
+    fn read(&mut self, va: u64, buf: &mut [u8], access: AccessKind) -> Result<(), Fault> {
+        let len = buf.len();
+        self.access(va, len, access, false, |page, off, i, n| {
+            buf[i..i + n].copy_from_slice(&page[off..off + n])
+        })
+    }
+
+    #[inline]
+    fn write(&mut self, va: u64, buf: &[u8]) -> Result<(), Fault> {
+        self.access(
+            va,
+            buf.len(),
+            AccessKind::Write,
+            false,
+            |page, off, i, n| page[off..off + n].copy_from_slice(&buf[i..i + n]),
+        )
+    }
+}
+
+fn page_range(addr: u64, len: u64) -> std::ops::Range<u64> {
+    if len == 0 {
+        return 0..0;
+    }
+    let first = addr / PAGE_SIZE;
+    let last = addr.saturating_add(len - 1) / PAGE_SIZE;
+    first..last + 1
+}

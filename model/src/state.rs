@@ -1,0 +1,158 @@
+//! The architectural state of one PE, in the Arm ARM's names: general-purpose and SIMD&FP
+//! registers, the stack pointers, PC, PSTATE, and the EL0-visible system registers.
+//!
+//! Designed for the whole system: later issues add EL1–EL3 system registers to the same struct.
+//! The layout is `#[repr(C)]` so that a JIT can address fields at stable offsets.
+
+/// An Exception level, `PSTATE.EL`.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ExceptionLevel {
+    #[default]
+    EL0 = 0,
+    EL1 = 1,
+    EL2 = 2,
+    EL3 = 3,
+}
+
+/// PSTATE, one byte per field (AArch64 state only).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Pstate {
+    /// Condition flags.
+    pub n: bool,
+    pub z: bool,
+    pub c: bool,
+    pub v: bool,
+    /// Interrupt masks.
+    pub d: bool,
+    pub a: bool,
+    pub i: bool,
+    pub f: bool,
+    pub el: ExceptionLevel,
+    /// Stack pointer select: false uses SP_EL0, true uses SP_ELx.
+    pub sp: bool,
+    /// Branch target type (FEAT_BTI), 0..=3.
+    pub btype: u8,
+    /// Data independent timing (FEAT_DIT).
+    pub dit: bool,
+    /// Speculative store bypass safe (FEAT_SSBS).
+    pub ssbs: bool,
+    /// Tag check override (FEAT_MTE).
+    pub tco: bool,
+    /// Privileged access never (FEAT_PAN) and user access override (FEAT_UAO).
+    pub pan: bool,
+    pub uao: bool,
+    /// Software step and illegal execution state.
+    pub ss: bool,
+    pub il: bool,
+}
+
+impl Pstate {
+    /// The NZCV register's view of the flags: N, Z, C, V in bits 31..28.
+    pub fn nzcv(&self) -> u64 {
+        (u64::from(self.n) << 31)
+            | (u64::from(self.z) << 30)
+            | (u64::from(self.c) << 29)
+            | (u64::from(self.v) << 28)
+    }
+
+    /// Sets the flags from a 4-bit value `NZCV` (N in bit 3).
+    pub fn set_nzcv(&mut self, nzcv: u8) {
+        self.n = nzcv & 8 != 0;
+        self.z = nzcv & 4 != 0;
+        self.c = nzcv & 2 != 0;
+        self.v = nzcv & 1 != 0;
+    }
+}
+
+/// The architectural registers of one PE.
+#[repr(C)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct State {
+    /// X0–X30. Register number 31 is XZR or SP depending on the instruction, never stored.
+    pub x: [u64; 31],
+    /// SP_EL0..SP_EL3.
+    pub sp_el: [u64; 4],
+    pub pc: u64,
+    pub pstate: Pstate,
+    /// V0–V31, the SIMD&FP registers.
+    pub v: [u128; 32],
+    pub fpcr: u64,
+    pub fpsr: u64,
+    pub tpidr_el0: u64,
+    pub tpidrro_el0: u64,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            x: [0; 31],
+            sp_el: [0; 4],
+            pc: 0,
+            pstate: Pstate::default(),
+            v: [0; 32],
+            fpcr: 0,
+            fpsr: 0,
+            tpidr_el0: 0,
+            tpidrro_el0: 0,
+        }
+    }
+}
+
+impl State {
+    /// `X[n]` with 31 reading as the zero register.
+    #[inline]
+    pub fn xr(&self, n: u32) -> u64 {
+        if n == 31 { 0 } else { self.x[n as usize] }
+    }
+
+    /// Writes `X[n]`; 31 is the zero register and discards the value.
+    #[inline]
+    pub fn set_xr(&mut self, n: u32, value: u64) {
+        if n != 31 {
+            self.x[n as usize] = value;
+        }
+    }
+
+    /// The current stack pointer, `SP[]`: SP_EL0 when PSTATE.SP is 0, else SP_ELx.
+    #[inline]
+    pub fn sp(&self) -> u64 {
+        self.sp_el[self.sp_index()]
+    }
+
+    #[inline]
+    pub fn set_sp(&mut self, value: u64) {
+        let i = self.sp_index();
+        self.sp_el[i] = value;
+    }
+
+    #[inline]
+    fn sp_index(&self) -> usize {
+        if self.pstate.sp {
+            self.pstate.el as usize
+        } else {
+            0
+        }
+    }
+
+    /// `X[n]` with 31 reading as SP.
+    #[inline]
+    pub fn xsp(&self, n: u32) -> u64 {
+        if n == 31 {
+            self.sp()
+        } else {
+            self.x[n as usize]
+        }
+    }
+
+    /// Writes `X[n]` with 31 meaning SP.
+    #[inline]
+    pub fn set_xsp(&mut self, n: u32, value: u64) {
+        if n == 31 {
+            self.set_sp(value)
+        } else {
+            self.x[n as usize] = value;
+        }
+    }
+}
