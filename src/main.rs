@@ -28,6 +28,8 @@ enum Command {
     Conformance(cli::conformance::ConformanceArgs),
     /// Benchmarks that print figures (run them on a release build).
     Bench(cli::bench::BenchArgs),
+    /// Run a static AArch64 Linux program; exits with its status (128+signal, 124 on --max-insns).
+    Run(cli::run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,5 +39,6 @@ fn main() -> ExitCode {
         Command::Features(args) => cli::features::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::Conformance(args) => cli::conformance::run(args),
+        Command::Run(args) => cli::run::run(args),
     }
 }

@@ -4,3 +4,4 @@ pub mod bench;
 pub mod conformance;
 pub mod decode;
 pub mod features;
+pub mod run;

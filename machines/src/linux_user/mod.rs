@@ -1,0 +1,222 @@
+//! The Linux user-mode board: one AArch64 process on an emulated Linux kernel. `loader` maps
+//! the ELF program and builds the initial stack; `syscalls` answers SVCs. Exceptions the
+//! process does not handle end it the way Linux would, with a signal.
+
+mod loader;
+mod syscalls;
+
+pub use loader::LoadError;
+
+use model::decode::decode;
+use model::interp::{Config, Cpu, Exception, Stop};
+use model::memory::{AccessKind, FaultKind, FlatMemory};
+
+/// A Linux errno value (positive).
+pub type Errno = i32;
+
+/// Which clock `clock_gettime` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    Realtime,
+    Monotonic,
+}
+
+/// What the board needs to know of a host file for `fstat`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileStat {
+    pub dev: u64,
+    pub ino: u64,
+    pub mode: u32,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: i64,
+    pub blksize: i32,
+    pub blocks: i64,
+}
+
+/// The host, as the board sees it: the command line implements it over the real files and
+/// clocks, tests over buffers. File descriptors are the guest's.
+pub trait Host {
+    fn read(&mut self, fd: i32, buf: &mut [u8]) -> Result<usize, Errno>;
+    fn write(&mut self, fd: i32, buf: &[u8]) -> Result<usize, Errno>;
+    fn fstat(&mut self, fd: i32) -> Result<FileStat, Errno>;
+    /// Whether `fd` is a terminal (TCGETS succeeds).
+    fn is_terminal(&mut self, fd: i32) -> bool;
+    /// `(seconds, nanoseconds)`.
+    fn now(&mut self, clock: Clock) -> (u64, u32);
+    /// Fills `buf` with random bytes (AT_RANDOM, getrandom).
+    fn random(&mut self, buf: &mut [u8]);
+    /// A diagnostic line from the board (unimplemented syscalls), shown only when the user
+    /// asked for logging.
+    fn log(&mut self, line: &str);
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// exit or exit_group with this status (0..=255).
+    Status(i32),
+    /// Killed by a signal; `reason` is one line for the user when the board raised it.
+    Signal { signal: i32, reason: Option<String> },
+    /// The instruction budget ran out.
+    Budget,
+}
+
+impl Exit {
+    /// The shell's exit status for this outcome: the status, 128+signal, or 124.
+    pub fn code(&self) -> i32 {
+        match self {
+            Exit::Status(s) => *s,
+            Exit::Signal { signal, .. } => 128 + signal,
+            Exit::Budget => 124,
+        }
+    }
+}
+
+pub const SIGILL: i32 = 4;
+pub const SIGTRAP: i32 = 5;
+pub const SIGABRT: i32 = 6;
+pub const SIGBUS: i32 = 7;
+pub const SIGKILL: i32 = 9;
+pub const SIGSEGV: i32 = 11;
+
+/// The process: its PE, address space and kernel-side state.
+pub struct Board {
+    pub cpu: Cpu,
+    pub mem: FlatMemory,
+    /// Start and current end of the heap.
+    brk_start: u64,
+    brk: u64,
+    /// mmap without a hint allocates downwards from here.
+    mmap_next: u64,
+    /// Syscall numbers already logged as unimplemented.
+    logged: Vec<u64>,
+    /// The PID and TID we report.
+    pid: u32,
+    /// What readlink("/proc/self/exe") answers.
+    exe: String,
+}
+
+/// What a program is started with.
+pub struct Process<'a> {
+    /// The ELF file's bytes.
+    pub image: &'a [u8],
+    /// argv, argv[0] first.
+    pub args: &'a [String],
+    pub env: &'a [String],
+    /// AT_EXECFN: the path the program was started by.
+    pub execfn: &'a str,
+}
+
+impl Board {
+    /// Loads `process` on a PE with `config`. Refuses bad ELF files before any code runs.
+    pub fn load(
+        process: &Process,
+        config: Config,
+        hwcap: u64,
+        host: &mut dyn Host,
+    ) -> Result<Board, LoadError> {
+        loader::load(process, config, hwcap, host)
+    }
+
+    /// Runs until the process exits, is killed, or has retired `max_insns` instructions.
+    pub fn run(&mut self, host: &mut dyn Host, max_insns: Option<u64>) -> Exit {
+        let end = max_insns.map(|m| self.cpu.retired.saturating_add(m));
+        loop {
+            let budget = match end {
+                Some(end) if self.cpu.retired >= end => return Exit::Budget,
+                Some(end) => end - self.cpu.retired,
+                None => u64::MAX,
+            };
+            match self.cpu.run(&mut self.mem, budget) {
+                Stop::Budget => {}
+                Stop::Exception(Exception::SupervisorCall { .. }) => {
+                    // Exception entry and return clear the local monitor.
+                    self.cpu.monitor.marked = None;
+                    if let Some(exit) = self.syscall(host) {
+                        return exit;
+                    }
+                }
+                Stop::Exception(e) => return self.fatal(e),
+            }
+        }
+    }
+
+    /// The signal Linux sends for an exception the process cannot handle (no signal handlers
+    /// yet), with the `specula:` line describing it.
+    fn fatal(&mut self, e: Exception) -> Exit {
+        let describe = |mem: &mut FlatMemory, pc: u64| {
+            let mut buf = [0u8; 4];
+            match mem.peek(pc, &mut buf) {
+                Ok(()) => {
+                    let word = u32::from_le_bytes(buf);
+                    match decode(word) {
+                        Some(id) => format!("{word:08x} ({id})"),
+                        None => format!("{word:08x} (unallocated)"),
+                    }
+                }
+                Err(_) => "(no instruction)".to_string(),
+            }
+        };
+        let (signal, pc, what) = match e {
+            Exception::Undefined { pc, .. } => (SIGILL, pc, "UNDEFINED instruction".to_string()),
+            Exception::Breakpoint { pc, imm } => (SIGTRAP, pc, format!("BRK #{imm:#x}")),
+            Exception::Halt { pc, imm } => (SIGILL, pc, format!("HLT #{imm:#x} with no debugger")),
+            Exception::InstructionAbort { pc, fault } => {
+                let why = match fault.kind {
+                    FaultKind::Translation => "unmapped",
+                    _ => "non-executable",
+                };
+                (
+                    SIGSEGV,
+                    pc,
+                    format!("instruction fetch from {why} address {:#x}", fault.va),
+                )
+            }
+            Exception::DataAbort { pc, fault, .. } => {
+                let access = if fault.access == AccessKind::Write {
+                    "write to"
+                } else {
+                    "read of"
+                };
+                let (signal, why) = match fault.kind {
+                    FaultKind::Translation => (SIGSEGV, "unmapped"),
+                    FaultKind::Permission => (SIGSEGV, "protected"),
+                    FaultKind::Alignment => (SIGBUS, "misaligned"),
+                };
+                (
+                    signal,
+                    pc,
+                    format!("{access} {why} address {:#x}", fault.va),
+                )
+            }
+            Exception::PcAlignment { pc } => (SIGBUS, pc, "misaligned PC".to_string()),
+            Exception::SpAlignment { pc, .. } => (SIGBUS, pc, "misaligned SP".to_string()),
+            Exception::SupervisorCall { pc, .. } => (SIGSYS, pc, "SVC".to_string()),
+        };
+        let name = signal_name(signal);
+        let insn = describe(&mut self.mem, pc);
+        let reason = format!("specula: {name} at pc {pc:#x}: {insn}: {what}");
+        Exit::Signal {
+            signal,
+            reason: Some(reason),
+        }
+    }
+}
+
+const SIGSYS: i32 = 31;
+
+pub fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        SIGILL => "SIGILL",
+        SIGTRAP => "SIGTRAP",
+        SIGABRT => "SIGABRT",
+        SIGBUS => "SIGBUS",
+        SIGKILL => "SIGKILL",
+        SIGSEGV => "SIGSEGV",
+        SIGSYS => "SIGSYS",
+        _ => "signal",
+    }
+}

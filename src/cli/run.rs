@@ -1,0 +1,181 @@
+//! `specula run`: runs a static AArch64 Linux program on the Linux user-mode board.
+//!
+//! Exit status: the guest's; 128+signal when a signal kills it (with one `specula:` line on
+//! stderr naming the PC, the encoding and the reason when the board raised it); 124 when
+//! `--max-insns` stops it; 2 with a `specula:` line, before any guest code runs, for a file
+//! that cannot be run. `--stats` adds `instructions: N` and `MIPS: X` lines to stderr.
+//! This module is the board's `Host`: the guest's stdin, stdout and stderr are ours.
+
+use std::fs::File;
+use std::io::{IsTerminal, Read, Write};
+use std::mem::ManuallyDrop;
+use std::os::fd::FromRawFd;
+use std::os::unix::fs::MetadataExt;
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use machines::linux_user::{Board, Clock, Errno, Exit, FileStat, Host, Process};
+use model::interp::Config;
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Stop after N instructions (exit status 124).
+    #[arg(long, value_name = "N")]
+    pub max_insns: Option<u64>,
+    /// Print `instructions: N` and `MIPS: X` to stderr at exit.
+    #[arg(long)]
+    pub stats: bool,
+    /// Log what the board does not implement (syscalls answered -ENOSYS) to stderr, once each.
+    #[arg(long)]
+    pub log_unimp: bool,
+    /// The AArch64 ELF program (a host path).
+    pub program: String,
+    /// Its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+/// The CPU `run` models until `--cpu` arrives: Armv8.0 with FP and AdvSIMD.
+const CPU: &str = "v8.0";
+const HWCAP_FP: u64 = 1 << 0;
+const HWCAP_ASIMD: u64 = 1 << 1;
+
+pub fn run(args: RunArgs) -> ExitCode {
+    let image = match std::fs::read(&args.program) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            eprintln!("specula: {}: {e}", args.program);
+            return ExitCode::from(2);
+        }
+    };
+    let resolved = match spec::features::resolve_str(CPU) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("specula: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = Config {
+        id_registers: resolved.id_registers().to_vec(),
+        ..Config::default()
+    };
+    let mut argv = vec![args.program.clone()];
+    argv.extend(args.args.iter().cloned());
+    let env: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
+    let process = Process {
+        image: &image,
+        args: &argv,
+        env: &env,
+        execfn: &args.program,
+    };
+    let mut host = StdHost {
+        start: Instant::now(),
+        log: args.log_unimp,
+    };
+    let mut board = match Board::load(&process, config, HWCAP_FP | HWCAP_ASIMD, &mut host) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("specula: {}: {e}", args.program);
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    let exit = board.run(&mut host, args.max_insns);
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = std::io::stdout().flush();
+    if let Exit::Signal {
+        reason: Some(reason),
+        ..
+    } = &exit
+    {
+        eprintln!("{reason}");
+    }
+    if args.stats {
+        let n = board.cpu.retired;
+        eprintln!("instructions: {n}");
+        eprintln!("MIPS: {:.1}", n as f64 / seconds.max(1e-9) / 1e6);
+    }
+    ExitCode::from(exit.code().clamp(0, 255) as u8)
+}
+
+struct StdHost {
+    start: Instant,
+    log: bool,
+}
+
+fn errno(e: std::io::Error) -> Errno {
+    e.raw_os_error().unwrap_or(5) // EIO
+}
+
+/// A host fd borrowed as a File, never closed by us. Only 0, 1 and 2 are passed through.
+fn borrowed(fd: i32) -> Result<ManuallyDrop<File>, Errno> {
+    if !(0..=2).contains(&fd) {
+        return Err(9); // EBADF
+    }
+    // SAFETY: fds 0-2 are open for the life of the process and ManuallyDrop never closes them.
+    Ok(ManuallyDrop::new(unsafe { File::from_raw_fd(fd) }))
+}
+
+impl Host for StdHost {
+    fn read(&mut self, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+        borrowed(fd)?.read(buf).map_err(errno)
+    }
+
+    fn write(&mut self, fd: i32, buf: &[u8]) -> Result<usize, Errno> {
+        let mut f = borrowed(fd)?;
+        f.write_all(buf).map_err(errno)?;
+        Ok(buf.len())
+    }
+
+    fn fstat(&mut self, fd: i32) -> Result<FileStat, Errno> {
+        let m = borrowed(fd)?.metadata().map_err(errno)?;
+        Ok(FileStat {
+            dev: m.dev(),
+            ino: m.ino(),
+            mode: m.mode(),
+            nlink: m.nlink() as u32,
+            uid: m.uid(),
+            gid: m.gid(),
+            rdev: m.rdev(),
+            size: m.size() as i64,
+            blksize: m.blksize() as i32,
+            blocks: m.blocks() as i64,
+        })
+    }
+
+    fn is_terminal(&mut self, fd: i32) -> bool {
+        borrowed(fd).is_ok_and(|f| f.is_terminal())
+    }
+
+    fn now(&mut self, clock: Clock) -> (u64, u32) {
+        let d = match clock {
+            Clock::Realtime => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default(),
+            Clock::Monotonic => self.start.elapsed(),
+        };
+        (d.as_secs(), d.subsec_nanos())
+    }
+
+    fn random(&mut self, buf: &mut [u8]) {
+        if File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(buf))
+            .is_err()
+        {
+            // No entropy source: fall back on the clock, which is still not a constant.
+            let t = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos();
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = (t >> ((i % 16) * 8)) as u8 ^ i as u8;
+            }
+        }
+    }
+
+    fn log(&mut self, line: &str) {
+        if self.log {
+            eprintln!("{line}");
+        }
+    }
+}
