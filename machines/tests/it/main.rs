@@ -1,7 +1,8 @@
 //! The Linux user-mode board running real programs: every `tests/programs/*.c` and `*.S` is
 //! built at test time with Debian's `aarch64-linux-gnu-gcc`, run on the board, and its stdout
 //! and exit status checked against `tests/programs/expected/NAME.stdout` and the source's
-//! `// expect-exit: N` line, and against `qemu-aarch64` when it is installed.
+//! `// expect-exit: N` line, and against `qemu-aarch64` when it is installed. Freestanding
+//! programs use `sys.h`; `// build: glibc` ones link glibc statically.
 //!
 //! Without the cross compiler the test skips with a message, except under `CI=true`, where it
 //! fails: CI must not pass by testing nothing.
@@ -80,10 +81,16 @@ fn directive<'a>(source: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|l| l.strip_prefix("// ")?.strip_prefix(key)?.strip_prefix(": "))
 }
 
-fn build(src: &Path, out: &Path) {
+/// Builds freestanding (`-nostdlib`, general registers only) unless the source says
+/// `// build: glibc`, then as a glibc `-static -O2` program.
+fn build(src: &Path, glibc: bool, out: &Path) {
     let mut cmd = Command::new(CC);
-    cmd.args(["-static", "-nostdlib", "-o"]).arg(out).arg(src);
-    if src.extension().is_some_and(|e| e == "c") {
+    if glibc {
+        cmd.args(["-O2", "-static", "-o"]).arg(out).arg(src);
+    } else {
+        cmd.args(["-static", "-nostdlib", "-o"]).arg(out).arg(src);
+    }
+    if !glibc && src.extension().is_some_and(|e| e == "c") {
         cmd.args([
             "-O2",
             "-ffreestanding",
@@ -120,7 +127,7 @@ fn run_board(binary: &Path, args: &[String]) -> (Exit, BufferHost) {
 }
 
 #[test]
-fn freestanding_programs_match_expected_output_and_qemu() {
+fn programs_match_expected_output_and_qemu() {
     if !have(CC) {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("{CC} not found: install gcc-aarch64-linux-gnu (.ci/test does)");
@@ -150,7 +157,7 @@ fn freestanding_programs_match_expected_output_and_qemu() {
         let expected = std::fs::read(programs_dir().join(format!("expected/{name}.stdout")))
             .unwrap_or_else(|e| panic!("{name}: expected/{name}.stdout: {e}"));
         let binary = out_dir.join(name);
-        build(src, &binary);
+        build(src, directive(&text, "build") == Some("glibc"), &binary);
         let (exit, host) = run_board(&binary, &args);
         let mut problems = Vec::new();
         if exit != Exit::Status(status) {

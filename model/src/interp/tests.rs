@@ -526,8 +526,8 @@ fn exceptions() {
         "{stop:?}"
     );
 
-    // An unimplemented encoding (FMOV d0, x1) is UNDEFINED with its id.
-    let (_, stop) = run(&[0x9e670020], |_| {});
+    // An unimplemented encoding (FADD d0, d1, d2) is UNDEFINED with its id.
+    let (_, stop) = run(&[0x1e622820], |_| {});
     let Stop::Exception(Exception::Undefined {
         encoding: Some(_), ..
     }) = stop
