@@ -82,6 +82,10 @@ impl<'m> Closure<'m> {
                         }
                         changed = true;
                     }
+                    // A constraint later in the file may settle the choice (`FEAT_PMULL -->
+                    // FEAT_AES` after `FEAT_Crypto --> FEAT_AES || FEAT_SHA1`): decide it
+                    // once nothing else changes.
+                    Err(e) if e.kind == ErrorKind::OpenChoice => {}
                     Err(e) => {
                         failed[ci] = true;
                         if e.kind == ErrorKind::NeedsVersion {
@@ -94,6 +98,13 @@ impl<'m> Closure<'m> {
             }
             if !changed {
                 break;
+            }
+        }
+        for (ci, c) in self.model.constraints.iter().enumerate() {
+            if !failed[ci] && self.truth(&c.expr) == Some(false) {
+                if let Err(e) = self.repair(c) {
+                    first_error.get_or_insert(e);
+                }
             }
         }
         if let Some(e) = version_error.or(first_error) {

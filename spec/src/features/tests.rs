@@ -119,6 +119,12 @@ fn resolves_specs() {
         ),
         // Choices nothing decides.
         ("v9.1,+FEAT_RME", "OpenChoice: FEAT_RNG, FEAT_RNG_TRAP"),
+        // A choice that a later constraint settles is no choice (FEAT_PMULL --> FEAT_AES).
+        (
+            "v8.0,+FEAT_Crypto,+FEAT_PMULL",
+            "ok +FEAT_AES +FEAT_PMULL +FEAT_Crypto",
+        ),
+        ("v8.0,+FEAT_Crypto", "OpenChoice: FEAT_AES"),
         (
             "v8.3,-FEAT_PACQARMA5",
             "OpenChoice: FEAT_PACIMP, FEAT_PACQARMA3",
