@@ -6,6 +6,7 @@
 //! does not claim, takes the architectural UNDEFINED path: [`Exception::Undefined`], returned
 //! to the board. Nothing here panics on guest behaviour, and the hot loop does not allocate.
 
+mod atomics;
 mod branch;
 mod dp;
 mod ldst;
@@ -249,6 +250,9 @@ impl Cpu {
             return r;
         }
         if let Some(r) = simd::execute(self, mem, i) {
+            return r;
+        }
+        if let Some(r) = atomics::execute(self, mem, i) {
             return r;
         }
         i.undefined()

@@ -6,13 +6,13 @@ use super::{Config, Cpu, Exception, Stop};
 use crate::memory::{AccessKind, FlatMemory, Perms};
 use crate::state::State;
 
-const CODE: u64 = 0x1000;
-const DATA: u64 = 0x10000;
-const STACK_TOP: u64 = 0x30000;
+pub(super) const CODE: u64 = 0x1000;
+pub(super) const DATA: u64 = 0x10000;
+pub(super) const STACK_TOP: u64 = 0x30000;
 
 /// Runs `words` from CODE with the state `setup` makes and DATA holding 0..=255 repeated, and
 /// checks the final state is the initial one changed by `expect` with PC past the last word.
-fn check(name: &str, words: &[u32], setup: fn(&mut State), expect: fn(&mut State)) {
+pub(super) fn check(name: &str, words: &[u32], setup: fn(&mut State), expect: fn(&mut State)) {
     let (cpu, _) = run(words, setup);
     let mut want = initial(setup);
     expect(&mut want);
@@ -42,7 +42,7 @@ fn memory(words: &[u32]) -> FlatMemory {
     mem
 }
 
-fn run(words: &[u32], setup: fn(&mut State)) -> (Cpu, Stop) {
+pub(super) fn run(words: &[u32], setup: fn(&mut State)) -> (Cpu, Stop) {
     let mut mem = memory(words);
     let mut cpu = Cpu::new(Config::default());
     cpu.state = initial(setup);
