@@ -42,8 +42,8 @@ pub fn our_mnemonic(id: EncodingId, word: u32, text: TextFn) -> String {
 pub enum Class {
     /// Both oracles and we agree the word is defined (or undefined).
     Agree,
-    /// We decode it to an encoding that one of the oracles knows no word of: a feature newer than
-    /// that oracle. Not a disagreement.
+    /// We decode it to an encoding that neither oracle knows a word of: a feature newer than
+    /// both. Not a disagreement. (An encoding newer than one oracle is judged by the other.)
     NewerThanOracle,
     /// The two oracles disagree with each other; we don't count it either way.
     OraclesDisagree,
@@ -104,6 +104,10 @@ pub struct RandomReport {
     /// Defined words all three agree on: mnemonic equal to LLVM's or GNU's, and not.
     pub mnemonic_agree: u64,
     pub mnemonic_differ: u64,
+    /// Words judged by one oracle only (our encoding is newer than the other), and how many of
+    /// them disagree: part of the classes above.
+    pub one_oracle_words: u64,
+    pub one_oracle_disagreements: u64,
     /// Encodings an oracle knows no word of (oracle name → ids).
     pub unknown: BTreeMap<String, Vec<&'static str>>,
     /// Disagreements, a few per class and group, as `word class ours | gnu | llvm` lines.
@@ -239,25 +243,35 @@ pub fn random(
     for (i, &w) in words.iter().enumerate() {
         let ans: Vec<&Answer> = answers.iter().map(|a| &a[i]).collect();
         let ours = ours[i];
-        let oracles_define: Vec<bool> = ans.iter().map(|a| a.is_some()).collect();
-        let class = if ours.is_some_and(|id| unknown.iter().any(|u| u.binary_search(&id).is_ok())) {
+        // Judge by the oracles that know our encoding (all of them for a word we call
+        // unallocated): an encoding newer than one oracle is still compared with the other.
+        let judges: Vec<usize> = (0..oracles.len())
+            .filter(|&k| ours.is_none_or(|id| unknown[k].binary_search(&id).is_err()))
+            .collect();
+        let defined: Vec<bool> = judges.iter().map(|&k| ans[k].is_some()).collect();
+        let class = if judges.is_empty() {
             Class::NewerThanOracle
-        } else if oracles_define.iter().any(|&d| d != oracles_define[0]) {
+        } else if defined.iter().any(|&d| d != defined[0]) {
             Class::OraclesDisagree
         } else {
-            match (ours, oracles_define[0]) {
+            match (ours, defined[0]) {
                 (Some(_), true) | (None, false) => Class::Agree,
                 (Some(id), false) if id.violates_should_be(w) => Class::ShouldBeViolation,
                 (Some(_), false) => Class::WeDefine,
                 (None, true) => Class::WeUndefine,
             }
         };
-        let class =
-            if class.is_unexplained() && crate::differences::explain(&differences, w).is_some() {
-                Class::Explained
-            } else {
-                class
-            };
+        let class = if class.is_unexplained()
+            && crate::differences::explain(&differences, w, class == Class::WeDefine).is_some()
+        {
+            Class::Explained
+        } else {
+            class
+        };
+        if judges.len() < oracles.len() && class != Class::NewerThanOracle {
+            r.one_oracle_words += 1;
+            r.one_oracle_disagreements += class.is_disagreement() as u64;
+        }
         let group = match ours {
             Some(id) => id.info().group.to_string(),
             None => "unallocated".to_string(),
@@ -272,9 +286,9 @@ pub fn random(
             && let Some(id) = ours
         {
             let m = our_mnemonic(id, w, text);
-            if ans
+            if judges
                 .iter()
-                .any(|a| a.as_deref().is_some_and(|t| mnemonic(t) == m))
+                .any(|&k| ans[k].as_deref().is_some_and(|t| mnemonic(t) == m))
             {
                 r.mnemonic_agree += 1;
             } else {
@@ -344,6 +358,11 @@ impl fmt::Display for RandomReport {
         for (o, ids) in &self.unknown {
             writeln!(f, "{o}\t{} encodings", ids.len())?;
         }
+        writeln!(
+            f,
+            "words judged by one oracle only (ours newer than the other)\t{}, of which disagree\t{}",
+            self.one_oracle_words, self.one_oracle_disagreements
+        )?;
         writeln!(f, "\n## By group: words per class")?;
         for (g, classes) in &self.by_group {
             let cells: Vec<String> = classes
@@ -439,7 +458,7 @@ pub fn llvm_corpus(
                     r.explained.push(format!(
                         "{what}\tshould-be bits broken: CONSTRAINED UNPREDICTABLE"
                     ));
-                } else if let Some(why) = crate::differences::explain(&differences, e.word) {
+                } else if let Some(why) = crate::differences::explain(&differences, e.word, true) {
                     r.explained.push(format!("{what}\t{why}"));
                 } else {
                     r.failures.push(what);
@@ -451,7 +470,7 @@ pub fn llvm_corpus(
                     "{:08x}\tvalid in LLVM ({t}), we say UNDEFINED\t{}:{}",
                     e.word, e.file, e.line
                 );
-                match crate::differences::explain(&differences, e.word) {
+                match crate::differences::explain(&differences, e.word, false) {
                     Some(why) => r.explained.push(format!("{what}\t{why}")),
                     None => r.failures.push(what),
                 }

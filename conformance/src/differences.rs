@@ -8,10 +8,13 @@ pub const DIFFERENCES_TXT: &str = include_str!("../decode-differences.txt");
 pub struct Difference {
     pub mask: u32,
     pub value: u32,
+    /// Whether this explains words we decode and the oracle doesn't (`we-define`), or the
+    /// reverse (`we-undefine`).
+    pub we_define: bool,
     pub reason: String,
 }
 
-/// Parses the file: `PATTERN<TAB>REASON` lines, `#` comments, blank lines.
+/// Parses the file: `PATTERN<TAB>DIRECTION<TAB>REASON` lines, `#` comments, blank lines.
 pub fn parse(text: &str) -> Result<Vec<Difference>, String> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -19,9 +22,17 @@ pub fn parse(text: &str) -> Result<Vec<Difference>, String> {
             continue;
         }
         let err = |m: &str| format!("decode-differences.txt line {}: {m}", n + 1);
-        let (pattern, reason) = line
-            .split_once('\t')
-            .ok_or_else(|| err("expected PATTERN<TAB>REASON"))?;
+        let mut cols = line.splitn(3, '\t');
+        let (Some(pattern), Some(direction), Some(reason)) =
+            (cols.next(), cols.next(), cols.next())
+        else {
+            return Err(err("expected PATTERN<TAB>DIRECTION<TAB>REASON"));
+        };
+        let we_define = match direction {
+            "we-define" => true,
+            "we-undefine" => false,
+            _ => return Err(err("DIRECTION is we-define or we-undefine")),
+        };
         let bits: String = pattern.chars().filter(|&c| c != '_').collect();
         let (mask, value) = if bits.len() == 8 {
             let w = u32::from_str_radix(&bits, 16).map_err(|_| err("bad hex word"))?;
@@ -50,6 +61,7 @@ pub fn parse(text: &str) -> Result<Vec<Difference>, String> {
         out.push(Difference {
             mask,
             value,
+            we_define,
             reason: reason.trim().to_string(),
         });
     }
@@ -61,10 +73,11 @@ pub fn all() -> Vec<Difference> {
     parse(DIFFERENCES_TXT).expect("conformance/decode-differences.txt is malformed")
 }
 
-/// The reason we differ on `word`, if the list has one.
-pub fn explain(list: &[Difference], word: u32) -> Option<&str> {
+/// The reason we differ on `word` (decoding it when `we_define`, calling it undefined
+/// otherwise), if the list has one.
+pub fn explain(list: &[Difference], word: u32, we_define: bool) -> Option<&str> {
     list.iter()
-        .find(|d| word & d.mask == d.value)
+        .find(|d| word & d.mask == d.value && d.we_define == we_define)
         .map(|d| d.reason.as_str())
 }
 
@@ -72,27 +85,29 @@ pub fn explain(list: &[Difference], word: u32) -> Option<&str> {
 mod tests {
     use super::*;
 
-    fn check(text: &str, word: u32, expect: Option<&str>) {
+    /// `expect` for a word we decode (`we_define`) or call undefined.
+    fn check(text: &str, word: u32, we_define: bool, expect: Option<&str>) {
         let list = parse(text).unwrap();
-        assert_eq!(explain(&list, word), expect);
+        assert_eq!(explain(&list, word, we_define), expect);
     }
 
     #[test]
-    fn patterns_and_words() {
-        check("d503307f\tTCOMMIT\n", 0xd503307f, Some("TCOMMIT"));
-        check("d503307f\tTCOMMIT\n", 0xd503305f, None);
+    fn patterns_words_and_directions() {
         check(
-            "1101010100_1_00_xxx_xxxx_xxxx_xxx_xxxxx\tmrs\n",
-            0xd520401f,
-            Some("mrs"),
+            "d503307f\twe-undefine\tTCOMMIT\n",
+            0xd503307f,
+            false,
+            Some("TCOMMIT"),
         );
-        check(
-            "1101010100_1_00_xxx_xxxx_xxxx_xxx_xxxxx\tmrs\n",
-            0xd538401f,
-            None,
-        );
+        check("d503307f\twe-undefine\tTCOMMIT\n", 0xd503307f, true, None);
+        check("d503307f\twe-undefine\tTCOMMIT\n", 0xd503305f, false, None);
+        let mrs = "1101010100_1_00_xxx_xxxx_xxxx_xxx_xxxxx\twe-undefine\tmrs\n";
+        check(mrs, 0xd520401f, false, Some("mrs"));
+        check(mrs, 0xd538401f, false, None);
         assert!(parse("d503307f\n").is_err());
-        assert!(parse("d50330\tshort\n").is_err());
+        assert!(parse("d503307f\tTCOMMIT\n").is_err());
+        assert!(parse("d503307f\tsideways\tTCOMMIT\n").is_err());
+        assert!(parse("d50330\twe-define\tshort\n").is_err());
     }
 
     #[test]
