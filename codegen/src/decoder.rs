@@ -1,7 +1,7 @@
-//! Generates the A64 decoder: a decision tree of nested `match`es over bit windows of the
-//! instruction word. Each leaf tests the few encodings still possible, in full (fixed bits, then
-//! the overlay's exclusions), and names the encoding it returns. A word no encoding claims
-//! decodes to `None`, never a panic.
+//! Generates the A64 decoder: a decision tree over bit windows of the instruction word, printed
+//! as flat tables that a short loop walks. Each leaf tests the few encodings still possible, in
+//! full (fixed bits, then the overlay's exclusions), and names the encoding it returns. A word
+//! no encoding claims decodes to `None`, never a panic.
 //!
 //! Verify pass: before printing, every word the tree's construction could confuse (each pair of
 //! encodings whose fixed bits are compatible) is checked against the reference decoder, so two
@@ -19,7 +19,7 @@ use spec::overlay::{EncodingOverlay, Overlay};
 pub const INPUTS: &str =
     "spec/data/encodings.tsv, spec/data/overlay/constraints.txt, spec/data/overlay/features.txt";
 
-/// Widest bit window one `match` switches on (64 arms).
+/// Widest bit window one node switches on (1,024 arms).
 const MAX_WINDOW: u32 = 10;
 /// Below this many candidates a leaf tests them one by one.
 const LEAF_SIZE: usize = 1;

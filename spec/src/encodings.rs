@@ -82,10 +82,14 @@ pub fn parse(text: &str) -> Result<Vec<Encoding>, String> {
                 return Err(err("bad field"));
             };
             let num = |s: &str| s.parse::<u32>().map_err(|_| err("bad field number"));
+            let (lsb, width) = (num(lsb)?, num(width)?);
+            if width == 0 || lsb + width > 32 {
+                return Err(err("field outside the word"));
+            }
             fields.push(Field {
                 name: name.to_string(),
-                lsb: num(lsb)?,
-                width: num(width)?,
+                lsb,
+                width,
             });
         }
         out.push(Encoding {

@@ -1,7 +1,8 @@
 //! `specula bench`: benchmarks that print figures. Speed is measured here, never in tests.
 
 use std::hint::black_box;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 #[derive(clap::Args)]
@@ -18,6 +19,16 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 200_000_000)]
         words: u64,
     },
+    /// The interpreter's named workloads, each run by `specula run` and by `qemu-aarch64 -cpu
+    /// max` side by side: MIPS and the time ratio.
+    Run {
+        /// Rounds of the `cpu` workload (about 6.5 M instructions each).
+        #[arg(long, default_value_t = 50)]
+        rounds: u64,
+        /// Runs of each program; the fastest counts.
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+    },
 }
 
 /// A seeded stream, so every run decodes the same words.
@@ -30,7 +41,8 @@ fn random_words(n: usize, seed: u64) -> Vec<u32> {
 /// take the same path through the tree, so the branch predictor learns it.
 fn sequential(start: u32, n: u64) -> u64 {
     let mut defined = 0u64;
-    for w in start..start.wrapping_add(n as u32) {
+    for i in 0..n {
+        let w = start.wrapping_add(i as u32);
         defined += model::decode::decode(black_box(w)).is_some() as u64;
     }
     defined
@@ -105,6 +117,153 @@ pub fn run(args: BenchArgs) -> ExitCode {
     }
     match args.what {
         BenchWhat::Decode { words } => bench_decode(words),
+        BenchWhat::Run { rounds, repeat } => return bench_run(rounds, repeat.max(1)),
     }
     ExitCode::SUCCESS
+}
+
+const CC: &str = "aarch64-linux-gnu-gcc";
+
+/// The `cpu` workload's source, and where its binary is built.
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Builds `bench_cpu.c` as the machines tests build freestanding programs, into
+/// `target/bench/` unless an up-to-date binary is there.
+fn build_cpu_workload() -> Result<PathBuf, String> {
+    let programs = workspace().join("machines/tests/programs");
+    let src = programs.join("bench_cpu.c");
+    let dir = workspace().join("target/bench");
+    let out = dir.join("bench_cpu");
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if mtime(&out).is_some()
+        && mtime(&out) >= mtime(&src)
+        && mtime(&out) >= mtime(&programs.join("sys.h"))
+    {
+        return Ok(out);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let o = Command::new(CC)
+        .args([
+            "-O2",
+            "-static",
+            "-nostdlib",
+            "-ffreestanding",
+            "-mgeneral-regs-only",
+        ])
+        .arg("-fno-tree-loop-distribute-patterns")
+        .arg("-o")
+        .arg(&out)
+        .arg(&src)
+        .output()
+        .map_err(|e| format!("running {CC}: {e} (install gcc-aarch64-linux-gnu)"))?;
+    if !o.status.success() {
+        return Err(format!(
+            "{CC} {}: {}",
+            src.display(),
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
+    Ok(out)
+}
+
+/// One timed run of a program: wall seconds, stdout, and stderr.
+fn timed(cmd: &mut Command) -> Result<(f64, Vec<u8>, String), String> {
+    let start = Instant::now();
+    let o = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    let secs = start.elapsed().as_secs_f64();
+    if !o.status.success() {
+        return Err(format!("{cmd:?} exited with {}", o.status));
+    }
+    Ok((
+        secs,
+        o.stdout,
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    ))
+}
+
+fn fastest(repeat: u32, mut f: impl FnMut() -> Command) -> Result<(f64, Vec<u8>, String), String> {
+    let mut best = timed(&mut f())?;
+    for _ in 1..repeat {
+        let r = timed(&mut f())?;
+        if r.0 < best.0 {
+            best = r;
+        }
+    }
+    Ok(best)
+}
+
+/// Runs `binary args` on `specula run --stats` (this executable) and on `qemu-aarch64 -cpu
+/// max`, both as child processes timed the same way, and prints the figures. qemu counts no
+/// instructions: its MIPS are our count over its time (the same binary, arguments and result).
+fn side_by_side(name: &str, binary: &Path, args: &[String], repeat: u32) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let (ours, our_out, stats) = fastest(repeat, || {
+        let mut c = Command::new(&exe);
+        c.args(["run", "--stats"]).arg(binary).args(args);
+        c
+    })?;
+    let insns: u64 = stats
+        .lines()
+        .find_map(|l| l.strip_prefix("instructions: ")?.trim().parse().ok())
+        .ok_or("specula run --stats printed no instruction count")?;
+    println!("workload {name}: {} {}", binary.display(), args.join(" "));
+    println!("  instructions: {insns}");
+    println!(
+        "  specula:               {ours:8.3} s {:9.1} MIPS",
+        insns as f64 / ours / 1e6
+    );
+    match fastest(repeat, || {
+        let mut c = Command::new("qemu-aarch64");
+        c.args(["-cpu", "max"]).arg(binary).args(args);
+        c
+    }) {
+        Ok((qemu, qemu_out, _)) => {
+            println!(
+                "  qemu-aarch64 -cpu max: {qemu:8.3} s {:9.1} MIPS",
+                insns as f64 / qemu / 1e6
+            );
+            println!("  time ratio specula/qemu: {:.1}x", ours / qemu);
+            if qemu_out == our_out {
+                println!("  output: identical");
+            } else {
+                println!(
+                    "  output DIFFERS: specula {:?}, qemu {:?}",
+                    String::from_utf8_lossy(&our_out),
+                    String::from_utf8_lossy(&qemu_out)
+                );
+            }
+        }
+        Err(e) => println!("  qemu-aarch64: not run: {e}"),
+    }
+    Ok(())
+}
+
+fn bench_run(rounds: u64, repeat: u32) -> ExitCode {
+    let mut ok = true;
+    // (a) cpu: our CPU-bound C program (sieve, CRC-32, insertion and heap sort).
+    match build_cpu_workload() {
+        Ok(binary) => {
+            if let Err(e) = side_by_side("cpu", &binary, &[rounds.to_string()], repeat) {
+                eprintln!("specula: bench cpu: {e}");
+                ok = false;
+            }
+        }
+        Err(e) => {
+            eprintln!("specula: bench cpu: {e}");
+            ok = false;
+        }
+    }
+    // (b) xz-6: `xz -6` of a fixed 4 MB file. Debian's xz is dynamically linked; this slot
+    // runs it once `specula run -L SYSROOT` loads dynamic programs.
+    println!(
+        "workload xz-6: skipped: `xz -6` of a fixed 4 MB file needs a dynamically linked xz \
+         under `specula run -L SYSROOT`, and the board loads only static programs so far"
+    );
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 #[derive(clap::Args)]
 pub struct DecodeArgs {
     /// Instruction words in hex as objdump prints them (8 digits, `0x` optional); `-` reads stdin.
+    #[arg(allow_hyphen_values = true)]
     pub words: Vec<String>,
     /// Read one word a line from this file (`-` for stdin); blank lines are skipped.
     #[arg(long)]
@@ -70,7 +71,11 @@ pub fn decode_line(word: u32) -> String {
     let id = model::decode::decode(word);
     let name = id.map_or("UNDEFINED", |id| id.name());
     // Text only for words we decode: the disassembler's own idea of validity is not ours.
-    let text = if id.is_some() { disasm::disassemble(word).unwrap_or_default() } else { String::new() };
+    let text = if id.is_some() {
+        disasm::disassemble(word).unwrap_or_default()
+    } else {
+        String::new()
+    };
     format!("{word:08x}\t{name}\t{text}")
 }
 

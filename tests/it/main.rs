@@ -1,0 +1,5 @@
+//! The `specula` command line as scripts and users see it: one integration-test binary, a
+//! module per area.
+
+mod cli;
+mod run;
