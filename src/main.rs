@@ -33,6 +33,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when the reader of stdout goes away (`| head`), rather
+    // than panicking in `println!`: Rust ignores SIGPIPE unless told otherwise.
+    #[cfg(unix)]
+    // SAFETY: called before any other thread exists; only restores the default action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Decode(args) => cli::decode::run(args),
