@@ -81,21 +81,50 @@ pub trait Memory {
     fn read(&mut self, va: u64, buf: &mut [u8], access: AccessKind) -> Result<(), Fault>;
     /// Writes `buf` starting at virtual address `va`.
     fn write(&mut self, va: u64, buf: &[u8]) -> Result<(), Fault>;
+
+    /// Checks that the page holding `va` may be fetched from, and starts watching it for the
+    /// PE's decoded-instruction cache: from now on a write to the page (by any path: guest
+    /// store, syscall, loader), unmapping it, remapping it or changing its permissions reports
+    /// its page number through [`Memory::drain_code_changes`] and stops the watch.
+    fn watch_code(&mut self, va: u64) -> Result<(), Fault>;
+    /// Whether a watched page has changed since the last drain. Cheap: the PE asks every step.
+    fn code_changed(&self) -> bool;
+    /// Hands each changed watched page's number (`va / PAGE_SIZE`) to `f`, and forgets them.
+    fn drain_code_changes(&mut self, f: &mut dyn FnMut(u64));
 }
 
 struct Page {
     data: Box<[u8; PAGE_SIZE as usize]>,
     perms: Perms,
+    /// The PE holds decoded instructions from this page ([`Memory::watch_code`]).
+    code: bool,
 }
 
+/// Entries in [`FlatMemory`]'s direct-mapped lookup cache of page slots.
+const TLB_ENTRIES: usize = 64;
+
 /// A flat, sparse user-mode address space. Virtual address = physical address.
-#[derive(Default)]
 pub struct FlatMemory {
     index: HashMap<u64, usize>,
     pages: Vec<Page>,
     free: Vec<usize>,
-    /// One-entry lookup cache: (page number, slot), invalidated on unmap.
-    last: Option<(u64, usize)>,
+    /// Direct-mapped lookup cache of `(page number, slot)` indexed by the page number's low
+    /// bits, cleared on unmap. `u64::MAX` marks an empty entry (no page number is that large).
+    tlb: [(u64, usize); TLB_ENTRIES],
+    /// Watched code pages that changed, for [`Memory::drain_code_changes`].
+    code_changes: Vec<u64>,
+}
+
+impl Default for FlatMemory {
+    fn default() -> FlatMemory {
+        FlatMemory {
+            index: HashMap::new(),
+            pages: Vec::new(),
+            free: Vec::new(),
+            tlb: [(u64::MAX, 0); TLB_ENTRIES],
+            code_changes: Vec::new(),
+        }
+    }
 }
 
 impl FlatMemory {
@@ -109,6 +138,7 @@ impl FlatMemory {
         for vpn in page_range(addr, len) {
             match self.index.get(&vpn) {
                 Some(&slot) => {
+                    self.code_changed_at(slot, vpn);
                     let p = &mut self.pages[slot];
                     p.data.fill(0);
                     p.perms = perms;
@@ -117,6 +147,7 @@ impl FlatMemory {
                     let page = Page {
                         data: Box::new([0; PAGE_SIZE as usize]),
                         perms,
+                        code: false,
                     };
                     let slot = match self.free.pop() {
                         Some(s) => {
@@ -138,10 +169,11 @@ impl FlatMemory {
     pub fn unmap(&mut self, addr: u64, len: u64) {
         for vpn in page_range(addr, len) {
             if let Some(slot) = self.index.remove(&vpn) {
+                self.code_changed_at(slot, vpn);
                 self.free.push(slot);
             }
         }
-        self.last = None;
+        self.tlb = [(u64::MAX, 0); TLB_ENTRIES];
     }
 
     /// Changes the permissions of mapped pages in the range; false if any page is unmapped.
@@ -149,7 +181,10 @@ impl FlatMemory {
         let mut all = true;
         for vpn in page_range(addr, len) {
             match self.index.get(&vpn) {
-                Some(&slot) => self.pages[slot].perms = perms,
+                Some(&slot) => {
+                    self.code_changed_at(slot, vpn);
+                    self.pages[slot].perms = perms;
+                }
                 None => all = false,
             }
         }
@@ -176,15 +211,24 @@ impl FlatMemory {
         })
     }
 
+    /// Reports a change to the page in `slot` if the PE holds decodes from it.
+    #[inline]
+    fn code_changed_at(&mut self, slot: usize, vpn: u64) {
+        let page = &mut self.pages[slot];
+        if page.code {
+            page.code = false;
+            self.code_changes.push(vpn);
+        }
+    }
+
     #[inline]
     fn slot(&mut self, vpn: u64) -> Option<usize> {
-        if let Some((v, s)) = self.last {
-            if v == vpn {
-                return Some(s);
-            }
+        let e = &mut self.tlb[vpn as usize % TLB_ENTRIES];
+        if e.0 == vpn {
+            return Some(e.1);
         }
         let s = *self.index.get(&vpn)?;
-        self.last = Some((vpn, s));
+        *e = (vpn, s);
         Some(s)
     }
 
@@ -211,6 +255,10 @@ impl FlatMemory {
             let page = &mut self.pages[slot];
             if !ignore_perms && !page.perms.allows(access) {
                 return Err(fault(FaultKind::Permission));
+            }
+            if access == AccessKind::Write && page.code {
+                page.code = false;
+                self.code_changes.push(a / PAGE_SIZE);
             }
             let off = (a % PAGE_SIZE) as usize;
             let n = (PAGE_SIZE as usize - off).min(len - done);
@@ -239,6 +287,34 @@ impl Memory for FlatMemory {
             false,
             |page, off, i, n| page[off..off + n].copy_from_slice(&buf[i..i + n]),
         )
+    }
+
+    fn watch_code(&mut self, va: u64) -> Result<(), Fault> {
+        let fault = |kind| Fault {
+            va,
+            access: AccessKind::Fetch,
+            kind,
+        };
+        let slot = self
+            .slot(va / PAGE_SIZE)
+            .ok_or(fault(FaultKind::Translation))?;
+        let page = &mut self.pages[slot];
+        if !page.perms.execute {
+            return Err(fault(FaultKind::Permission));
+        }
+        page.code = true;
+        Ok(())
+    }
+
+    #[inline]
+    fn code_changed(&self) -> bool {
+        !self.code_changes.is_empty()
+    }
+
+    fn drain_code_changes(&mut self, f: &mut dyn FnMut(u64)) {
+        for vpn in self.code_changes.drain(..) {
+            f(vpn);
+        }
     }
 }
 

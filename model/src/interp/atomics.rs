@@ -310,16 +310,25 @@ pub(super) fn in_aligned_16(address: u64, bytes: usize) -> bool {
     (address & 15) + bytes as u64 <= 16
 }
 
-/// The address of an atomic or ordered access by base register `n`: SP alignment checked,
-/// then the LSE2 alignment rule, as the pseudocode checks alignment before translation.
+/// The address of an atomic access by base register `n`: SP alignment checked, then the LSE2
+/// alignment rule, as the pseudocode checks alignment before translation.
 #[inline]
-pub(super) fn atomic_address(
+fn atomic_address(
     cpu: &Cpu,
     i: Insn,
     n: u32,
     bytes: usize,
     access: AccessKind,
 ) -> Result<u64, Exception> {
+    check_sp_alignment(cpu, i, n)?;
+    let address = cpu.state.xsp(n);
+    check_aligned_16(i, address, bytes, access)?;
+    Ok(address)
+}
+
+/// `CheckSPAlignment()` when the base register is SP (SCTLR_EL1.SA0 set, as Linux does).
+#[inline]
+pub(super) fn check_sp_alignment(cpu: &Cpu, i: Insn, n: u32) -> Result<(), Exception> {
     if n == 31 && cpu.state.sp() & 15 != 0 {
         return Err(Exception::SpAlignment {
             pc: i.pc,
@@ -327,15 +336,26 @@ pub(super) fn atomic_address(
             encoding: i.id,
         });
     }
-    let address = cpu.state.xsp(n);
-    if !in_aligned_16(address, bytes) {
-        return Err(i.data_abort(Fault {
+    Ok(())
+}
+
+/// An alignment fault unless `[address, address + bytes)` lies in one aligned 16-byte quantity.
+#[inline]
+pub(super) fn check_aligned_16(
+    i: Insn,
+    address: u64,
+    bytes: usize,
+    access: AccessKind,
+) -> Result<(), Exception> {
+    if in_aligned_16(address, bytes) {
+        Ok(())
+    } else {
+        Err(i.data_abort(Fault {
             va: address,
             access,
             kind: FaultKind::Alignment,
-        }));
+        }))
     }
-    Ok(address)
 }
 
 /// A store by this PE to the block the local monitor marks: whether it clears the monitor is

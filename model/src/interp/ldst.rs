@@ -458,14 +458,15 @@ fn exclusive(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, is_pair: bool) -> Ex
     Ok(())
 }
 
-/// LDAR/STLR: single-copy atomic, aligned, with acquire/release ordering (one PE: no effect).
+/// LDAR/STLR: single-copy atomic, with acquire/release ordering (one PE: no effect).
 fn ordered(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     let bytes = 1usize << i.bits(31, 30);
     let n = i.rn();
     check_sp_alignment(cpu, i, n)?;
     let address = cpu.state.xsp(n);
     let load = i.bit(22);
-    if address % bytes as u64 != 0 {
+    // FEAT_LSE2 with SCTLR_EL1.nAA = 0: aligned, or inside one aligned 16-byte quantity.
+    if !super::atomics::in_aligned_16(address, bytes) {
         return Err(alignment(
             i,
             address,

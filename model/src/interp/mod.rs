@@ -8,6 +8,7 @@
 
 mod atomics;
 mod branch;
+mod decode_cache;
 mod dp;
 mod ldst;
 mod pseudocode;
@@ -16,10 +17,11 @@ mod system;
 #[cfg(test)]
 mod tests;
 
+pub use decode_cache::DecodeCache;
 pub use pseudocode::{add_with_carry, condition_holds, decode_bit_masks};
 
-use crate::decode::{EncodingId, decode};
-use crate::memory::{AccessKind, Fault, Memory};
+use crate::decode::EncodingId;
+use crate::memory::{Fault, Memory};
 use crate::state::State;
 
 /// What is fixed about the PE when it is built: its identification registers and counters.
@@ -103,6 +105,8 @@ pub struct Cpu {
     pub monitor: LocalMonitor,
     /// Instructions retired so far.
     pub retired: u64,
+    /// Decoded instructions by code page (`decode_cache`).
+    pub decode_cache: DecodeCache,
 }
 
 /// Why [`Cpu::run`] returned.
@@ -112,6 +116,9 @@ pub enum Stop {
     /// The instruction budget ran out.
     Budget,
 }
+
+/// How many groups [`Cpu::execute_group`] knows.
+const GROUPS: u8 = 6;
 
 /// The outcome of executing one instruction: `Ok` or an exception.
 pub(crate) type Exec = Result<(), Exception>;
@@ -178,6 +185,7 @@ impl Cpu {
             config,
             monitor: LocalMonitor::default(),
             retired: 0,
+            decode_cache: DecodeCache::default(),
         }
     }
 
@@ -200,11 +208,15 @@ impl Cpu {
         if pc & 3 != 0 {
             return Err(Exception::PcAlignment { pc });
         }
-        let mut buf = [0u8; 4];
-        mem.read(pc, &mut buf, AccessKind::Fetch)
+        if mem.code_changed() {
+            self.decode_cache.sync(mem);
+        }
+        let entry = *self
+            .decode_cache
+            .lookup(mem, pc)
             .map_err(|fault| Exception::InstructionAbort { pc, fault })?;
-        let word = u32::from_le_bytes(buf);
-        let Some(id) = decode(word) else {
+        let word = entry.word;
+        let Some(id) = entry.id else {
             return Err(Exception::Undefined {
                 pc,
                 word,
@@ -214,7 +226,7 @@ impl Cpu {
         let insn = Insn { word, id, pc };
         // Branches overwrite this; everything else falls through to the next instruction.
         self.state.pc = pc.wrapping_add(4);
-        let r = self.execute(mem, insn);
+        let r = self.execute(mem, insn, entry.group);
         match r {
             Ok(()) => {
                 self.retired += 1;
@@ -235,26 +247,39 @@ impl Cpu {
         }
     }
 
-    #[inline]
-    fn execute(&mut self, mem: &mut impl Memory, i: Insn) -> Exec {
-        if let Some(r) = dp::execute(self, i) {
+    /// Executes `i` with the group the decode cache learnt for it, or else tries the groups in
+    /// order and teaches the cache which one took it.
+    #[inline(always)]
+    fn execute(&mut self, mem: &mut impl Memory, i: Insn, group: u8) -> Exec {
+        if let Some(r) = self.execute_group(mem, group, i) {
             return r;
         }
-        if let Some(r) = branch::execute(self, i) {
-            return r;
-        }
-        if let Some(r) = ldst::execute(self, mem, i) {
-            return r;
-        }
-        if let Some(r) = system::execute(self, mem, i) {
-            return r;
-        }
-        if let Some(r) = simd::execute(self, mem, i) {
-            return r;
-        }
-        if let Some(r) = atomics::execute(self, mem, i) {
-            return r;
+        self.execute_slow(mem, i)
+    }
+
+    #[inline(never)]
+    fn execute_slow(&mut self, mem: &mut impl Memory, i: Insn) -> Exec {
+        for g in 0..GROUPS {
+            if let Some(r) = self.execute_group(mem, g, i) {
+                self.decode_cache.learn_group(i.pc, g);
+                return r;
+            }
         }
         i.undefined()
+    }
+
+    /// Group `g`'s semantics for `i`, or `None` when `i` is not its instruction. A group
+    /// decides that from the encoding id alone, before any side effect.
+    #[inline(always)]
+    fn execute_group(&mut self, mem: &mut impl Memory, g: u8, i: Insn) -> Option<Exec> {
+        match g {
+            0 => dp::execute(self, i),
+            1 => branch::execute(self, i),
+            2 => ldst::execute(self, mem, i),
+            3 => system::execute(self, mem, i),
+            4 => simd::execute(self, mem, i),
+            5 => atomics::execute(self, mem, i),
+            _ => None,
+        }
     }
 }

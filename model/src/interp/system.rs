@@ -165,13 +165,15 @@ fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
             }
             Ok(())
         }
-        // DC CVAU, CVAC, CVAP, CVADP, CIVAC; IC IVAU: no caches to maintain.
-        (3, 7, 11, 1)
-        | (3, 7, 10, 1)
-        | (3, 7, 12, 1)
-        | (3, 7, 13, 1)
-        | (3, 7, 14, 1)
-        | (3, 7, 5, 1) => Ok(()),
+        // IC IVAU: the decoded-instruction cache is the only instruction cache we model. It
+        // already dropped the page when the store was made; dropping it again is harmless.
+        (3, 7, 5, 1) => {
+            let va = cpu.state.xr(i.rd());
+            cpu.decode_cache.drop_page(va / crate::memory::PAGE_SIZE);
+            Ok(())
+        }
+        // DC CVAU, CVAC, CVAP, CVADP, CIVAC: no data caches to maintain.
+        (3, 7, 11, 1) | (3, 7, 10, 1) | (3, 7, 12, 1) | (3, 7, 13, 1) | (3, 7, 14, 1) => Ok(()),
         _ => i.undefined(),
     }
 }

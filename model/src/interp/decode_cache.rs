@@ -1,0 +1,187 @@
+//! The decoded-instruction cache: per guest code page, each instruction's word, its encoding
+//! id and which group executes it, filled on first fetch, so the hot loop neither decodes
+//! again nor allocates.
+//!
+//! **Keying and coherence.** Pages are keyed by virtual page number, which is safe in user mode
+//! because the address space is a flat map (VA = PA, one translation regime, no aliases). A page
+//! enters the cache through [`Memory::watch_code`], which checks execute permission once; from
+//! then on fetches within the page need no permission check. The memory reports every change
+//! to a watched page (a store by the guest or a syscall, munmap, mmap over it, mprotect), and
+//! [`Cpu::step`](super::Cpu::step) drops those pages before its next fetch. So a store is
+//! visible to the very next instruction, which is stronger than the architecture asks
+//! (CTR_EL0.DIC = 1 and IDC = 1, which we report, still need an ISB after the store). IC IVAU
+//! drops its page too.
+//!
+//! **With an MMU** (system level, later): key pages by physical address plus what makes a
+//! translation different (translation regime, ASID/VMID, or flush on TTBR writes), translate
+//! and check execute permission on entering a page (the "current page" below must then also
+//! be dropped on TLB maintenance, context-synchronisation after SCTLR/TCR/TTBR writes, and
+//! exception entry/return that changes the regime), and let stores be caught by physical page
+//! so that writes through an alias invalidate too. IC IALLU/IALLUIS/IVAU would then drop by
+//! PA or everything.
+
+use crate::decode::{EncodingId, decode};
+use crate::memory::{AccessKind, Fault, Memory, PAGE_SIZE};
+use std::collections::HashMap;
+
+const INSNS_PER_PAGE: usize = (PAGE_SIZE / 4) as usize;
+
+/// Which group's `execute` runs an instruction, learnt on its first execution.
+pub(super) const GROUP_UNKNOWN: u8 = u8::MAX;
+
+/// One cached instruction.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Entry {
+    pub word: u32,
+    /// `None`: UNDEFINED (no encoding claims the word).
+    pub id: Option<EncodingId>,
+    /// Index of the group that executes it, or [`GROUP_UNKNOWN`].
+    pub group: u8,
+    /// Whether the entry holds a decoded word at all.
+    pub valid: bool,
+}
+
+const EMPTY: Entry = Entry {
+    word: 0,
+    id: None,
+    group: GROUP_UNKNOWN,
+    valid: false,
+};
+
+#[derive(Clone)]
+struct CodePage {
+    vpn: u64,
+    entries: Box<[Entry; INSNS_PER_PAGE]>,
+}
+
+/// The cache of one PE.
+#[derive(Clone)]
+pub struct DecodeCache {
+    index: HashMap<u64, usize>,
+    pages: Vec<CodePage>,
+    free: Vec<usize>,
+    /// The page the PE is executing from: its number and slot. `u64::MAX`: none.
+    current_vpn: u64,
+    current: usize,
+}
+
+impl Default for DecodeCache {
+    fn default() -> DecodeCache {
+        DecodeCache {
+            index: HashMap::new(),
+            pages: Vec::new(),
+            free: Vec::new(),
+            current_vpn: u64::MAX,
+            current: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for DecodeCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodeCache")
+            .field("pages", &self.index.len())
+            .finish()
+    }
+}
+
+impl DecodeCache {
+    /// The cached entry for the (4-byte aligned) `pc`, fetching and decoding on a miss.
+    #[inline(always)]
+    pub(super) fn lookup(&mut self, mem: &mut impl Memory, pc: u64) -> Result<&mut Entry, Fault> {
+        let vpn = pc / PAGE_SIZE;
+        if vpn != self.current_vpn {
+            self.enter_page(mem, pc)?;
+        }
+        let slot = self.current;
+        // `current` always names a live page (`enter_page` sets it, `drop_page` resets
+        // `current_vpn`), and the index is masked to the page.
+        let e = &mut self.pages[slot].entries[(pc / 4) as usize % INSNS_PER_PAGE];
+        if !e.valid {
+            fill(mem, pc, e)?;
+        }
+        Ok(e)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn enter_page(&mut self, mem: &mut impl Memory, pc: u64) -> Result<(), Fault> {
+        let vpn = pc / PAGE_SIZE;
+        let slot = match self.index.get(&vpn) {
+            Some(&slot) => slot,
+            None => {
+                mem.watch_code(pc)?;
+                let slot = match self.free.pop() {
+                    Some(s) => {
+                        let page = &mut self.pages[s];
+                        page.vpn = vpn;
+                        page.entries.fill(EMPTY);
+                        s
+                    }
+                    None => {
+                        self.pages.push(CodePage {
+                            vpn,
+                            entries: Box::new([EMPTY; INSNS_PER_PAGE]),
+                        });
+                        self.pages.len() - 1
+                    }
+                };
+                self.index.insert(vpn, slot);
+                slot
+            }
+        };
+        self.current_vpn = vpn;
+        self.current = slot;
+        Ok(())
+    }
+
+    /// Forgets the decodes of page number `vpn`.
+    pub(super) fn drop_page(&mut self, vpn: u64) {
+        if let Some(slot) = self.index.remove(&vpn) {
+            debug_assert_eq!(self.pages[slot].vpn, vpn);
+            self.free.push(slot);
+        }
+        if self.current_vpn == vpn {
+            self.current_vpn = u64::MAX;
+        }
+    }
+
+    /// Applies the changes `mem` reports to watched pages.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn sync(&mut self, mem: &mut impl Memory) {
+        mem.drain_code_changes(&mut |vpn| self.drop_page(vpn));
+    }
+
+    /// Records that group `g` executes the instruction at `pc`, on the page being executed.
+    pub(super) fn learn_group(&mut self, pc: u64, g: u8) {
+        if pc / PAGE_SIZE == self.current_vpn {
+            self.pages[self.current].entries[(pc / 4) as usize % INSNS_PER_PAGE].group = g;
+        }
+    }
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        *self = DecodeCache::default();
+    }
+
+    /// How many code pages hold decodes.
+    pub fn pages(&self) -> usize {
+        self.index.len()
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn fill(mem: &mut impl Memory, pc: u64, e: &mut Entry) -> Result<(), Fault> {
+    let mut buf = [0u8; 4];
+    mem.read(pc, &mut buf, AccessKind::Fetch)?;
+    let word = u32::from_le_bytes(buf);
+    *e = Entry {
+        word,
+        id: decode(word),
+        group: GROUP_UNKNOWN,
+        valid: true,
+    };
+    Ok(())
+}
