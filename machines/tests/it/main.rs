@@ -82,9 +82,11 @@ fn directive<'a>(source: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// Builds freestanding (`-nostdlib`, general registers only) unless the source says
-/// `// build: glibc`, then as a glibc `-static -O2` program.
-fn build(src: &Path, glibc: bool, out: &Path) {
+/// `// build: glibc`, then as a glibc `-static -O2` program; `// cflags: ...` adds options
+/// (e.g. `-march=armv8.5-a+crc -mbranch-protection=standard`).
+fn build(src: &Path, glibc: bool, cflags: Option<&str>, out: &Path) {
     let mut cmd = Command::new(CC);
+    cmd.args(cflags.unwrap_or_default().split_whitespace());
     if glibc {
         cmd.args(["-O2", "-static", "-o"]).arg(out).arg(src);
     } else {
@@ -157,7 +159,12 @@ fn programs_match_expected_output_and_qemu() {
         let expected = std::fs::read(programs_dir().join(format!("expected/{name}.stdout")))
             .unwrap_or_else(|e| panic!("{name}: expected/{name}.stdout: {e}"));
         let binary = out_dir.join(name);
-        build(src, directive(&text, "build") == Some("glibc"), &binary);
+        build(
+            src,
+            directive(&text, "build") == Some("glibc"),
+            directive(&text, "cflags"),
+            &binary,
+        );
         let (exit, host) = run_board(&binary, &args);
         let mut problems = Vec::new();
         if exit != Exit::Status(status) {

@@ -8,10 +8,12 @@
 
 mod atomics;
 mod branch;
+mod crc;
 mod decode_cache;
 mod dp;
 mod ldst;
 mod pseudocode;
+mod rcpc;
 mod simd;
 mod system;
 #[cfg(test)]
@@ -278,7 +280,10 @@ impl Cpu {
             2 => ldst::execute(self, mem, i),
             3 => system::execute(self, mem, i),
             4 => simd::execute(self, mem, i),
-            5 => atomics::execute(self, mem, i),
+            // The EL0 features v8.x and v9.0 add, one module each.
+            5 => atomics::execute(self, mem, i)
+                .or_else(|| rcpc::execute(self, mem, i))
+                .or_else(|| crc::execute(self, i)),
             _ => None,
         }
     }
