@@ -11,6 +11,7 @@ mod branch;
 mod crc;
 mod decode_cache;
 mod dp;
+mod flagm;
 mod ldst;
 mod pseudocode;
 mod rcpc;
@@ -283,7 +284,9 @@ impl Cpu {
             // The EL0 features v8.x and v9.0 add, one module each.
             5 => atomics::execute(self, mem, i)
                 .or_else(|| rcpc::execute(self, mem, i))
-                .or_else(|| crc::execute(self, i)),
+                .or_else(|| crc::execute(self, i))
+                .or_else(|| flagm::execute(self, i)),
+
             _ => None,
         }
     }

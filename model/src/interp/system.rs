@@ -16,6 +16,8 @@ const fn sysreg(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32) -> u32 {
 }
 
 const NZCV: u32 = sysreg(3, 3, 4, 2, 0);
+const DIT: u32 = sysreg(3, 3, 4, 2, 5);
+const SSBS: u32 = sysreg(3, 3, 4, 2, 6);
 const FPCR: u32 = sysreg(3, 3, 4, 4, 0);
 const FPSR: u32 = sysreg(3, 3, 4, 4, 1);
 const TPIDR_EL0: u32 = sysreg(3, 3, 13, 0, 2);
@@ -109,6 +111,8 @@ fn mrs(cpu: &mut Cpu, i: Insn) -> Exec {
     let c = &cpu.config;
     let value = match reg {
         NZCV => s.pstate.nzcv(),
+        DIT => u64::from(s.pstate.dit) << 24,
+        SSBS => u64::from(s.pstate.ssbs) << 12,
         FPCR => s.fpcr,
         FPSR => s.fpsr,
         TPIDR_EL0 => s.tpidr_el0,
@@ -139,6 +143,8 @@ fn msr(cpu: &mut Cpu, i: Insn) -> Exec {
     let s = &mut cpu.state;
     match i.bits(20, 5) {
         NZCV => s.pstate.set_nzcv((v >> 28) as u8),
+        DIT => s.pstate.dit = (v >> 24) & 1 != 0,
+        SSBS => s.pstate.ssbs = (v >> 12) & 1 != 0,
         FPCR => s.fpcr = v & FPCR_MASK,
         FPSR => s.fpsr = v & FPSR_MASK,
         TPIDR_EL0 => s.tpidr_el0 = v,
