@@ -269,10 +269,51 @@ impl FlatMemory {
     }
 }
 
+/// Copies `src` to `dst` (of equal length), with fixed-size copies for the sizes loads and
+/// stores use instead of a call to `memcpy`.
+#[inline(always)]
+fn copy_small(dst: &mut [u8], src: &[u8]) {
+    match dst.len() {
+        1 => dst[0] = src[0],
+        2 => dst[..2].copy_from_slice(&src[..2]),
+        4 => dst[..4].copy_from_slice(&src[..4]),
+        8 => dst[..8].copy_from_slice(&src[..8]),
+        16 => dst[..16].copy_from_slice(&src[..16]),
+        _ => dst.copy_from_slice(src),
+    }
+}
+
+impl FlatMemory {
+    /// The page holding `va` if `access` is allowed; a write to a watched code page is
+    /// reported.
+    #[inline(always)]
+    fn page_for(&mut self, va: u64, access: AccessKind) -> Result<&mut Page, Fault> {
+        let fault = |kind| Fault { va, access, kind };
+        let slot = self
+            .slot(va / PAGE_SIZE)
+            .ok_or(fault(FaultKind::Translation))?;
+        let page = &self.pages[slot];
+        if !page.perms.allows(access) {
+            return Err(fault(FaultKind::Permission));
+        }
+        if access == AccessKind::Write && page.code {
+            self.pages[slot].code = false;
+            self.code_changes.push(va / PAGE_SIZE);
+        }
+        Ok(&mut self.pages[slot])
+    }
+}
+
 impl Memory for FlatMemory {
     #[inline]
     fn read(&mut self, va: u64, buf: &mut [u8], access: AccessKind) -> Result<(), Fault> {
         let len = buf.len();
+        let off = (va % PAGE_SIZE) as usize;
+        if off + len <= PAGE_SIZE as usize {
+            let page = self.page_for(va, access)?;
+            copy_small(buf, &page.data[off..off + len]);
+            return Ok(());
+        }
         self.access(va, len, access, false, |page, off, i, n| {
             buf[i..i + n].copy_from_slice(&page[off..off + n])
         })
@@ -280,6 +321,13 @@ impl Memory for FlatMemory {
 
     #[inline]
     fn write(&mut self, va: u64, buf: &[u8]) -> Result<(), Fault> {
+        let len = buf.len();
+        let off = (va % PAGE_SIZE) as usize;
+        if off + len <= PAGE_SIZE as usize {
+            let page = self.page_for(va, AccessKind::Write)?;
+            copy_small(&mut page.data[off..off + len], buf);
+            return Ok(());
+        }
         self.access(
             va,
             buf.len(),

@@ -5,7 +5,7 @@ use super::pseudocode::{condition_holds, sign_extend};
 use super::{Cpu, Exec, Insn};
 use crate::decode::EncodingId as E;
 
-#[inline]
+#[inline(always)]
 pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
     let s = &mut cpu.state;
     match i.id {

@@ -9,7 +9,7 @@ use super::{Cpu, Exec, Insn};
 use crate::decode::EncodingId as E;
 
 /// Executes `i` if it belongs to these groups, else `None`.
-#[inline]
+#[inline(always)]
 pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
     let datasize = if i.bit(31) { 64 } else { 32 };
     Some(match i.id {

@@ -23,7 +23,7 @@ enum Mode {
     Register,
 }
 
-#[inline]
+#[inline(always)]
 pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<Exec> {
     let mode = match i.id {
         E::LDRB_32_ldst_pos

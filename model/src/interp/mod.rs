@@ -226,10 +226,9 @@ impl Cpu {
                 encoding: None,
             });
         };
-        let insn = Insn { word, id, pc };
         // Branches overwrite this; everything else falls through to the next instruction.
         self.state.pc = pc.wrapping_add(4);
-        let r = self.execute(mem, insn, entry.group);
+        let r = self.execute(mem, word, id, pc, entry.group);
         match r {
             Ok(()) => {
                 self.retired += 1;
@@ -253,15 +252,36 @@ impl Cpu {
     /// Executes `i` with the group the decode cache learnt for it, or else tries the groups in
     /// order and teaches the cache which one took it.
     #[inline(always)]
-    fn execute(&mut self, mem: &mut impl Memory, i: Insn, group: u8) -> Exec {
-        if let Some(r) = self.execute_group(mem, group, i) {
-            return r;
+    fn execute(
+        &mut self,
+        mem: &mut impl Memory,
+        word: u32,
+        id: EncodingId,
+        pc: u64,
+        group: u8,
+    ) -> Exec {
+        // The `Insn` is not used after the call, and the result is a fresh `Ok(())`: otherwise
+        // the compiler copies them with wide loads that stall on the narrow stores that wrote
+        // them (store forwarding fails), which cost a third of the time.
+        match self.execute_group(mem, group, Insn { word, id, pc }) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => Err(e),
+            None => self.execute_slow(mem, word, pc),
         }
-        self.execute_slow(mem, i)
     }
 
+    /// Tries each group in turn on the instruction `word` at `pc` (decoding it again is
+    /// cheaper than keeping the `Insn`), and teaches the decode cache which group took it.
     #[inline(never)]
-    fn execute_slow(&mut self, mem: &mut impl Memory, i: Insn) -> Exec {
+    fn execute_slow(&mut self, mem: &mut impl Memory, word: u32, pc: u64) -> Exec {
+        let Some(id) = crate::decode::decode(word) else {
+            return Err(Exception::Undefined {
+                pc,
+                word,
+                encoding: None,
+            });
+        };
+        let i = Insn { word, id, pc };
         for g in 0..GROUPS {
             if let Some(r) = self.execute_group(mem, g, i) {
                 self.decode_cache.learn_group(i.pc, g);
@@ -286,7 +306,6 @@ impl Cpu {
                 .or_else(|| rcpc::execute(self, mem, i))
                 .or_else(|| crc::execute(self, i))
                 .or_else(|| flagm::execute(self, i)),
-
             _ => None,
         }
     }
