@@ -91,6 +91,12 @@ pub trait Memory {
     fn code_changed(&self) -> bool;
     /// Hands each changed watched page's number (`va / PAGE_SIZE`) to `f`, and forgets them.
     fn drain_code_changes(&mut self, f: &mut dyn FnMut(u64));
+    /// Whether the page holding `va` is a guarded page (FEAT_BTI's GP bit); unmapped is not.
+    /// Asked only after an indirect branch.
+    fn is_guarded(&mut self, va: u64) -> bool {
+        let _ = va;
+        false
+    }
 }
 
 struct Page {
@@ -98,6 +104,8 @@ struct Page {
     perms: Perms,
     /// The PE holds decoded instructions from this page ([`Memory::watch_code`]).
     code: bool,
+    /// A guarded page (FEAT_BTI's GP bit): indirect branches into it must land on a pad.
+    guarded: bool,
 }
 
 /// Entries in [`FlatMemory`]'s direct-mapped lookup cache of page slots.
@@ -142,12 +150,14 @@ impl FlatMemory {
                     let p = &mut self.pages[slot];
                     p.data.fill(0);
                     p.perms = perms;
+                    p.guarded = false;
                 }
                 None => {
                     let page = Page {
                         data: Box::new([0; PAGE_SIZE as usize]),
                         perms,
                         code: false,
+                        guarded: false,
                     };
                     let slot = match self.free.pop() {
                         Some(s) => {
@@ -185,6 +195,19 @@ impl FlatMemory {
                     self.code_changed_at(slot, vpn);
                     self.pages[slot].perms = perms;
                 }
+                None => all = false,
+            }
+        }
+        all
+    }
+
+    /// Sets or clears the guarded-page bit (FEAT_BTI) of the mapped pages overlapping the
+    /// range, as Linux does for PROT_BTI; false if any page is unmapped. `map` clears it.
+    pub fn set_guarded(&mut self, addr: u64, len: u64, guarded: bool) -> bool {
+        let mut all = true;
+        for vpn in page_range(addr, len) {
+            match self.index.get(&vpn) {
+                Some(&slot) => self.pages[slot].guarded = guarded,
                 None => all = false,
             }
         }
@@ -363,6 +386,11 @@ impl Memory for FlatMemory {
         for vpn in self.code_changes.drain(..) {
             f(vpn);
         }
+    }
+
+    fn is_guarded(&mut self, va: u64) -> bool {
+        self.slot(va / PAGE_SIZE)
+            .is_some_and(|slot| self.pages[slot].guarded)
     }
 }
 

@@ -82,6 +82,13 @@ pub struct State {
     pub fpsr: u64,
     pub tpidr_el0: u64,
     pub tpidrro_el0: u64,
+    /// The pointer authentication keys (FEAT_PAuth), each `APxxKeyHi_EL1:APxxKeyLo_EL1`. EL1
+    /// registers: in user mode the board sets them, as the kernel does at exec.
+    pub apiakey: u128,
+    pub apibkey: u128,
+    pub apdakey: u128,
+    pub apdbkey: u128,
+    pub apgakey: u128,
 }
 
 impl Default for State {
@@ -96,6 +103,11 @@ impl Default for State {
             fpsr: 0,
             tpidr_el0: 0,
             tpidrro_el0: 0,
+            apiakey: 0,
+            apibkey: 0,
+            apdakey: 0,
+            apdbkey: 0,
+            apgakey: 0,
         }
     }
 }

@@ -172,6 +172,14 @@ pub(super) fn load(
     for (&vpn, &perms) in &pages {
         mem.map(vpn * PAGE_SIZE, PAGE_SIZE, perms);
     }
+    // Linux maps the executable segments of a binary marked for BTI as guarded pages.
+    if marked_for_bti(phdrs, data) {
+        for (&vpn, perms) in &pages {
+            if perms.execute {
+                mem.set_guarded(vpn * PAGE_SIZE, PAGE_SIZE, true);
+            }
+        }
+    }
     for p in phdrs
         .iter()
         .filter(|p| p.p_type(e) == elf::PT_LOAD && p.p_filesz(e) > 0)
@@ -187,6 +195,13 @@ pub(super) fn load(
     let brk = end.div_ceil(PAGE_SIZE) * PAGE_SIZE;
     let mut cpu = Cpu::new(config);
     cpu.state.pc = entry;
+    // Fresh random pointer authentication keys, as Linux gives every exec.
+    let mut keys = [[0u8; 16]; 5];
+    for k in &mut keys {
+        host.random(k);
+    }
+    let s = &mut cpu.state;
+    [s.apiakey, s.apibkey, s.apdakey, s.apdbkey, s.apgakey] = keys.map(u128::from_le_bytes);
 
     mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, Perms::RW);
     let mut sp = STACK_TOP;
@@ -259,6 +274,44 @@ pub(super) fn load(
         pid: 4242,
         exe: process.execfn.to_string(),
     })
+}
+
+/// Whether the PT_GNU_PROPERTY note holds GNU_PROPERTY_AARCH64_FEATURE_1_AND with the BTI bit,
+/// as `-mbranch-protection=bti` (or `standard`) marks a binary. A malformed note is no mark.
+fn marked_for_bti(phdrs: &[elf::ProgramHeader64<LE>], data: &[u8]) -> bool {
+    let e = LE;
+    let Some(bytes) = phdrs
+        .iter()
+        .find(|p| p.p_type(e) == elf::PT_GNU_PROPERTY)
+        .and_then(|p| p.data(e, data).ok())
+    else {
+        return false;
+    };
+    let word = |o: usize| {
+        bytes
+            .get(o..o.wrapping_add(4))
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    // One note: namesz, descsz, type, "GNU\0", then properties of (type, datasz, data
+    // padded to 8 bytes).
+    if word(0) != Some(4)
+        || word(8) != Some(elf::NT_GNU_PROPERTY_TYPE_0)
+        || bytes.get(12..16) != Some(b"GNU\0".as_slice())
+    {
+        return false;
+    }
+    let end = word(4).map_or(0, |d| (16 + d as usize).min(bytes.len()));
+    let mut o = 16;
+    while o + 8 <= end {
+        let (Some(kind), Some(size)) = (word(o), word(o + 4)) else {
+            return false;
+        };
+        if kind == elf::GNU_PROPERTY_AARCH64_FEATURE_1_AND {
+            return word(o + 8).is_some_and(|f| f & elf::GNU_PROPERTY_AARCH64_FEATURE_1_BTI != 0);
+        }
+        o += 8 + (size as usize).next_multiple_of(8);
+    }
+    false
 }
 
 fn nul(s: &str) -> Vec<u8> {

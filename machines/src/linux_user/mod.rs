@@ -194,6 +194,11 @@ impl Board {
             }
             Exception::PcAlignment { pc } => (SIGBUS, pc, "misaligned PC".to_string()),
             Exception::SpAlignment { pc, .. } => (SIGBUS, pc, "misaligned SP".to_string()),
+            Exception::BranchTarget { pc, btype } => (
+                SIGILL,
+                pc,
+                format!("branch target exception: BTYPE {btype:02b} into a guarded page"),
+            ),
             Exception::SupervisorCall { pc, .. } => (SIGSYS, pc, "SVC".to_string()),
         };
         let name = signal_name(signal);

@@ -328,6 +328,7 @@ impl Board {
             start
         };
         self.mem.map(start, len, perms(prot));
+        self.mem.set_guarded(start, len, prot & PROT_BTI != 0);
         Ok(start)
     }
 
@@ -344,6 +345,7 @@ impl Board {
             return Err(EINVAL);
         }
         if self.mem.protect(addr, len, perms(prot)) {
+            self.mem.set_guarded(addr, len, prot & PROT_BTI != 0);
             Ok(0)
         } else {
             Err(ENOMEM)
@@ -373,6 +375,9 @@ impl Board {
         Ok(data.len() as u64)
     }
 }
+
+/// PROT_BTI: the pages are guarded (FEAT_BTI), as the dynamic loader asks for marked objects.
+const PROT_BTI: u64 = 0x10;
 
 fn perms(prot: u64) -> Perms {
     Perms {

@@ -1,12 +1,14 @@
 //! The Linux user-mode board running real programs: every `tests/programs/*.c` and `*.S` is
 //! built at test time with Debian's `aarch64-linux-gnu-gcc`, run on the board, and its stdout
 //! and exit status checked against `tests/programs/expected/NAME.stdout` and the source's
-//! `// expect-exit: N` line, and against `qemu-aarch64` when it is installed. Freestanding
-//! programs use `sys.h`; `// build: glibc` ones link glibc statically.
+//! `// expect-exit: N` line (128 + the signal when one kills it), and against `qemu-aarch64`
+//! when it is installed. Freestanding programs use `sys.h`; `// build: glibc` ones link
+//! glibc statically.
 //!
 //! Without the cross compiler the test skips with a message, except under `CI=true`, where it
 //! fails: CI must not pass by testing nothing.
 
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -167,7 +169,8 @@ fn programs_match_expected_output_and_qemu() {
         );
         let (exit, host) = run_board(&binary, &args);
         let mut problems = Vec::new();
-        if exit != Exit::Status(status) {
+        // The shell's status: 128 + the signal when one kills the program.
+        if exit == Exit::Budget || exit.code() != status {
             problems.push(format!("exit {exit:?}, expected status {status}"));
         }
         if host.stdout != expected {
@@ -182,10 +185,11 @@ fn programs_match_expected_output_and_qemu() {
                 .args(&args)
                 .output()
                 .unwrap();
-            if o.stdout != host.stdout || o.status.code() != Some(exit.code()) {
+            let qemu_status = o.status.code().or(o.status.signal().map(|s| 128 + s));
+            if o.stdout != host.stdout || qemu_status != Some(exit.code()) {
                 problems.push(format!(
                     "qemu-aarch64 differs: status {:?}, stdout {:?}",
-                    o.status.code(),
+                    qemu_status,
                     String::from_utf8_lossy(&o.stdout)
                 ));
             }

@@ -1,5 +1,5 @@
 // expect-exit: 0
-// cflags: -march=armv8.5-a+crc
+// cflags: -march=armv8.5-a+crc -mbranch-protection=standard
 // FlagM and FlagM2 on every NZCV value (CFINV, XAFLAG, AXFLAG, RMIF, SETF8, SETF16), SB, and
 // the PSTATE fields EL0 may write (DIT, SSBS) through MSR immediate and register forms.
 #include "sys.h"

@@ -1,5 +1,5 @@
 // expect-exit: 0
-// cflags: -march=armv8.5-a+crc
+// cflags: -march=armv8.5-a+crc -mbranch-protection=standard
 // LSE atomics in every size through the compiler's __atomic builtins, the min/max and pair
 // forms through inline assembly, RCpc loads, and CRC32/CRC32C over a check string.
 #include "sys.h"

@@ -48,6 +48,8 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
             if i.id == E::BLR_64_branch_reg {
                 s.x[30] = i.pc.wrapping_add(4);
             }
+            // PSTATE.BTYPE for FEAT_BTI; op in bits 22:21.
+            super::bti::set_btype_for_branch(&mut s.pstate, i.bits(22, 21), i.rn());
             s.pc = target;
         }
         _ => return None,

@@ -8,11 +8,13 @@
 
 mod atomics;
 mod branch;
+mod bti;
 mod crc;
 mod decode_cache;
 mod dp;
 mod flagm;
 mod ldst;
+mod pauth;
 mod pseudocode;
 mod rcpc;
 mod simd;
@@ -90,6 +92,9 @@ pub enum Exception {
         word: u32,
         encoding: EncodingId,
     },
+    /// A Branch Target exception (FEAT_BTI): an indirect branch that set PSTATE.BTYPE to
+    /// `btype` reached an instruction in a guarded page that is not a compatible landing pad.
+    BranchTarget { pc: u64, btype: u8 },
 }
 
 /// The local exclusive monitor of one PE.
@@ -226,9 +231,19 @@ impl Cpu {
                 encoding: None,
             });
         };
+        // After an indirect branch: the landing-pad check (FEAT_BTI). Every instruction sets
+        // BTYPE to zero unless it is an indirect branch, which sets its own.
+        let btype = self.state.pstate.btype;
+        if btype != 0 {
+            bti::check(mem, Insn { word, id, pc }, btype)?;
+            self.state.pstate.btype = 0;
+        }
         // Branches overwrite this; everything else falls through to the next instruction.
         self.state.pc = pc.wrapping_add(4);
         let r = self.execute(mem, word, id, pc, entry.group);
+        if self.state.pstate.btype == 0b11 {
+            bti::resolve_br(self, mem, pc);
+        }
         match r {
             Ok(()) => {
                 self.retired += 1;
@@ -244,6 +259,7 @@ impl Cpu {
             }
             Err(e) => {
                 self.state.pc = pc;
+                self.state.pstate.btype = btype;
                 Err(e)
             }
         }
@@ -305,7 +321,8 @@ impl Cpu {
             5 => atomics::execute(self, mem, i)
                 .or_else(|| rcpc::execute(self, mem, i))
                 .or_else(|| crc::execute(self, i))
-                .or_else(|| flagm::execute(self, i)),
+                .or_else(|| flagm::execute(self, i))
+                .or_else(|| pauth::execute(self, mem, i)),
             _ => None,
         }
     }

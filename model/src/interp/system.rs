@@ -73,21 +73,9 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::STCPH_HI_hints
         | E::SLBND_HI_hints
         | E::SRLS_HI_hints
-        // Without FEAT_PAuth and FEAT_BTI their hint-space instructions execute as NOPs.
+        // BTI's landing-pad check comes before execution (`bti`): the instruction does nothing.
+        // PACM needs FEAT_PAuth_LR, not implemented: a NOP. The PAuth hints are in `pauth`.
         | E::BTI_HB_hints
-        | E::PACIASP_HI_hints
-        | E::PACIBSP_HI_hints
-        | E::PACIAZ_HI_hints
-        | E::PACIBZ_HI_hints
-        | E::PACIA1716_HI_hints
-        | E::PACIB1716_HI_hints
-        | E::AUTIASP_HI_hints
-        | E::AUTIBSP_HI_hints
-        | E::AUTIAZ_HI_hints
-        | E::AUTIBZ_HI_hints
-        | E::AUTIA1716_HI_hints
-        | E::AUTIB1716_HI_hints
-        | E::XPACLRI_HI_hints
         | E::PACM_HI_hints => Ok(()),
         // A single PE with no other observers: barriers have no effect to model.
         E::DMB_BO_barriers | E::DSB_BO_barriers | E::ISB_BI_barriers => Ok(()),

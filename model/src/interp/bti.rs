@@ -1,0 +1,181 @@
+//! Branch Target Identification (FEAT_BTI): indirect branches set PSTATE.BTYPE, and the
+//! instruction they reach, when it lies in a guarded page ([`Memory::is_guarded`]), must be a
+//! landing pad compatible with it, or it takes a Branch Target exception.
+//!
+//! `Cpu::step` checks before executing an instruction while BTYPE is not zero, clears BTYPE
+//! (every instruction but the indirect branches sets it to zero), and after a BR whose own
+//! page is not guarded corrects BTYPE from 11 to 01 ([`resolve_br`]).
+
+use super::{Cpu, Exception, Insn};
+use crate::decode::EncodingId as E;
+use crate::memory::Memory;
+use crate::state::Pstate;
+
+/// BTypeNext of an indirect branch, `op` as in bits 22:21 of the branch-register group (00 BR,
+/// 01 BLR, 10 RET) and `n` its target register. For BR the value assumes the branch is in a
+/// guarded page; `resolve_br` corrects it when it is not.
+#[inline]
+pub(super) fn set_btype_for_branch(pstate: &mut Pstate, op: u32, n: u32) {
+    pstate.btype = match op {
+        0 if n == 16 || n == 17 => 0b01,
+        0 => 0b11,
+        1 => 0b10,
+        _ => 0b00,
+    };
+}
+
+/// After an instruction at `pc` left BTYPE = 11 (a BR through a register other than X16 and
+/// X17): outside a guarded page such a BR sets 01.
+#[inline(never)]
+pub(super) fn resolve_br(cpu: &mut Cpu, mem: &mut impl Memory, pc: u64) {
+    if !mem.is_guarded(pc) {
+        cpu.state.pstate.btype = 0b01;
+    }
+}
+
+/// Whether `i` may be executed with `btype` (not zero): not in a guarded page, or a landing
+/// pad compatible with it. PACIASP and PACIBSP act as BTI c, and also accept BTYPE 11 since
+/// SCTLR_EL1.BT0 is 0 under Linux; BRK and HLT are compatible with every BTYPE.
+#[inline(never)]
+pub(super) fn check(mem: &mut impl Memory, i: Insn, btype: u8) -> Result<(), Exception> {
+    let ok = match i.id {
+        // BTI with targets in op2 (bits 7:6): 00 none, 01 c, 10 j, 11 jc.
+        E::BTI_HB_hints => match i.bits(7, 6) {
+            0b00 => false,
+            0b01 => btype != 0b11,
+            0b10 => btype != 0b10,
+            _ => true,
+        },
+        E::PACIASP_HI_hints | E::PACIBSP_HI_hints => true,
+        E::BRK_EX_exception | E::HLT_EX_exception => true,
+        _ => false,
+    };
+    if ok || !mem.is_guarded(i.pc) {
+        return Ok(());
+    }
+    Err(Exception::BranchTarget { pc: i.pc, btype })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::interp::{Config, Cpu, Exception, Stop};
+    use crate::memory::{FlatMemory, Perms};
+    use crate::state::State;
+
+    const CODE: u64 = 0x1000;
+    const BR_X1: u32 = 0xd61f0020;
+    const BR_X16: u32 = 0xd61f0200;
+    const BLR_X1: u32 = 0xd63f0020;
+    const RET: u32 = 0xd65f03c0;
+    const NOP: u32 = 0xd503201f;
+    const BTI: u32 = 0xd503241f;
+    const BTI_C: u32 = 0xd503245f;
+    const BTI_J: u32 = 0xd503249f;
+    const BTI_JC: u32 = 0xd50324df;
+    const PACIASP: u32 = 0xd503233f;
+
+    /// Runs the branch at CODE to the landing instruction at CODE + 8, two steps, with the
+    /// code page guarded or not. X1, X16 and X30 all point at the landing instruction.
+    fn land(branch: u32, target: u32, guarded: bool) -> (Cpu, Stop) {
+        let mut mem = FlatMemory::new();
+        mem.map(CODE, 0x1000, Perms::RX);
+        let code: Vec<u8> = [branch, NOP, target, NOP]
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
+        mem.poke(CODE, &code).unwrap();
+        assert!(mem.set_guarded(CODE, 0x1000, guarded));
+        let mut cpu = Cpu::new(Config::default());
+        let s: &mut State = &mut cpu.state;
+        s.pc = CODE;
+        s.x[1] = CODE + 8;
+        s.x[16] = CODE + 8;
+        s.x[30] = CODE + 8;
+        let stop = cpu.run(&mut mem, 2);
+        (cpu, stop)
+    }
+
+    #[test]
+    fn landing_pads_in_guarded_pages() {
+        // (branch, landing instruction, compatible)
+        let cases = [
+            ("br x1 -> bti c", BR_X1, BTI_C, false),
+            ("br x1 -> bti j", BR_X1, BTI_J, true),
+            ("br x1 -> bti jc", BR_X1, BTI_JC, true),
+            ("br x1 -> bti", BR_X1, BTI, false),
+            ("br x1 -> nop", BR_X1, NOP, false),
+            ("br x1 -> paciasp (SCTLR_EL1.BT0 = 0)", BR_X1, PACIASP, true),
+            ("br x16 -> bti c", BR_X16, BTI_C, true),
+            ("br x16 -> bti j", BR_X16, BTI_J, true),
+            ("br x16 -> nop", BR_X16, NOP, false),
+            ("blr x1 -> bti c", BLR_X1, BTI_C, true),
+            ("blr x1 -> bti j", BLR_X1, BTI_J, false),
+            ("blr x1 -> paciasp", BLR_X1, PACIASP, true),
+            ("blr x1 -> nop", BLR_X1, NOP, false),
+            ("ret -> nop", RET, NOP, true),
+            ("br x1 -> brk #0", BR_X1, 0xd4200000, true),
+        ];
+        for (name, branch, target, compatible) in cases {
+            let (cpu, stop) = land(branch, target, true);
+            if compatible {
+                assert!(
+                    matches!(
+                        stop,
+                        Stop::Budget | Stop::Exception(Exception::Breakpoint { .. })
+                    ),
+                    "{name}: {stop:?}"
+                );
+                assert_eq!(cpu.state.pstate.btype, 0, "{name}");
+            } else {
+                assert_eq!(
+                    stop,
+                    Stop::Exception(Exception::BranchTarget {
+                        pc: CODE + 8,
+                        btype: cpu.state.pstate.btype
+                    }),
+                    "{name}"
+                );
+                assert_eq!(cpu.state.pc, CODE + 8, "{name}");
+                assert_ne!(cpu.state.pstate.btype, 0, "{name}");
+            }
+            // Outside guarded pages nothing is checked.
+            let (_, stop) = land(branch, target, false);
+            assert!(
+                matches!(
+                    stop,
+                    Stop::Budget | Stop::Exception(Exception::Breakpoint { .. })
+                ),
+                "{name} unguarded: {stop:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn btype_of_each_branch() {
+        // (branch, guarded, BTYPE after it)
+        let cases = [
+            (BR_X1, true, 0b11),
+            (BR_X1, false, 0b01),
+            (BR_X16, true, 0b01),
+            (BLR_X1, true, 0b10),
+            (BLR_X1, false, 0b10),
+            (RET, true, 0b00),
+        ];
+        for (branch, guarded, btype) in cases {
+            let mut mem = FlatMemory::new();
+            mem.map(CODE, 0x1000, Perms::RX);
+            mem.poke(CODE, &branch.to_le_bytes()).unwrap();
+            mem.set_guarded(CODE, 0x1000, guarded);
+            let mut cpu = Cpu::new(Config::default());
+            cpu.state.pc = CODE;
+            cpu.state.x[1] = CODE + 8;
+            cpu.state.x[16] = CODE + 8;
+            cpu.state.x[30] = CODE + 8;
+            assert_eq!(cpu.run(&mut mem, 1), Stop::Budget);
+            assert_eq!(
+                cpu.state.pstate.btype, btype,
+                "{branch:#x} guarded={guarded}"
+            );
+        }
+    }
+}

@@ -1,0 +1,666 @@
+//! Pointer authentication (FEAT_PAuth) with the architected algorithm, QARMA5 (FEAT_PACQARMA5):
+//! PAC*, AUT*, XPAC*, PACGA, the hint-space forms (PACIASP, AUTIASP, ..., XPACLRI), the
+//! authenticating branches (BRAA, BLRAA, RETAA, ... and their Z forms) and LDRAA/LDRAB.
+//!
+//! This is FEAT_PAuth as Armv8.3 defines it, without FEAT_PAuth2 or FEAT_FPAC: AddPAC replaces
+//! the pointer's extension bits by the PAC, and a failed Auth returns the pointer with an error
+//! code in two of its top bits, so that its use faults later.
+//!
+//! The translation regime is the one Linux sets for EL0: 48-bit virtual addresses in both
+//! halves (TxSZ = 16), TBI0 = 1 for data and instructions (TBID0 = 0), TBI1 = 0, and every key
+//! enabled (SCTLR_EL1.EnIA, EnIB, EnDA, EnDB = 1). The keys live in [`State`](crate::state::State)
+//! (the APxxKey{Hi,Lo}_EL1 registers); the board sets them, as the kernel does at exec.
+
+use super::ldst::read;
+use super::{Cpu, Exception, Exec, Insn};
+use crate::decode::EncodingId as E;
+use crate::memory::Memory;
+
+/// QARMA's round constants and reflection constant, as in ComputePAC().
+const RC: [u64; 5] = [
+    0x0000_0000_0000_0000,
+    0x1319_8a2e_0370_7344,
+    0xa409_3822_299f_31d0,
+    0x082e_fa98_ec4e_6c89,
+    0x4528_21e6_38d0_1377,
+];
+const ALPHA: u64 = 0xc0ac_29b7_c97c_50dd;
+
+/// PACSub: QARMA's S-box sigma-2, nibble by nibble.
+const SUB: [u8; 16] = [
+    0xb, 0x6, 0x8, 0xf, 0xc, 0x0, 0x9, 0xe, 0x3, 0x7, 0x4, 0x5, 0xd, 0x2, 0x1, 0xa,
+];
+const INV_SUB: [u8; 16] = invert(SUB);
+
+/// PACCellShuffle: output nibble `j` is input nibble `CELL_SHUFFLE[j]`.
+const CELL_SHUFFLE: [u8; 16] = [13, 6, 11, 0, 7, 12, 1, 10, 8, 3, 14, 5, 2, 9, 4, 15];
+const CELL_INV_SHUFFLE: [u8; 16] = invert(CELL_SHUFFLE);
+
+/// TweakShuffle: output nibble `j` is input nibble `TWEAK_SHUFFLE[j]`, passed through
+/// TweakCellRot when bit `j` of `TWEAK_ROT` is set.
+const TWEAK_SHUFFLE: [u8; 16] = [4, 5, 6, 7, 11, 2, 3, 8, 12, 13, 14, 15, 0, 1, 10, 9];
+const TWEAK_ROT: u16 =
+    (1 << 2) | (1 << 4) | (1 << 7) | (1 << 11) | (1 << 12) | (1 << 14) | (1 << 15);
+
+const fn invert(p: [u8; 16]) -> [u8; 16] {
+    let mut q = [0u8; 16];
+    let mut i = 0;
+    while i < 16 {
+        q[p[i] as usize] = i as u8;
+        i += 1;
+    }
+    q
+}
+
+#[inline]
+fn nibble(x: u64, i: usize) -> u64 {
+    (x >> (4 * i)) & 0xf
+}
+
+fn sub(x: u64, table: &[u8; 16]) -> u64 {
+    (0..16).fold(0, |o, i| {
+        o | u64::from(table[nibble(x, i) as usize]) << (4 * i)
+    })
+}
+
+fn permute(x: u64, from: &[u8; 16]) -> u64 {
+    (0..16).fold(0, |o, j| o | nibble(x, from[j] as usize) << (4 * j))
+}
+
+/// RotCell: rotate a 4-bit cell left by `n`.
+#[inline]
+fn rot_cell(c: u64, n: u32) -> u64 {
+    ((c << n) | (c >> (4 - n))) & 0xf
+}
+
+/// PACMult: QARMA's MixColumns with the involutory matrix circ(0, rho, rho^2, rho).
+fn mult(x: u64) -> u64 {
+    let mut o = 0;
+    for i in 0..4 {
+        let (c0, c4, c8, c12) = (
+            nibble(x, i),
+            nibble(x, i + 4),
+            nibble(x, i + 8),
+            nibble(x, i + 12),
+        );
+        let t0 = rot_cell(c8, 1) ^ rot_cell(c4, 2) ^ rot_cell(c0, 1);
+        let t1 = rot_cell(c12, 1) ^ rot_cell(c4, 1) ^ rot_cell(c0, 2);
+        let t2 = rot_cell(c12, 2) ^ rot_cell(c8, 1) ^ rot_cell(c0, 1);
+        let t3 = rot_cell(c12, 1) ^ rot_cell(c8, 2) ^ rot_cell(c4, 1);
+        o |= t3 << (4 * i) | t2 << (4 * (i + 4)) | t1 << (4 * (i + 8)) | t0 << (4 * (i + 12));
+    }
+    o
+}
+
+/// TweakCellRot: QARMA's tweak LFSR on one cell, (b3 b2 b1 b0) -> (b0^b1 b3 b2 b1).
+#[inline]
+fn tweak_cell_rot(c: u64) -> u64 {
+    (c >> 1) | (((c ^ (c >> 1)) & 1) << 3)
+}
+
+#[inline]
+fn tweak_cell_inv_rot(c: u64) -> u64 {
+    ((c << 1) & 0xe) | (((c >> 3) ^ c) & 1)
+}
+
+fn tweak_shuffle(x: u64) -> u64 {
+    (0..16).fold(0, |o, j| {
+        let c = nibble(x, TWEAK_SHUFFLE[j] as usize);
+        let c = if TWEAK_ROT >> j & 1 != 0 {
+            tweak_cell_rot(c)
+        } else {
+            c
+        };
+        o | c << (4 * j)
+    })
+}
+
+fn tweak_inv_shuffle(x: u64) -> u64 {
+    (0..16).fold(0, |o, j| {
+        let c = nibble(x, j);
+        let c = if TWEAK_ROT >> j & 1 != 0 {
+            tweak_cell_inv_rot(c)
+        } else {
+            c
+        };
+        o | c << (4 * TWEAK_SHUFFLE[j] as usize)
+    })
+}
+
+/// ComputePAC(data, modifier, key0, key1) with QARMA5: five forward rounds, the reflector and
+/// five backward rounds. `key0` is the key's high half (APxxKeyHi_EL1), `key1` the low.
+pub fn compute_pac(data: u64, modifier: u64, key0: u64, key1: u64) -> u64 {
+    let modk0 = (key0 << 63) | ((key0 >> 1) ^ (key0 >> 63));
+    let mut runningmod = modifier;
+    let mut w = data ^ key0;
+    for (i, rc) in RC.iter().enumerate() {
+        w ^= key1 ^ runningmod ^ rc;
+        if i > 0 {
+            w = mult(permute(w, &CELL_SHUFFLE));
+        }
+        w = sub(w, &SUB);
+        runningmod = tweak_shuffle(runningmod);
+    }
+    w ^= modk0 ^ runningmod;
+    w = sub(mult(permute(w, &CELL_SHUFFLE)), &SUB);
+    w = mult(permute(w, &CELL_SHUFFLE));
+    w ^= key1;
+    w = permute(w, &CELL_INV_SHUFFLE);
+    w = permute(mult(sub(w, &INV_SUB)), &CELL_INV_SHUFFLE);
+    w ^= key0 ^ runningmod;
+    for i in 0..5 {
+        w = sub(w, &INV_SUB);
+        if i < 4 {
+            w = permute(mult(w), &CELL_INV_SHUFFLE);
+        }
+        runningmod = tweak_inv_shuffle(runningmod);
+        w ^= RC[4 - i] ^ key1 ^ runningmod ^ ALPHA;
+    }
+    w ^ modk0
+}
+
+/// CalculateBottomPACBit(): 64 - TxSZ, the same in both halves here.
+const BOTTOM_PAC_BIT: u32 = 48;
+
+/// EffectiveTBI() at EL0 under Linux: TBI0 for the lower half (bit 55 clear), none above.
+#[inline]
+fn tbi(ptr: u64) -> bool {
+    ptr >> 55 & 1 == 0
+}
+
+/// `Ones(hi - lo + 1) << lo`.
+#[inline]
+fn field(hi: u32, lo: u32) -> u64 {
+    (u64::MAX >> (63 - hi + lo)) << lo
+}
+
+/// The pointer with its PAC field (and, without TBI, its top byte) replaced by copies of
+/// bit 55: the `original_ptr` of Auth() and Strip().
+fn original_ptr(ptr: u64) -> u64 {
+    let top = if tbi(ptr) { 55 } else { 63 };
+    let ext = field(top, BOTTOM_PAC_BIT);
+    if ptr >> 55 & 1 != 0 {
+        ptr | ext
+    } else {
+        ptr & !ext
+    }
+}
+
+/// The keys, by instruction: IA, IB, DA, DB.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    IA,
+    IB,
+    DA,
+    DB,
+}
+
+fn key(cpu: &Cpu, k: Key) -> u128 {
+    let s = &cpu.state;
+    match k {
+        Key::IA => s.apiakey,
+        Key::IB => s.apibkey,
+        Key::DA => s.apdakey,
+        Key::DB => s.apdbkey,
+    }
+}
+
+/// ComputePAC with a 128-bit key `Hi:Lo`.
+fn pac(data: u64, modifier: u64, key: u128) -> u64 {
+    compute_pac(data, modifier, (key >> 64) as u64, key as u64)
+}
+
+/// AddPAC(): insert a PAC into `ptr`.
+pub fn add_pac(ptr: u64, modifier: u64, key: u128) -> u64 {
+    let tbi = tbi(ptr);
+    let top_bit = if tbi { 55 } else { 63 };
+    let selbit = ptr >> 55 & 1;
+    let ext_ptr = original_ptr(ptr);
+    let mut pac = pac(ext_ptr, modifier, key);
+    // A pointer whose extension bits are not all equal gets a corrupted PAC.
+    let ext = ptr & field(top_bit, BOTTOM_PAC_BIT);
+    if ext != 0 && ext != field(top_bit, BOTTOM_PAC_BIT) {
+        pac ^= 1 << (top_bit - 1);
+    }
+    let low = ptr & field(BOTTOM_PAC_BIT - 1, 0);
+    let high = if tbi {
+        ptr & field(63, 56)
+    } else {
+        pac & field(63, 56)
+    };
+    high | selbit << 55 | (pac & field(54, BOTTOM_PAC_BIT)) | low
+}
+
+/// Auth(): check `ptr`'s PAC. On success the original pointer; on failure (FEAT_FPAC not
+/// implemented) the original pointer with error code `keynumber:NOT(keynumber)` in bits 54:53
+/// (with TBI) or 62:61.
+pub fn auth(ptr: u64, modifier: u64, key: u128, keynumber: u64) -> u64 {
+    let original = original_ptr(ptr);
+    let pac = pac(original, modifier, key);
+    let checked = if tbi(ptr) {
+        field(54, BOTTOM_PAC_BIT)
+    } else {
+        field(54, BOTTOM_PAC_BIT) | field(63, 56)
+    };
+    if (pac ^ ptr) & checked == 0 {
+        original
+    } else {
+        let error_code = keynumber << 1 | (keynumber ^ 1);
+        let at = if tbi(ptr) { 53 } else { 61 };
+        (original & !(3 << at)) | error_code << at
+    }
+}
+
+/// Strip(): remove the PAC.
+pub fn strip(ptr: u64) -> u64 {
+    original_ptr(ptr)
+}
+
+fn add(cpu: &Cpu, k: Key, ptr: u64, modifier: u64) -> u64 {
+    add_pac(ptr, modifier, key(cpu, k))
+}
+
+fn aut(cpu: &Cpu, k: Key, ptr: u64, modifier: u64) -> u64 {
+    let keynumber = u64::from(matches!(k, Key::IB | Key::DB));
+    auth(ptr, modifier, key(cpu, k), keynumber)
+}
+
+#[inline]
+pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<Exec> {
+    let (d, n) = (i.rd(), i.rn());
+    Some(match i.id {
+        // Data processing (1 source): opcode<2> AUT, opcode<1> data key, opcode<0> B key;
+        // the Z forms (Rn = 31 and opcode<3>) use a zero modifier.
+        E::PACIA_64P_dp_1src
+        | E::PACIB_64P_dp_1src
+        | E::PACDA_64P_dp_1src
+        | E::PACDB_64P_dp_1src
+        | E::AUTIA_64P_dp_1src
+        | E::AUTIB_64P_dp_1src
+        | E::AUTDA_64P_dp_1src
+        | E::AUTDB_64P_dp_1src
+        | E::PACIZA_64Z_dp_1src
+        | E::PACIZB_64Z_dp_1src
+        | E::PACDZA_64Z_dp_1src
+        | E::PACDZB_64Z_dp_1src
+        | E::AUTIZA_64Z_dp_1src
+        | E::AUTIZB_64Z_dp_1src
+        | E::AUTDZA_64Z_dp_1src
+        | E::AUTDZB_64Z_dp_1src => {
+            let k = [Key::IA, Key::IB, Key::DA, Key::DB][i.bits(11, 10) as usize];
+            let modifier = if i.bit(13) { 0 } else { cpu.state.xsp(n) };
+            let ptr = cpu.state.xr(d);
+            let r = if i.bit(12) {
+                aut(cpu, k, ptr, modifier)
+            } else {
+                add(cpu, k, ptr, modifier)
+            };
+            cpu.state.set_xr(d, r);
+            Ok(())
+        }
+        E::XPACI_64Z_dp_1src | E::XPACD_64Z_dp_1src => {
+            cpu.state.set_xr(d, strip(cpu.state.xr(d)));
+            Ok(())
+        }
+        E::PACGA_64P_dp_2src => {
+            let r = pac(cpu.state.xr(n), cpu.state.xsp(i.rm()), cpu.state.apgakey);
+            cpu.state.set_xr(d, r & field(63, 32));
+            Ok(())
+        }
+        // The hint-space forms: on X17 with modifier X16, on X30 with SP or zero.
+        E::PACIA1716_HI_hints
+        | E::PACIB1716_HI_hints
+        | E::AUTIA1716_HI_hints
+        | E::AUTIB1716_HI_hints => hint(cpu, i, 17, cpu.state.x[16]),
+        E::PACIASP_HI_hints | E::PACIBSP_HI_hints | E::AUTIASP_HI_hints | E::AUTIBSP_HI_hints => {
+            hint(cpu, i, 30, cpu.state.sp())
+        }
+        E::PACIAZ_HI_hints | E::PACIBZ_HI_hints | E::AUTIAZ_HI_hints | E::AUTIBZ_HI_hints => {
+            hint(cpu, i, 30, 0)
+        }
+        E::XPACLRI_HI_hints => {
+            cpu.state.x[30] = strip(cpu.state.x[30]);
+            Ok(())
+        }
+        // BRAA, BRAB, BLRAA, BLRAB (Rm|SP modifier) and their Z forms; RETAA, RETAB. M in bit
+        // 10 selects key B.
+        E::BRAA_64P_branch_reg
+        | E::BRAB_64P_branch_reg
+        | E::BLRAA_64P_branch_reg
+        | E::BLRAB_64P_branch_reg
+        | E::BRAAZ_64_branch_reg
+        | E::BRABZ_64_branch_reg
+        | E::BLRAAZ_64_branch_reg
+        | E::BLRABZ_64_branch_reg
+        | E::RETAA_64E_branch_reg
+        | E::RETAB_64E_branch_reg => {
+            let k = if i.bit(10) { Key::IB } else { Key::IA };
+            let ret = matches!(i.id, E::RETAA_64E_branch_reg | E::RETAB_64E_branch_reg);
+            let (target, modifier) = if ret {
+                (cpu.state.x[30], cpu.state.sp())
+            } else if i.bit(24) {
+                (cpu.state.xr(n), cpu.state.xsp(i.rd()))
+            } else {
+                (cpu.state.xr(n), 0)
+            };
+            let target = aut(cpu, k, target, modifier);
+            // op in 22:21: 00 BR, 01 BLR, 10 RET.
+            let op = i.bits(22, 21);
+            if op == 1 {
+                cpu.state.x[30] = i.pc.wrapping_add(4);
+            }
+            super::bti::set_btype_for_branch(&mut cpu.state.pstate, op, n);
+            cpu.state.pc = target;
+            Ok(())
+        }
+        E::LDRAA_64_ldst_pac
+        | E::LDRAA_64W_ldst_pac
+        | E::LDRAB_64_ldst_pac
+        | E::LDRAB_64W_ldst_pac => ldra(cpu, mem, i),
+        _ => return None,
+    })
+}
+
+/// The hint-space PAC/AUT: op2<2> (bit 7) is AUT, op2<1> (bit 6) key B.
+fn hint(cpu: &mut Cpu, i: Insn, reg: usize, modifier: u64) -> Exec {
+    let k = if i.bit(6) { Key::IB } else { Key::IA };
+    let ptr = cpu.state.x[reg];
+    cpu.state.x[reg] = if i.bit(7) {
+        aut(cpu, k, ptr, modifier)
+    } else {
+        add(cpu, k, ptr, modifier)
+    };
+    Ok(())
+}
+
+/// LDRAA/LDRAB: authenticate the base with a data key and modifier zero, add the scaled
+/// offset S:imm9 << 3, load 64 bits, write back when W (bit 11) is set.
+fn ldra(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
+    let (n, t) = (i.rn(), i.rd());
+    let k = if i.bit(23) { Key::DB } else { Key::DA };
+    let wback = i.bit(11);
+    let offset = super::pseudocode::sign_extend(
+        (u64::from(i.bits(22, 22)) << 9 | u64::from(i.bits(20, 12))) << 3,
+        13,
+    );
+    if n == 31 && cpu.state.sp() & 15 != 0 {
+        return Err(Exception::SpAlignment {
+            pc: i.pc,
+            word: i.word,
+            encoding: i.id,
+        });
+    }
+    let base = aut(cpu, k, cpu.state.xsp(n), 0);
+    let address = base.wrapping_add(offset);
+    let data = read(mem, i, address, 8)? as u64;
+    if wback {
+        cpu.state.set_xsp(n, address);
+    }
+    cpu.state.set_xr(t, data);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{add_pac, auth, compute_pac, strip};
+    use crate::interp::tests::{CODE, DATA, STACK_TOP, check};
+    use crate::state::State;
+
+    /// The QARMA-64 test vector of Avanzi's paper (ToSC 2017(1), appendix), for sigma-2 and
+    /// r = 5: Arm's QARMA5 is that cipher with w0 the key's high half and k0 the low.
+    const P: u64 = 0xfb62_3599_da6e_8127;
+    const T: u64 = 0x477d_469d_ec0b_8762;
+    const W0: u64 = 0x84be_85ce_9804_e94b;
+    const K0: u64 = 0xec28_02d4_e0a4_88e9;
+    const KEY: u128 = (W0 as u128) << 64 | K0 as u128;
+
+    #[test]
+    fn qarma5_matches_the_published_vector() {
+        assert_eq!(compute_pac(P, T, W0, K0), 0xc003_b939_99b3_3765);
+    }
+
+    #[test]
+    fn add_auth_strip() {
+        let ptr = 0x0000_aaaa_1234_5678;
+        let signed = add_pac(ptr, T, KEY);
+        // The PAC occupies bits 54:48 (TBI: the top byte is kept) and nothing else changes.
+        assert_eq!(signed & !(0x7f << 48), ptr);
+        assert_eq!(
+            signed >> 48 & 0x7f,
+            compute_pac(ptr, T, W0, K0) >> 48 & 0x7f
+        );
+        assert_eq!(auth(signed, T, KEY, 0), ptr);
+        assert_eq!(strip(signed), ptr);
+        // Wrong modifier, key A: error code 01 in bits 54:53; key B: 10.
+        assert_eq!(auth(signed, T ^ 1, KEY, 0), ptr | 1 << 53);
+        assert_eq!(auth(signed, T ^ 1, KEY, 1), ptr | 2 << 53);
+        // A tagged pointer keeps its tag.
+        let tagged = ptr | 0x5a << 56;
+        assert_eq!(auth(add_pac(tagged, T, KEY), T, KEY, 0), tagged);
+        // A pointer with bad extension bits gets a PAC that cannot authenticate.
+        let bad = ptr | 1 << 50;
+        assert_eq!(auth(add_pac(bad, T, KEY), T, KEY, 0), ptr | 1 << 53);
+        // Upper half (bit 55 set, no TBI): PAC in 63:56 and 54:48, bit 55 kept.
+        let kernel = 0xffff_0000_0000_1000;
+        let signed = add_pac(kernel, T, KEY);
+        assert_eq!(
+            signed & 0x0000_ffff_ffff_ffff,
+            kernel & 0x0000_ffff_ffff_ffff
+        );
+        assert_eq!(signed >> 55 & 1, 1);
+        assert_eq!(auth(signed, T, KEY, 0), kernel);
+        assert_eq!(auth(signed, 0, KEY, 1), kernel & !(3 << 61) | 2 << 61);
+    }
+
+    fn keys(s: &mut State) {
+        s.apiakey = KEY;
+        s.apibkey = KEY.rotate_left(1);
+        s.apdakey = KEY.rotate_left(2);
+        s.apdbkey = KEY.rotate_left(3);
+        s.apgakey = KEY;
+    }
+
+    #[test]
+    fn pauth_instructions() {
+        let cases: &[(&str, &[u32], fn(&mut State), fn(&mut State))] = &[
+            (
+                "pacga x0, x1, x2 (the QEMU test of the published vector)",
+                &[0x9ac23020],
+                |s| {
+                    keys(s);
+                    s.x[1] = P;
+                    s.x[2] = T
+                },
+                |s| s.x[0] = 0xc003_b939_0000_0000,
+            ),
+            (
+                "pacia x0, x1; autia x0, x1",
+                &[0xdac10020, 0xdac11020],
+                |s| {
+                    keys(s);
+                    s.x[0] = 0x4000_1234;
+                    s.x[1] = T
+                },
+                |_| {},
+            ),
+            (
+                "pacdb x0, sp; autdb x0, sp",
+                &[0xdac10fe0, 0xdac11fe0],
+                |s| {
+                    keys(s);
+                    s.x[0] = 0x4000_1234
+                },
+                |_| {},
+            ),
+            (
+                "pacia x0, x1; autib x0, x1 (wrong key: error code 10)",
+                &[0xdac10020, 0xdac11420],
+                |s| {
+                    keys(s);
+                    s.x[0] = 0x4000_1234;
+                    s.x[1] = T
+                },
+                |s| s.x[0] = 0x4000_1234 | 2 << 53,
+            ),
+            (
+                "paciza x0; xpaci x0",
+                &[0xdac123e0, 0xdac143e0],
+                |s| {
+                    keys(s);
+                    s.x[0] = 0x4000_1234
+                },
+                |_| {},
+            ),
+            (
+                "pacdza x0; autdza x0",
+                &[0xdac12be0, 0xdac13be0],
+                |s| {
+                    keys(s);
+                    s.x[0] = 0x4000_1234
+                },
+                |_| {},
+            ),
+            (
+                "paciasp; autiasp",
+                &[0xd503233f, 0xd50323bf],
+                |s| {
+                    keys(s);
+                    s.x[30] = 0x4000_1234
+                },
+                |_| {},
+            ),
+            (
+                "pacib1716; autib1716",
+                &[0xd503215f, 0xd50321df],
+                |s| {
+                    keys(s);
+                    s.x[16] = T;
+                    s.x[17] = 0x4000_1234
+                },
+                |_| {},
+            ),
+            (
+                "paciaz; xpaclri",
+                &[0xd503231f, 0xd50320ff],
+                |s| {
+                    keys(s);
+                    s.x[30] = 0x4000_1234
+                },
+                |_| {},
+            ),
+            (
+                "paciasp; autibsp (wrong key)",
+                &[0xd503233f, 0xd50323ff],
+                |s| {
+                    keys(s);
+                    s.x[30] = 0x4000_1234
+                },
+                |s| s.x[30] = 0x4000_1234 | 2 << 53,
+            ),
+        ];
+        for (name, words, setup, expect) in cases {
+            check(name, words, *setup, *expect);
+        }
+    }
+
+    #[test]
+    fn authenticated_branches_and_loads() {
+        let cases: &[(&str, &[u32], fn(&mut State), fn(&mut State))] = &[
+            (
+                "pacia x1, x2; braa x1, x2 (BR outside a guarded page: BTYPE 01)",
+                &[0xdac10041, 0xd71f0822],
+                |s| {
+                    keys(s);
+                    s.x[1] = CODE + 0x40;
+                    s.x[2] = T
+                },
+                |s| {
+                    s.x[1] = super::add_pac(CODE + 0x40, T, s.apiakey);
+                    s.pc = CODE + 0x40;
+                    s.pstate.btype = 0b01
+                },
+            ),
+            (
+                "pacib x1, x2; brab x1, x2",
+                &[0xdac10441, 0xd71f0c22],
+                |s| {
+                    keys(s);
+                    s.x[1] = CODE + 0x40;
+                    s.x[2] = T
+                },
+                |s| {
+                    s.x[1] = super::add_pac(CODE + 0x40, T, s.apibkey);
+                    s.pc = CODE + 0x40;
+                    s.pstate.btype = 0b01
+                },
+            ),
+            (
+                "braa x1, x2 on an unsigned pointer: the target gets error code 01",
+                &[0xd71f0822],
+                |s| {
+                    keys(s);
+                    s.x[1] = CODE + 0x40;
+                    s.x[2] = T
+                },
+                |s| {
+                    s.x[1] = CODE + 0x40;
+                    s.pc = CODE + 0x40 | 1 << 53;
+                    s.pstate.btype = 0b01
+                },
+            ),
+            (
+                "paciasp; retaa",
+                &[0xd503233f, 0xd65f0bff],
+                |s| {
+                    keys(s);
+                    s.x[30] = CODE + 0x100
+                },
+                |s| {
+                    s.x[30] = super::add_pac(CODE + 0x100, STACK_TOP, s.apiakey);
+                    s.pc = CODE + 0x100
+                },
+            ),
+            (
+                "paciza x1; blraaz x1 (BLR: BTYPE 10)",
+                &[0xdac123e1, 0xd63f083f],
+                |s| {
+                    keys(s);
+                    s.x[1] = CODE + 0x80
+                },
+                |s| {
+                    s.x[1] = super::add_pac(CODE + 0x80, 0, s.apiakey);
+                    s.x[30] = CODE + 8;
+                    s.pc = CODE + 0x80;
+                    s.pstate.btype = 0b10
+                },
+            ),
+            (
+                "pacdza x1; ldraa x0, [x1, #8]!",
+                &[0xdac12be1, 0xf8201c20],
+                |s| {
+                    keys(s);
+                    s.x[1] = DATA
+                },
+                |s| {
+                    s.x[0] = 0x0706_0504_0302_0100 + 0x0808_0808_0808_0808;
+                    s.x[1] = DATA + 8
+                },
+            ),
+            (
+                "pacdzb x1; ldrab x0, [x1, #-4096]",
+                &[0xdac12fe1, 0xf8e00420],
+                |s| {
+                    keys(s);
+                    s.x[1] = DATA + 0x1000
+                },
+                |s| {
+                    s.x[0] = 0x0706_0504_0302_0100;
+                    s.x[1] = super::add_pac(DATA + 0x1000, 0, s.apdbkey)
+                },
+            ),
+        ];
+        for (name, words, setup, expect) in cases {
+            check(name, words, *setup, *expect);
+        }
+    }
+}
