@@ -351,6 +351,17 @@ fn emit(encodings: &[Encoding], overlay: &[EncodingOverlay], tree: &Node) -> Tok
         #[inline]
         pub fn decode(w: u32) -> Option<EncodingId> {
             let mut e = ROOT;
+            // The first three levels without a branch: most words reach their leaf within three,
+            // and a mispredicted loop exit costs more than a wasted load (a leaf keeps itself).
+            for _ in 0..3 {
+                let leaf = e & 0x8000_0000 != 0;
+                let base = e & 0x3f_ffff;
+                let shift = (e >> 22) & 31;
+                let width = (e >> 27) & 15;
+                let index = base + ((w >> shift) & ((1 << width) - 1));
+                let next = NODES[std::hint::select_unpredictable(leaf, 0, index) as usize];
+                e = std::hint::select_unpredictable(leaf, e, next);
+            }
             while e & 0x8000_0000 == 0 {
                 let base = (e & 0x3f_ffff) as usize;
                 let shift = (e >> 22) & 31;
