@@ -201,8 +201,9 @@ fn hex(v: u32) -> Literal {
 #[derive(Default)]
 struct Tables {
     nodes: Vec<u32>,
-    /// (encoding index, first exclusion term, term count)
-    candidates: Vec<(usize, u32, u32)>,
+    /// (encoding index, first exclusion term, term count); `None` is the candidate that
+    /// matches no word, which every empty leaf names.
+    candidates: Vec<(Option<usize>, u32, u32)>,
     /// (mask, value, negate, last term of its conjunction)
     terms: Vec<(u32, u32, bool, bool)>,
     /// Subtree → its entry, so equal subtrees share storage.
@@ -233,6 +234,16 @@ impl Tables {
             return e;
         }
         let entry = match &key {
+            // An empty leaf names the one candidate that matches nothing, so that it has the
+            // shape of the common one-candidate leaf and decodes without a branch.
+            Interned::Leaf(cands) if cands.is_empty() => {
+                assert_eq!(
+                    self.candidates.first(),
+                    Some(&(None, 0, 0)),
+                    "no-match candidate first"
+                );
+                LEAF | 1 << 20
+            }
             Interned::Leaf(cands) => {
                 let first = self.candidates.len() as u32;
                 for &i in cands {
@@ -243,7 +254,8 @@ impl Tables {
                                 .push((t.mask, t.value, t.negate, k + 1 == x.terms.len()));
                         }
                     }
-                    self.candidates.push((i, t0, self.terms.len() as u32 - t0));
+                    self.candidates
+                        .push((Some(i), t0, self.terms.len() as u32 - t0));
                 }
                 assert!(first < 1 << 20 && cands.len() < 1 << 11);
                 LEAF | first | (cands.len() as u32) << 20
@@ -283,13 +295,23 @@ fn emit(encodings: &[Encoding], overlay: &[EncodingOverlay], tree: &Node) -> Tok
         }
     });
     let mut tables = Tables::default();
+    tables.candidates.push((None, 0, 0));
     let root = tables.add(overlay, tree);
     let root = hex(root);
     let nodes = tables.nodes.iter().map(|&e| hex(e));
     let candidates = tables.candidates.iter().map(|&(i, t0, tn)| {
-        let e = &encodings[i];
-        let id = &ids[i];
-        let (m, v) = (hex(e.decode_mask()), hex(e.opcode & e.decode_mask()));
+        // The no-match candidate: `w & 0 == 1` never holds; its id is never returned.
+        let (id, m, v) = match i {
+            Some(i) => {
+                let e = &encodings[i];
+                (
+                    &ids[i],
+                    hex(e.decode_mask()),
+                    hex(e.opcode & e.decode_mask()),
+                )
+            }
+            None => (&ids[0], hex(0), hex(1)),
+        };
         let (t0, tn) = (Literal::u32_unsuffixed(t0), Literal::u32_unsuffixed(tn));
         quote!(Candidate { mask: #m, value: #v, id: EncodingId::#id, terms: #t0, term_count: #tn })
     });
@@ -370,6 +392,12 @@ fn emit(encodings: &[Encoding], overlay: &[EncodingOverlay], tree: &Node) -> Tok
             }
             let first = (e & 0xf_ffff) as usize;
             let count = ((e >> 20) & 0x7ff) as usize;
+            // Most leaves hold one candidate with no exclusion: whether the word is that
+            // encoding is then a data choice, not a (mispredicted) branch.
+            if count == 1 && CANDIDATES[first].term_count == 0 {
+                let c = &CANDIDATES[first];
+                return std::hint::select_unpredictable(w & c.mask == c.value, Some(c.id), None);
+            }
             'candidates: for c in &CANDIDATES[first..first + count] {
                 if w & c.mask != c.value {
                     continue;
