@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use machines::linux_user::{Board, Clock, Errno, Exit, FileStat, Host, Process};
-use model::interp::Config;
+use model::interp::{Config, Features};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -57,6 +57,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let config = Config {
         id_registers: resolved.id_registers().to_vec(),
+        features: Features::from_names(|f| resolved.has(f)),
         ..Config::default()
     };
     let mut argv = vec![args.program.clone()];

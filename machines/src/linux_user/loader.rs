@@ -173,7 +173,7 @@ pub(super) fn load(
         mem.map(vpn * PAGE_SIZE, PAGE_SIZE, perms);
     }
     // Linux maps the executable segments of a binary marked for BTI as guarded pages.
-    if marked_for_bti(phdrs, data) {
+    if config.features.bti && marked_for_bti(phdrs, data) {
         for (&vpn, perms) in &pages {
             if perms.execute {
                 mem.set_guarded(vpn * PAGE_SIZE, PAGE_SIZE, true);

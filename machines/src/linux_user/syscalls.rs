@@ -328,7 +328,9 @@ impl Board {
             start
         };
         self.mem.map(start, len, perms(prot));
-        self.mem.set_guarded(start, len, prot & PROT_BTI != 0);
+        let bti = self.cpu.config.features.bti;
+        self.mem
+            .set_guarded(start, len, bti && prot & PROT_BTI != 0);
         Ok(start)
     }
 
@@ -345,7 +347,8 @@ impl Board {
             return Err(EINVAL);
         }
         if self.mem.protect(addr, len, perms(prot)) {
-            self.mem.set_guarded(addr, len, prot & PROT_BTI != 0);
+            let bti = self.cpu.config.features.bti;
+            self.mem.set_guarded(addr, len, bti && prot & PROT_BTI != 0);
             Ok(0)
         } else {
             Err(ENOMEM)

@@ -209,6 +209,9 @@ fn mask(bits: u32) -> u64 {
 /// LDADD, LDCLR, LDEOR, LDSET, LDSMAX, LDSMIN, LDUMAX, LDUMIN and SWP: `size` in 31:30, A in
 /// 23 and R in 22 (orderings), Rs, o3 in 15, opc in 14:12, Rn, Rt.
 fn memop(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
+    if !cpu.config.features.lse {
+        return i.undefined();
+    }
     let bytes = 1usize << i.bits(31, 30);
     let bits = 8 * bytes as u32;
     let m = mask(bits);
@@ -253,6 +256,9 @@ fn memop(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
 /// CAS{A}{L}{B,H}: `size` in 31:30, L in 22, Rs (compare value, receives the old value), o0 in
 /// 15 (release), Rn, Rt (new value).
 fn cas(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
+    if !cpu.config.features.lse {
+        return i.undefined();
+    }
     let bytes = 1usize << i.bits(31, 30);
     let m = mask(8 * bytes as u32);
     let (s, n, t) = (i.rm(), i.rn(), i.rd());
@@ -278,6 +284,9 @@ fn cas(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
 /// CASP{A}{L}: `sz` in 30 (32- or 64-bit registers), L in 22, Rs and Rt even-numbered pairs.
 /// An odd register number is CONSTRAINED UNPREDICTABLE; we take the UNDEFINED option.
 fn casp(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
+    if !cpu.config.features.lse {
+        return i.undefined();
+    }
     let (s, n, t) = (i.rm(), i.rn(), i.rd());
     if s & 1 != 0 || t & 1 != 0 {
         return i.undefined();
@@ -302,12 +311,16 @@ fn casp(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     Ok(())
 }
 
-/// `AllInAlignedQuantity(address, size, 16)`: with FEAT_LSE2, atomic and load-acquire/
-/// store-release accesses (with SCTLR_EL1.nAA = 0, as Linux sets it) fault unless they lie in
-/// one aligned 16-byte quantity.
+/// Whether an atomic or load-acquire/store-release access is aligned enough: with FEAT_LSE2
+/// (and SCTLR_EL1.nAA = 0, as Linux sets it) it must lie in one aligned 16-byte quantity,
+/// `AllInAlignedQuantity(address, size, 16)`; without, it must be aligned to its size.
 #[inline]
-pub(super) fn in_aligned_16(address: u64, bytes: usize) -> bool {
-    (address & 15) + bytes as u64 <= 16
+pub(super) fn aligned(lse2: bool, address: u64, bytes: usize) -> bool {
+    if lse2 {
+        (address & 15) + bytes as u64 <= 16
+    } else {
+        address & (bytes as u64 - 1) == 0
+    }
 }
 
 /// The address of an atomic access by base register `n`: SP alignment checked, then the LSE2
@@ -322,7 +335,7 @@ fn atomic_address(
 ) -> Result<u64, Exception> {
     check_sp_alignment(cpu, i, n)?;
     let address = cpu.state.xsp(n);
-    check_aligned_16(i, address, bytes, access)?;
+    check_aligned(cpu, i, address, bytes, access)?;
     Ok(address)
 }
 
@@ -339,15 +352,16 @@ pub(super) fn check_sp_alignment(cpu: &Cpu, i: Insn, n: u32) -> Result<(), Excep
     Ok(())
 }
 
-/// An alignment fault unless `[address, address + bytes)` lies in one aligned 16-byte quantity.
+/// An alignment fault unless the access is [`aligned`].
 #[inline]
-pub(super) fn check_aligned_16(
+pub(super) fn check_aligned(
+    cpu: &Cpu,
     i: Insn,
     address: u64,
     bytes: usize,
     access: AccessKind,
 ) -> Result<(), Exception> {
-    if in_aligned_16(address, bytes) {
+    if aligned(cpu.config.features.lse2, address, bytes) {
         Ok(())
     } else {
         Err(i.data_abort(Fault {

@@ -58,7 +58,7 @@ pub(super) fn check(mem: &mut impl Memory, i: Insn, btype: u8) -> Result<(), Exc
 
 #[cfg(test)]
 mod tests {
-    use crate::interp::{Config, Cpu, Exception, Stop};
+    use crate::interp::{Config, Cpu, Exception, Features, Stop};
     use crate::memory::{FlatMemory, Perms};
     use crate::state::State;
 
@@ -177,5 +177,77 @@ mod tests {
                 "{branch:#x} guarded={guarded}"
             );
         }
+    }
+
+    /// With the features off (an Armv8.0 PE), their instructions are UNDEFINED, the PAuth
+    /// hints are NOPs, ordered accesses must be aligned, and guarded pages are not checked.
+    #[test]
+    fn features_off() {
+        let config = Config {
+            features: Features::NONE,
+            ..Config::default()
+        };
+        let undefined = [
+            ("ldadd x0, x1, [x2]", 0xf8200041),
+            ("cas x0, x1, [x2]", 0xc8a07c41),
+            ("ldapr x0, [x1]", 0xf8bfc020),
+            ("ldapur x0, [x1, #-8]", 0xd95f8020),
+            ("crc32b w0, w0, w2", 0x1ac24000),
+            ("cfinv", 0xd500401f),
+            ("xaflag", 0xd500403f),
+            ("sb", 0xd50330ff),
+            ("msr dit, #1", 0xd503415f),
+            ("mrs x0, dit", 0xd53b42a0),
+            ("msr ssbs, x1", 0xd51b42c1),
+            ("pacia x0, x1", 0xdac10020),
+            ("pacga x0, x1, x2", 0x9ac23020),
+            ("retaa", 0xd65f0bff),
+            ("braa x1, x2", 0xd71f0822),
+            ("ldraa x0, [x1, #8]!", 0xf8201c20),
+        ];
+        let data = 0x10000;
+        for (name, word) in undefined {
+            let (cpu, stop) = run_config(&[word], config.clone(), false, data);
+            assert!(
+                matches!(stop, Stop::Exception(Exception::Undefined { .. })),
+                "{name}: {stop:?}"
+            );
+            assert_eq!(cpu.state.pc, CODE, "{name}");
+        }
+        // paciasp; autiasp; xpaclri: NOPs.
+        let (cpu, stop) = run_config(
+            &[PACIASP, 0xd50323bf, 0xd50320ff],
+            config.clone(),
+            false,
+            data,
+        );
+        assert_eq!(stop, Stop::Budget);
+        assert_eq!((cpu.state.pc, cpu.state.x[30]), (CODE + 12, CODE + 8));
+        // ldar w0, [x1] inside 16 bytes but not aligned: a fault without FEAT_LSE2.
+        let (_, stop) = run_config(&[0x88dffc20], config.clone(), false, data + 2);
+        assert!(
+            matches!(stop, Stop::Exception(Exception::DataAbort { .. })),
+            "{stop:?}"
+        );
+        // br x1 to a NOP in a guarded page: no check without FEAT_BTI.
+        let (_, stop) = run_config(&[BR_X1, NOP, NOP, NOP], config, true, CODE + 4);
+        assert_eq!(stop, Stop::Budget);
+    }
+
+    /// Runs `words` at CODE for as many steps as words, X1 = `x1`, X2 = data, X30 = CODE + 8.
+    fn run_config(words: &[u32], config: Config, guarded: bool, x1: u64) -> (Cpu, Stop) {
+        let mut mem = FlatMemory::new();
+        mem.map(CODE, 0x1000, Perms::RX);
+        mem.map(0x10000, 0x1000, Perms::RW);
+        let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        mem.poke(CODE, &code).unwrap();
+        mem.set_guarded(CODE, 0x1000, guarded);
+        let mut cpu = Cpu::new(config);
+        cpu.state.pc = CODE;
+        cpu.state.x[1] = x1;
+        cpu.state.x[2] = 0x10000;
+        cpu.state.x[30] = CODE + 8;
+        let stop = cpu.run(&mut mem, words.len() as u64);
+        (cpu, stop)
     }
 }

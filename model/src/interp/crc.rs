@@ -47,6 +47,9 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
         | E::CRC32CH_32C_dp_2src
         | E::CRC32CW_32C_dp_2src
         | E::CRC32CX_64C_dp_2src => {
+            if !cpu.config.features.crc32 {
+                return Some(i.undefined());
+            }
             // sz in 11:10, C in 12.
             let bytes = 1usize << i.bits(11, 10);
             let acc = cpu.state.xr(i.rn()) as u32;

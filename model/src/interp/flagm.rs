@@ -8,6 +8,16 @@ use crate::decode::EncodingId as E;
 
 #[inline]
 pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
+    let f = cpu.config.features;
+    let enabled = match i.id {
+        E::CFINV_M_pstate | E::RMIF_only_rmif | E::SETF8_only_setf | E::SETF16_only_setf => f.flagm,
+        E::XAFLAG_M_pstate | E::AXFLAG_M_pstate => f.flagm2,
+        E::SB_only_barriers => f.sb,
+        _ => true,
+    };
+    if !enabled {
+        return Some(i.undefined());
+    }
     let p = &mut cpu.state.pstate;
     match i.id {
         E::CFINV_M_pstate => p.c = !p.c,
@@ -56,8 +66,8 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
         E::MSR_SI_pstate => {
             let (op1, crm, op2) = (i.bits(18, 16), i.bits(11, 8), i.bits(7, 5));
             match (op1, op2) {
-                (3, 2) => p.dit = crm & 1 != 0,
-                (3, 1) => p.ssbs = crm & 1 != 0,
+                (3, 2) if f.dit => p.dit = crm & 1 != 0,
+                (3, 1) if f.ssbs => p.ssbs = crm & 1 != 0,
                 // SPSel, PAN, UAO are UNDEFINED at EL0; DAIFSet/DAIFClr trap with
                 // SCTLR_EL1.UMA = 0, as Linux sets it; the rest need features we lack.
                 _ => return Some(i.undefined()),

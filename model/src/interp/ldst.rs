@@ -465,8 +465,8 @@ fn ordered(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     check_sp_alignment(cpu, i, n)?;
     let address = cpu.state.xsp(n);
     let load = i.bit(22);
-    // FEAT_LSE2 with SCTLR_EL1.nAA = 0: aligned, or inside one aligned 16-byte quantity.
-    if !super::atomics::in_aligned_16(address, bytes) {
+    // Aligned to its size, or with FEAT_LSE2 (SCTLR_EL1.nAA = 0) inside 16 aligned bytes.
+    if !super::atomics::aligned(cpu.config.features.lse2, address, bytes) {
         return Err(alignment(
             i,
             address,

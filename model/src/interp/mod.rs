@@ -42,6 +42,70 @@ pub struct Config {
     /// CNTFRQ_EL0, in Hz. CNTVCT_EL0 counts retired instructions scaled to this frequency at an
     /// assumed 1 instruction per nanosecond, so runs are deterministic.
     pub cntfrq_el0: u64,
+    /// The optional EL0 features the PE has beyond Armv8.0.
+    pub features: Features,
+}
+
+/// The EL0-visible features of Armv8.1 to v9.0 this interpreter implements, each on or off.
+/// Off, an instruction it adds is UNDEFINED, except the hint-space forms of PAuth, which are
+/// NOPs, as on a PE without the feature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Features {
+    pub lse: bool,
+    /// FEAT_LSE2: atomic and ordered accesses may be unaligned within 16 bytes.
+    pub lse2: bool,
+    pub lrcpc: bool,
+    pub lrcpc2: bool,
+    pub crc32: bool,
+    pub flagm: bool,
+    pub flagm2: bool,
+    pub sb: bool,
+    pub dit: bool,
+    pub ssbs: bool,
+    /// FEAT_PAuth with the architected QARMA5 (FEAT_PACQARMA5).
+    pub pauth: bool,
+    pub bti: bool,
+}
+
+impl Features {
+    pub const ALL: Features = Features::with_each(true);
+    pub const NONE: Features = Features::with_each(false);
+
+    const fn with_each(on: bool) -> Features {
+        Features {
+            lse: on,
+            lse2: on,
+            lrcpc: on,
+            lrcpc2: on,
+            crc32: on,
+            flagm: on,
+            flagm2: on,
+            sb: on,
+            dit: on,
+            ssbs: on,
+            pauth: on,
+            bti: on,
+        }
+    }
+
+    /// The features a configuration has, by Arm's names (`FEAT_LSE`, ...), e.g. from a resolved
+    /// CPU spec.
+    pub fn from_names(has: impl Fn(&str) -> bool) -> Features {
+        Features {
+            lse: has("FEAT_LSE"),
+            lse2: has("FEAT_LSE2"),
+            lrcpc: has("FEAT_LRCPC"),
+            lrcpc2: has("FEAT_LRCPC2"),
+            crc32: has("FEAT_CRC32"),
+            flagm: has("FEAT_FlagM"),
+            flagm2: has("FEAT_FlagM2"),
+            sb: has("FEAT_SB"),
+            dit: has("FEAT_DIT"),
+            ssbs: has("FEAT_SSBS"),
+            pauth: has("FEAT_PAuth") && has("FEAT_PACQARMA5"),
+            bti: has("FEAT_BTI"),
+        }
+    }
 }
 
 impl Default for Config {
@@ -55,6 +119,7 @@ impl Default for Config {
             // DC ZVA allowed, 64-byte blocks (BS = log2(words) = 4).
             dczid_el0: 4,
             cntfrq_el0: 1_000_000_000,
+            features: Features::ALL,
         }
     }
 }
@@ -235,7 +300,9 @@ impl Cpu {
         // BTYPE to zero unless it is an indirect branch, which sets its own.
         let btype = self.state.pstate.btype;
         if btype != 0 {
-            bti::check(mem, Insn { word, id, pc }, btype)?;
+            if self.config.features.bti {
+                bti::check(mem, Insn { word, id, pc }, btype)?;
+            }
             self.state.pstate.btype = 0;
         }
         // Branches overwrite this; everything else falls through to the next instruction.

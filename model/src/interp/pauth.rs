@@ -267,6 +267,25 @@ fn aut(cpu: &Cpu, k: Key, ptr: u64, modifier: u64) -> u64 {
 
 #[inline]
 pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<Exec> {
+    if !cpu.config.features.pauth {
+        // Without FEAT_PAuth the hint-space forms are NOPs; the rest is left UNDEFINED.
+        return match i.id {
+            E::PACIA1716_HI_hints
+            | E::PACIB1716_HI_hints
+            | E::AUTIA1716_HI_hints
+            | E::AUTIB1716_HI_hints
+            | E::PACIASP_HI_hints
+            | E::PACIBSP_HI_hints
+            | E::AUTIASP_HI_hints
+            | E::AUTIBSP_HI_hints
+            | E::PACIAZ_HI_hints
+            | E::PACIBZ_HI_hints
+            | E::AUTIAZ_HI_hints
+            | E::AUTIBZ_HI_hints
+            | E::XPACLRI_HI_hints => Some(Ok(())),
+            _ => None,
+        };
+    }
     let (d, n) = (i.rd(), i.rn());
     Some(match i.id {
         // Data processing (1 source): opcode<2> AUT, opcode<1> data key, opcode<0> B key;

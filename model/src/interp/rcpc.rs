@@ -3,7 +3,7 @@
 //! remains is the access itself, single-copy atomic, with FEAT_LSE2's alignment rule for
 //! ordered accesses (SCTLR_EL1.nAA = 0: fault unless inside one aligned 16-byte quantity).
 
-use super::atomics::{check_aligned_16, check_sp_alignment};
+use super::atomics::{check_aligned, check_sp_alignment};
 use super::ldst::{read, write};
 use super::pseudocode::sign_extend;
 use super::{Cpu, Exec, Insn};
@@ -36,6 +36,10 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
 /// `size` in 31:30; for LDAPUR/STLUR `opc` in 23:22 (00 store, 01 load, 10 load signed to 64
 /// bits, 11 load signed to 32 bits) and `imm9` in 20:12. LDAPR is a load with no offset.
 fn unscaled(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, with_offset: bool) -> Exec {
+    let f = cpu.config.features;
+    if !(if with_offset { f.lrcpc2 } else { f.lrcpc }) {
+        return i.undefined();
+    }
     let bytes = 1usize << i.bits(31, 30);
     let (opc, offset) = if with_offset {
         (i.bits(23, 22), sign_extend(u64::from(i.bits(20, 12)), 9))
@@ -50,7 +54,7 @@ fn unscaled(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, with_offset: bool) ->
     };
     check_sp_alignment(cpu, i, n)?;
     let address = cpu.state.xsp(n).wrapping_add(offset);
-    check_aligned_16(i, address, bytes, access)?;
+    check_aligned(cpu, i, address, bytes, access)?;
     match opc {
         0 => write(mem, i, address, bytes, u128::from(cpu.state.xr(t)))?,
         1 => {

@@ -99,8 +99,8 @@ fn mrs(cpu: &mut Cpu, i: Insn) -> Exec {
     let c = &cpu.config;
     let value = match reg {
         NZCV => s.pstate.nzcv(),
-        DIT => u64::from(s.pstate.dit) << 24,
-        SSBS => u64::from(s.pstate.ssbs) << 12,
+        DIT if c.features.dit => u64::from(s.pstate.dit) << 24,
+        SSBS if c.features.ssbs => u64::from(s.pstate.ssbs) << 12,
         FPCR => s.fpcr,
         FPSR => s.fpsr,
         TPIDR_EL0 => s.tpidr_el0,
@@ -131,8 +131,8 @@ fn msr(cpu: &mut Cpu, i: Insn) -> Exec {
     let s = &mut cpu.state;
     match i.bits(20, 5) {
         NZCV => s.pstate.set_nzcv((v >> 28) as u8),
-        DIT => s.pstate.dit = (v >> 24) & 1 != 0,
-        SSBS => s.pstate.ssbs = (v >> 12) & 1 != 0,
+        DIT if cpu.config.features.dit => s.pstate.dit = (v >> 24) & 1 != 0,
+        SSBS if cpu.config.features.ssbs => s.pstate.ssbs = (v >> 12) & 1 != 0,
         FPCR => s.fpcr = v & FPCR_MASK,
         FPSR => s.fpsr = v & FPSR_MASK,
         TPIDR_EL0 => s.tpidr_el0 = v,
