@@ -93,10 +93,12 @@ impl DecodeCache {
         if vpn != self.current_vpn {
             self.enter_page(mem, pc)?;
         }
-        let slot = self.current;
-        // `current` always names a live page (`enter_page` sets it, `drop_page` resets
-        // `current_vpn`), and the index is masked to the page.
-        let e = &mut self.pages[slot].entries[(pc / 4) as usize % INSNS_PER_PAGE];
+        debug_assert!(self.current < self.pages.len());
+        // SAFETY: `current` indexes `pages` whenever `current_vpn` names a page: `enter_page`
+        // sets both, `pages` never shrinks, and `drop_page` resets `current_vpn` when it frees
+        // the current slot. The entry index is reduced modulo the page.
+        let page = unsafe { self.pages.get_unchecked_mut(self.current) };
+        let e = &mut page.entries[(pc / 4) as usize % INSNS_PER_PAGE];
         if !e.valid {
             fill(mem, pc, e)?;
         }

@@ -398,7 +398,7 @@ fn logical(opc: u32, a: u64, b: u64) -> u64 {
 }
 
 /// Writes an add/sub result: flags when `setflags`; Rd is SP-capable when `sp_ok` and no flags.
-#[inline]
+#[inline(always)]
 fn write_result(
     cpu: &mut Cpu,
     i: Insn,

@@ -14,7 +14,7 @@ pub fn ones(datasize: u32) -> u64 {
 }
 
 /// `AddWithCarry(x, y, carry_in)` on `datasize` (32 or 64) bits: the result and NZCV.
-#[inline]
+#[inline(always)]
 pub fn add_with_carry(x: u64, y: u64, carry: bool, datasize: u32) -> (u64, u8) {
     if datasize == 64 {
         let (s1, c1) = x.overflowing_add(y);
@@ -137,7 +137,7 @@ pub fn decode_bit_masks(
 }
 
 /// `ShiftReg(reg, shift_type, amount)` on `datasize` bits (shift_type: LSL, LSR, ASR, ROR).
-#[inline]
+#[inline(always)]
 pub fn shift_reg(value: u64, shift_type: u32, amount: u32, datasize: u32) -> u64 {
     let amount = amount % datasize;
     let v = value & ones(datasize);
@@ -156,7 +156,7 @@ pub fn shift_reg(value: u64, shift_type: u32, amount: u32, datasize: u32) -> u64
 }
 
 /// `ExtendReg(reg, exttype, shift)`: UXTB..SXTX then left shift, on `datasize` bits.
-#[inline]
+#[inline(always)]
 pub fn extend_reg(value: u64, option: u32, shift: u32, datasize: u32) -> u64 {
     let v = match option {
         0 => value & 0xff,
