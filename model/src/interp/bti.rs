@@ -250,4 +250,20 @@ mod tests {
         let stop = cpu.run(&mut mem, words.len() as u64);
         (cpu, stop)
     }
+
+    /// `v9.0` asks for exactly the features implemented here (SSBS is optional).
+    #[test]
+    fn v9_0_resolves_to_implemented_features() {
+        let v9 = spec::features::resolve_str("v9.0").unwrap();
+        let f = Features::from_names(|name| v9.has(name));
+        assert_eq!(
+            f,
+            Features {
+                ssbs: false,
+                ..Features::ALL
+            }
+        );
+        let v8 = spec::features::resolve_str("v8.0").unwrap();
+        assert_eq!(Features::from_names(|name| v8.has(name)), Features::NONE);
+    }
 }
