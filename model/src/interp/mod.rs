@@ -13,6 +13,7 @@ mod crc;
 mod decode_cache;
 mod dp;
 mod flagm;
+mod fp;
 mod ldst;
 mod pauth;
 mod pseudocode;
@@ -383,7 +384,7 @@ impl Cpu {
             1 => branch::execute(self, i),
             2 => ldst::execute(self, mem, i),
             3 => system::execute(self, mem, i),
-            4 => simd::execute(self, mem, i),
+            4 => simd::execute(self, mem, i).or_else(|| fp::execute(self, i)),
             // The EL0 features v8.x and v9.0 add, one module each.
             5 => atomics::execute(self, mem, i)
                 .or_else(|| rcpc::execute(self, mem, i))

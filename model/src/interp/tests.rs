@@ -526,8 +526,8 @@ fn exceptions() {
         "{stop:?}"
     );
 
-    // An unimplemented encoding (FADD d0, d1, d2) is UNDEFINED with its id.
-    let (_, stop) = run(&[0x1e622820], |_| {});
+    // An unimplemented encoding (SVE's add z0.d, z1.d, z2.d) is UNDEFINED with its id.
+    let (_, stop) = run(&[0x04e20020], |_| {});
     let Stop::Exception(Exception::Undefined {
         encoding: Some(_), ..
     }) = stop
