@@ -1,7 +1,7 @@
-//! Scalar floating point (FEAT_FP, FEAT_FP16, FEAT_FRINTTS, FEAT_JSCVT): the Arm ARM's
-//! "Data Processing -- Scalar Floating-Point and Advanced SIMD" encodings named `float*`, over
-//! the exact arithmetic in [`crate::fp`]. Each instruction reads FPCR and ORs the exceptions it
-//! raises into FPSR's cumulative flags.
+//! Scalar floating point (FEAT_FP; FEAT_FP16, FEAT_FRINTTS and FEAT_JSCVT when configured): the
+//! Arm ARM's "Data Processing -- Scalar Floating-Point and Advanced SIMD" encodings named
+//! `float*`, over the exact arithmetic in [`crate::fp`]. Each instruction reads FPCR and ORs the
+//! exceptions it raises into FPSR's cumulative flags.
 
 #[cfg(test)]
 mod tests;
@@ -19,6 +19,26 @@ fn ftype(i: Insn) -> Option<Fmt> {
         3 => Some(Fmt::H),
         _ => None,
     }
+}
+
+/// The data format of an arithmetic encoding, or UNDEFINED for a half-precision form on a PE
+/// without FEAT_FP16.
+fn data_fmt(cpu: &Cpu, i: Insn) -> Result<Fmt, Exec> {
+    match ftype(i) {
+        Some(Fmt::H) if !cpu.config.features.fp16 => Err(i.undefined()),
+        Some(fmt) => Ok(fmt),
+        None => Err(i.undefined()),
+    }
+}
+
+/// `data_fmt`, returning from the group's `execute` when UNDEFINED.
+macro_rules! fmt_or_undefined {
+    ($cpu:expr, $i:expr) => {
+        match data_fmt($cpu, $i) {
+            Ok(fmt) => fmt,
+            Err(e) => return Some(e),
+        }
+    };
 }
 
 /// `V[n]` read as an element of `fmt`.
@@ -91,7 +111,7 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
         | E::FMINNM_H_floatdp2
         | E::FMINNM_S_floatdp2
         | E::FMINNM_D_floatdp2 => {
-            let fmt = ftype(i)?;
+            let fmt = fmt_or_undefined!(cpu, i);
             let (a, b) = (vreg(cpu, n, fmt), vreg(cpu, m, fmt));
             let r = with_env(cpu, |env| match i.bits(15, 12) {
                 0b0000 => env.mul(fmt, a, b),
@@ -119,7 +139,7 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
         | E::FNMSUB_H_floatdp3
         | E::FNMSUB_S_floatdp3
         | E::FNMSUB_D_floatdp3 => {
-            let fmt = ftype(i)?;
+            let fmt = fmt_or_undefined!(cpu, i);
             let (o1, o0) = (i.bit(21), i.bit(15));
             let mut addend = vreg(cpu, i.bits(14, 10), fmt);
             let mut a = vreg(cpu, n, fmt);
@@ -175,7 +195,10 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
         | E::FRINT64Z_D_floatdp1
         | E::FRINT64X_S_floatdp1
         | E::FRINT64X_D_floatdp1 => {
-            let fmt = ftype(i)?;
+            let fmt = fmt_or_undefined!(cpu, i);
+            if i.bits(20, 17) == 0b0100 && !cpu.config.features.frintts {
+                return Some(i.undefined());
+            }
             let a = vreg(cpu, n, fmt);
             let r = with_env(cpu, |env| {
                 let current = env.rounding();
@@ -232,7 +255,7 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
         | E::FCMPE_HZ_floatcmp
         | E::FCMPE_SZ_floatcmp
         | E::FCMPE_DZ_floatcmp => {
-            let fmt = ftype(i)?;
+            let fmt = fmt_or_undefined!(cpu, i);
             let a = vreg(cpu, n, fmt);
             let b = if i.bit(3) { 0 } else { vreg(cpu, m, fmt) };
             let nzcv = with_env(cpu, |env| env.compare(fmt, a, b, i.bit(4)));
@@ -245,7 +268,7 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
         | E::FCCMPE_H_floatccmp
         | E::FCCMPE_S_floatccmp
         | E::FCCMPE_D_floatccmp => {
-            let fmt = ftype(i)?;
+            let fmt = fmt_or_undefined!(cpu, i);
             let nzcv = if condition_holds(i.bits(15, 12), &cpu.state.pstate) {
                 let (a, b) = (vreg(cpu, n, fmt), vreg(cpu, m, fmt));
                 with_env(cpu, |env| env.compare(fmt, a, b, i.bit(4)))
@@ -256,7 +279,7 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
             Ok(())
         }
         E::FCSEL_H_floatsel | E::FCSEL_S_floatsel | E::FCSEL_D_floatsel => {
-            let fmt = ftype(i)?;
+            let fmt = fmt_or_undefined!(cpu, i);
             let src = if condition_holds(i.bits(15, 12), &cpu.state.pstate) {
                 n
             } else {
@@ -267,20 +290,25 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
             Ok(())
         }
         E::FMOV_H_floatimm | E::FMOV_S_floatimm | E::FMOV_D_floatimm => {
-            let fmt = ftype(i)?;
+            let fmt = fmt_or_undefined!(cpu, i);
             set_vreg(cpu, d, vfp_expand_imm(fmt, i.bits(20, 13)), fmt);
             Ok(())
         }
         E::FMOV_32H_float2int | E::FMOV_64H_float2int => {
-            cpu.state.set_xr(d, vreg(cpu, n, Fmt::H));
+            let fmt = fmt_or_undefined!(cpu, i);
+            cpu.state.set_xr(d, vreg(cpu, n, fmt));
             Ok(())
         }
         E::FMOV_H32_float2int | E::FMOV_H64_float2int => {
+            let fmt = fmt_or_undefined!(cpu, i);
             let x = cpu.state.xr(n);
-            set_vreg(cpu, d, x, Fmt::H);
+            set_vreg(cpu, d, x, fmt);
             Ok(())
         }
         E::FJCVTZS_32D_float2int => {
+            if !cpu.config.features.jscvt {
+                return Some(i.undefined());
+            }
             let a = vreg(cpu, n, Fmt::D);
             let (r, z) = with_env(cpu, |env| env.to_fixed_js(a));
             cpu.state.set_xr(d, u64::from(r));
@@ -409,7 +437,7 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
 
 /// SCVTF/UCVTF (scalar, integer or fixed-point): bit 16 clear is signed.
 fn int_to_fp(cpu: &mut Cpu, i: Insn, fbits: u32) -> Option<Exec> {
-    let fmt = ftype(i)?;
+    let fmt = fmt_or_undefined!(cpu, i);
     let intsize = if i.bit(31) { 64 } else { 32 };
     let unsigned = i.bit(16);
     let x = cpu.state.xr(i.rn());
@@ -423,7 +451,7 @@ fn int_to_fp(cpu: &mut Cpu, i: Insn, fbits: u32) -> Option<Exec> {
 
 /// FCVT<r>S/U (scalar, integer or fixed-point): bit 16 set is unsigned.
 fn fp_to_int(cpu: &mut Cpu, i: Insn, fbits: u32, rounding: Rounding) -> Option<Exec> {
-    let fmt = ftype(i)?;
+    let fmt = fmt_or_undefined!(cpu, i);
     let intsize = if i.bit(31) { 64 } else { 32 };
     let unsigned = i.bit(16);
     let a = vreg(cpu, i.rn(), fmt);

@@ -66,6 +66,12 @@ pub struct Features {
     /// FEAT_PAuth with the architected QARMA5 (FEAT_PACQARMA5).
     pub pauth: bool,
     pub bti: bool,
+    /// FEAT_FP16: half-precision data processing (FCVT to and from half is FEAT_FP).
+    pub fp16: bool,
+    /// FEAT_FRINTTS: FRINT32Z, FRINT32X, FRINT64Z, FRINT64X.
+    pub frintts: bool,
+    /// FEAT_JSCVT: FJCVTZS.
+    pub jscvt: bool,
 }
 
 impl Features {
@@ -86,6 +92,9 @@ impl Features {
             ssbs: on,
             pauth: on,
             bti: on,
+            fp16: on,
+            frintts: on,
+            jscvt: on,
         }
     }
 
@@ -105,6 +114,9 @@ impl Features {
             ssbs: has("FEAT_SSBS"),
             pauth: has("FEAT_PAuth") && has("FEAT_PACQARMA5"),
             bti: has("FEAT_BTI"),
+            fp16: has("FEAT_FP16"),
+            frintts: has("FEAT_FRINTTS"),
+            jscvt: has("FEAT_JSCVT"),
         }
     }
 }

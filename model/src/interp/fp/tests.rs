@@ -4,7 +4,7 @@
 //! `machines/tests/programs/fp.c` checks the same instructions on random operands against
 //! qemu-aarch64.
 
-use crate::interp::{Config, Cpu, Stop};
+use crate::interp::{Config, Cpu, Exception, Features, Stop};
 use crate::memory::{FlatMemory, Perms};
 use crate::state::State;
 
@@ -219,4 +219,40 @@ fn scalar_floating_point_at_the_boundaries() {
         check(asm, word, fpcr, ops, out, fpsr, why);
     }
     assert_eq!(cases.len(), 126);
+}
+
+/// Without FEAT_FP16, FEAT_FRINTTS and FEAT_JSCVT their instructions are UNDEFINED; FCVT to and
+/// from half precision is FEAT_FP and stays.
+#[test]
+fn half_precision_frintts_and_jscvt_follow_the_configuration() {
+    let cases: &[(&str, u32, bool)] = &[
+        ("fadd h0, h1, h2", 0x1ee22820, false),
+        ("fmov w0, h1", 0x1ee60020, false),
+        ("fmov h0, w1", 0x1ee70020, false),
+        ("fcmp h1, h2", 0x1ee22020, false),
+        ("scvtf h0, w1", 0x1ee20020, false),
+        ("frint32z d0, d1", 0x1e684020, false),
+        ("fjcvtzs w0, d1", 0x1e7e0020, false),
+        ("fcvt h0, s1", 0x1e23c020, true),
+        ("fcvt d0, h1", 0x1ee2c020, true),
+        ("fadd d0, d1, d2", 0x1e622820, true),
+    ];
+    for &(asm, word, defined) in cases {
+        let mut mem = FlatMemory::new();
+        mem.map(CODE, 0x1000, Perms::RX);
+        mem.poke(CODE, &word.to_le_bytes()).unwrap();
+        let mut cpu = Cpu::new(Config {
+            features: Features {
+                fp16: false,
+                frintts: false,
+                jscvt: false,
+                ..Features::ALL
+            },
+            ..Config::default()
+        });
+        cpu.state.pc = CODE;
+        let stop = cpu.run(&mut mem, 1);
+        let undefined = matches!(stop, Stop::Exception(Exception::Undefined { .. }));
+        assert_eq!(undefined, !defined, "{asm}: {stop:?}");
+    }
 }
