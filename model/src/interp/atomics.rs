@@ -8,7 +8,7 @@
 //! when a CAS comparison fails (it stores the old value back), so a CAS to memory without write
 //! permission faults either way, as the architecture's atomic read-modify-write access does.
 
-use super::ldst::{read, write};
+use super::ldst::{check_sp_alignment, read, write};
 use super::{Cpu, Exception, Exec, Insn};
 use crate::decode::EncodingId as E;
 use crate::memory::{AccessKind, Fault, FaultKind, Memory};
@@ -337,19 +337,6 @@ fn atomic_address(
     let address = cpu.state.xsp(n);
     check_aligned(cpu, i, address, bytes, access)?;
     Ok(address)
-}
-
-/// `CheckSPAlignment()` when the base register is SP (SCTLR_EL1.SA0 set, as Linux does).
-#[inline]
-pub(super) fn check_sp_alignment(cpu: &Cpu, i: Insn, n: u32) -> Result<(), Exception> {
-    if n == 31 && cpu.state.sp() & 15 != 0 {
-        return Err(Exception::SpAlignment {
-            pc: i.pc,
-            word: i.word,
-            encoding: i.id,
-        });
-    }
-    Ok(())
 }
 
 /// An alignment fault unless the access is [`aligned`].

@@ -496,7 +496,7 @@ fn alignment(i: Insn, va: u64, access: AccessKind) -> Exception {
 
 /// `CheckSPAlignment()` when the base register is SP (SCTLR_ELx.SA0/SA set, as Linux does).
 #[inline]
-fn check_sp_alignment(cpu: &Cpu, i: Insn, n: u32) -> Result<(), Exception> {
+pub(super) fn check_sp_alignment(cpu: &Cpu, i: Insn, n: u32) -> Result<(), Exception> {
     if n == 31 && cpu.state.sp() & 15 != 0 {
         return Err(Exception::SpAlignment {
             pc: i.pc,

@@ -3,7 +3,8 @@
 //! remains is the access itself, single-copy atomic, with FEAT_LSE2's alignment rule for
 //! ordered accesses (SCTLR_EL1.nAA = 0: fault unless inside one aligned 16-byte quantity).
 
-use super::atomics::{check_aligned, check_sp_alignment};
+use super::atomics::check_aligned;
+use super::ldst::check_sp_alignment;
 use super::ldst::{read, write};
 use super::pseudocode::sign_extend;
 use super::{Cpu, Exec, Insn};
