@@ -5,3 +5,4 @@ pub mod conformance;
 pub mod decode;
 pub mod features;
 pub mod run;
+mod run_files;

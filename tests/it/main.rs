@@ -2,4 +2,5 @@
 //! module per area.
 
 mod cli;
+mod guest_files;
 mod run;

@@ -272,7 +272,7 @@ pub(super) fn load(
         mmap_next: MMAP_TOP,
         logged: Vec::new(),
         pid: 4242,
-        exe: process.execfn.to_string(),
+        exe: super::files::absolute(host, process.execfn),
     })
 }
 

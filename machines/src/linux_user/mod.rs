@@ -2,9 +2,11 @@
 //! the ELF program and builds the initial stack; `syscalls` answers SVCs. Exceptions the
 //! process does not handle end it the way Linux would, with a signal.
 
+mod files;
 mod loader;
 mod syscalls;
 
+pub use files::{AT_FDCWD, At, Fcntl, Files, OpenFlags};
 pub use loader::LoadError;
 
 use model::decode::decode;
@@ -34,11 +36,15 @@ pub struct FileStat {
     pub size: i64,
     pub blksize: i32,
     pub blocks: i64,
+    /// (seconds, nanoseconds) since the epoch.
+    pub atime: (i64, u32),
+    pub mtime: (i64, u32),
+    pub ctime: (i64, u32),
 }
 
 /// The host, as the board sees it: the command line implements it over the real files and
-/// clocks, tests over buffers. File descriptors are the guest's.
-pub trait Host {
+/// clocks, tests over buffers. File descriptors are the guest's. `Files` is the file system.
+pub trait Host: Files {
     fn read(&mut self, fd: i32, buf: &mut [u8]) -> Result<usize, Errno>;
     fn write(&mut self, fd: i32, buf: &[u8]) -> Result<usize, Errno>;
     fn fstat(&mut self, fd: i32) -> Result<FileStat, Errno>;

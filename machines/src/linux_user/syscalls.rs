@@ -7,8 +7,6 @@ use super::loader::{GID, STACK_SIZE, UID};
 use super::{Board, Clock, Errno, Exit, FileStat, Host};
 use model::memory::{AccessKind, Memory, PAGE_SIZE, Perms};
 
-const ENOENT: Errno = 2;
-const EBADF: Errno = 9;
 const ENOMEM: Errno = 12;
 const EFAULT: Errno = 14;
 const EEXIST: Errno = 17;
@@ -20,7 +18,6 @@ const ENOSYS: Errno = 38;
 const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
 const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
-const AT_EMPTY_PATH: u64 = 0x1000;
 
 /// Largest single read or write we pass to the host at once.
 const IO_CHUNK: u64 = 1 << 20;
@@ -52,23 +49,15 @@ impl Board {
 
     fn dispatch(&mut self, host: &mut dyn Host, nr: u64, a: [u64; 6]) -> Outcome {
         use Outcome::Return as R;
+        if let Some(r) = self.file_syscall(host, nr, a) {
+            return R(r);
+        }
         match nr {
             29 => R(self.ioctl(host, a[0] as i32, a[1], a[2])),
-            56 => R(Err(ENOENT)), // openat: no guest file system yet
-            57 => R(if a[0] <= 2 { Ok(0) } else { Err(EBADF) }),
             63 => R(self.read(host, a[0] as i32, a[1], a[2])),
             64 => R(self.write(host, a[0] as i32, a[1], a[2])),
             65 => R(self.readv(host, a[0] as i32, a[1], a[2])),
             66 => R(self.writev(host, a[0] as i32, a[1], a[2])),
-            78 => R(self.readlinkat(a[1], a[2], a[3])),
-            79 => R(
-                if a[3] & AT_EMPTY_PATH != 0 && self.cstring(a[1]).is_ok_and(|p| p.is_empty()) {
-                    self.fstat(host, a[0] as i32, a[2])
-                } else {
-                    Err(ENOENT)
-                },
-            ),
-            80 => R(self.fstat(host, a[0] as i32, a[1])),
             93 | 94 => Outcome::Exit(Exit::Status((a[0] & 0xff) as i32)),
             96 => R(Ok(u64::from(self.pid))),
             99 => R(Ok(0)),
@@ -95,7 +84,7 @@ impl Board {
             176 | 177 => R(Ok(GID)),
             214 => R(Ok(self.brk(a[0]))),
             215 => R(self.munmap(a[0], a[1])),
-            222 => R(self.mmap(a[0], a[1], a[2], a[3])),
+            222 => R(self.mmap_file(host, a)),
             226 => R(self.mprotect(a[0], a[1], a[2])),
             233 => R(Ok(0)), // madvise: advice only
             261 => R(self.prlimit64(a[1], a[3])),
@@ -125,7 +114,7 @@ impl Board {
         self.mem.write(addr, bytes).map_err(|_| EFAULT)
     }
 
-    fn cstring(&mut self, addr: u64) -> Result<Vec<u8>, Errno> {
+    pub(super) fn cstring(&mut self, addr: u64) -> Result<Vec<u8>, Errno> {
         let mut out = Vec::new();
         loop {
             let mut b = [0u8];
@@ -222,23 +211,6 @@ impl Board {
         }
     }
 
-    fn readlinkat(&mut self, path: u64, buf: u64, size: u64) -> SysResult {
-        let p = self.cstring(path)?;
-        if p != b"/proc/self/exe" {
-            return Err(ENOENT);
-        }
-        let exe = self.exe.clone().into_bytes();
-        let n = exe.len().min(size as usize);
-        self.guest_write(buf, &exe[..n])?;
-        Ok(n as u64)
-    }
-
-    fn fstat(&mut self, host: &mut dyn Host, fd: i32, buf: u64) -> SysResult {
-        let st = host.fstat(fd)?;
-        self.guest_write(buf, &stat_bytes(&st))?;
-        Ok(0)
-    }
-
     fn clock_gettime(&mut self, host: &mut dyn Host, clock: u64, tp: u64) -> SysResult {
         // CLOCK_REALTIME and its coarse variant; the rest count from an arbitrary start.
         let c = if clock == 0 || clock == 5 {
@@ -300,7 +272,7 @@ impl Board {
         addr
     }
 
-    fn mmap(&mut self, addr: u64, len: u64, prot: u64, flags: u64) -> SysResult {
+    pub(super) fn mmap(&mut self, addr: u64, len: u64, prot: u64, flags: u64) -> SysResult {
         if len == 0 || len > 1 << 40 {
             return Err(EINVAL);
         }
@@ -391,7 +363,7 @@ fn perms(prot: u64) -> Perms {
 }
 
 /// `struct stat` of the AArch64 (asm-generic) ABI, 128 bytes.
-fn stat_bytes(st: &FileStat) -> [u8; 128] {
+pub(super) fn stat_bytes(st: &FileStat) -> [u8; 128] {
     let mut b = [0u8; 128];
     b[0..8].copy_from_slice(&st.dev.to_le_bytes());
     b[8..16].copy_from_slice(&st.ino.to_le_bytes());
@@ -403,5 +375,9 @@ fn stat_bytes(st: &FileStat) -> [u8; 128] {
     b[48..56].copy_from_slice(&st.size.to_le_bytes());
     b[56..60].copy_from_slice(&st.blksize.to_le_bytes());
     b[64..72].copy_from_slice(&st.blocks.to_le_bytes());
+    for (i, (s, ns)) in [st.atime, st.mtime, st.ctime].into_iter().enumerate() {
+        b[72 + i * 16..80 + i * 16].copy_from_slice(&s.to_le_bytes());
+        b[80 + i * 16..88 + i * 16].copy_from_slice(&u64::from(ns).to_le_bytes());
+    }
     b
 }

@@ -1,0 +1,126 @@
+// expect-exit: 0
+// build: glibc
+// host: files
+// Files through the host: create, write, append, read, lseek, pread, stat, fstat, statx,
+// a directory listed with getdents64 (sorted, so the order is the file system's business),
+// dup/dup3/fcntl, a pipe within one process, readlink, access, chmod, rename, unlink, rmdir,
+// getcwd/chdir and a file-backed mmap. Runs in an empty scratch directory.
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+static int cmp(const void *a, const void *b) { return strcmp(*(char **)a, *(char **)b); }
+
+int main(void) {
+    int fd = open("a.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    printf("open %d\n", fd >= 3);
+    printf("write %zd\n", write(fd, "hello\n", 6));
+    close(fd);
+    fd = open("a.txt", O_WRONLY | O_APPEND);
+    printf("append %zd\n", write(fd, "world\n", 6));
+    close(fd);
+    char buf[64] = {0};
+    fd = open("a.txt", O_RDONLY | O_CLOEXEC);
+    printf("read %zd [%.12s]\n", read(fd, buf, sizeof buf), buf);
+    printf("lseek %ld\n", (long)lseek(fd, 2, SEEK_SET));
+    memset(buf, 0, sizeof buf);
+    printf("read %zd [%s]\n", read(fd, buf, 3), buf);
+    memset(buf, 0, sizeof buf);
+    printf("pread %zd [%s]\n", pread(fd, buf, 5, 6), buf);
+    printf("cloexec %d\n", fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    printf("getfl %d\n", fcntl(fd, F_GETFL) & O_ACCMODE);
+    struct stat st;
+    fstat(fd, &st);
+    printf("fstat size %ld reg %d mode %o\n", (long)st.st_size, S_ISREG(st.st_mode), st.st_mode & 0777);
+    int d = dup(fd);
+    int d2 = fcntl(fd, F_DUPFD, 20);
+    printf("dup %d %d\n", d > fd, d2 >= 20);
+    printf("dup3 %d\n", dup3(fd, 30, O_CLOEXEC));
+    close(d); close(d2); close(30);
+    struct termios t;
+    printf("tcgets %d %d\n", ioctl(fd, TCGETS, &t), errno);
+    close(fd);
+    printf("close again %d %d\n", close(fd), errno);
+
+    printf("stat %d size %ld\n", stat("a.txt", &st), (long)st.st_size);
+    printf("stat missing %d %d\n", stat("nope", &st), errno);
+    struct statx sx;
+    printf("statx %d size %llu\n", statx(AT_FDCWD, "a.txt", 0, STATX_SIZE, &sx), (unsigned long long)sx.stx_size);
+    printf("access %d %d\n", access("a.txt", R_OK), access("nope", F_OK));
+    printf("open missing %d %d\n", open("nope", O_RDONLY), errno);
+    printf("excl %d %d\n", open("a.txt", O_CREAT | O_EXCL | O_WRONLY, 0600), errno);
+    printf("chmod %d\n", chmod("a.txt", 0600));
+    stat("a.txt", &st);
+    printf("mode %o\n", st.st_mode & 0777);
+
+    printf("mkdir %d\n", mkdir("dir", 0755));
+    printf("mkdir again %d %d\n", mkdir("dir", 0755), errno);
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "dir/f%d", i);
+        close(open(name, O_CREAT | O_WRONLY, 0644));
+    }
+    printf("symlink %d\n", symlink("a.txt", "dir/link"));
+    ssize_t n = readlink("dir/link", buf, sizeof buf);
+    printf("readlink %zd [%.*s]\n", n, (int)n, buf);
+    printf("open dir as file %d %d\n", open("a.txt", O_RDONLY | O_DIRECTORY), errno);
+    DIR *dir = opendir("dir");
+    char *names[16];
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) && count < 16)
+        names[count++] = strdup(e->d_name);
+    closedir(dir);
+    qsort(names, count, sizeof *names, cmp);
+    for (int i = 0; i < count; i++)
+        printf("entry %s\n", names[i]);
+
+    printf("rename %d\n", rename("dir/f0", "dir/g0"));
+    printf("chdir %d\n", chdir("dir"));
+    char cwd[4096];
+    printf("getcwd ends dir %d\n", strcmp(strrchr(getcwd(cwd, sizeof cwd), '/'), "/dir") == 0);
+    printf("unlink %d %d %d %d\n", unlink("g0"), unlink("f1"), unlink("f2"), unlink("link"));
+    printf("unlink missing %d %d\n", unlink("g0"), errno);
+    chdir("..");
+    printf("rmdir %d\n", rmdir("dir"));
+
+    int p[2];
+    printf("pipe %d\n", pipe2(p, O_CLOEXEC));
+    printf("pipe write %zd\n", write(p[1], "through the pipe", 16));
+    close(p[1]);
+    memset(buf, 0, sizeof buf);
+    printf("pipe read %zd [%s]\n", read(p[0], buf, sizeof buf), buf);
+    printf("pipe eof %zd\n", read(p[0], buf, sizeof buf));
+    close(p[0]);
+
+    fd = open("a.txt", O_RDONLY);
+    char *m = mmap(0, 12, PROT_READ, MAP_PRIVATE, fd, 0);
+    printf("mmap [%.11s]\n", m);
+    munmap(m, 12);
+    close(fd);
+
+    FILE *f = fopen("b.txt", "w");
+    for (int i = 0; i < 1000; i++)
+        fprintf(f, "line %d\n", i);
+    fclose(f);
+    f = fopen("b.txt", "r");
+    long sum = 0;
+    int v;
+    while (fscanf(f, "line %d\n", &v) == 1)
+        sum += v;
+    fclose(f);
+    printf("stdio sum %ld\n", sum);
+    printf("readlink exe %d\n", readlink("/proc/self/exe", buf, sizeof buf) > 0);
+    unlink("a.txt");
+    unlink("b.txt");
+    return 0;
+}
