@@ -272,6 +272,7 @@ pub(super) fn load(
         mmap_next: MMAP_TOP,
         logged: Vec::new(),
         pid: 4242,
+        signals: Default::default(),
         exe: super::files::absolute(host, process.execfn),
     })
 }

@@ -4,10 +4,12 @@
 
 mod files;
 mod loader;
+mod signal;
 mod syscalls;
 
 pub use files::{AT_FDCWD, At, Fcntl, Files, OpenFlags};
 pub use loader::LoadError;
+pub use signal::SIGTRAMP;
 
 use model::decode::decode;
 use model::interp::{Config, Cpu, Exception, Stop};
@@ -103,6 +105,8 @@ pub struct Board {
     pid: u32,
     /// What readlink("/proc/self/exe") answers.
     exe: String,
+    /// Handlers, masks, pending signals and the alternate stack.
+    signals: signal::Signals,
 }
 
 /// What a program is started with.
@@ -144,8 +148,15 @@ impl Board {
                     if let Some(exit) = self.syscall(host) {
                         return exit;
                     }
+                    if let Some(exit) = self.deliver_pending(host) {
+                        return exit;
+                    }
                 }
-                Stop::Exception(e) => return self.fatal(e),
+                Stop::Exception(e) => {
+                    if let Some(exit) = self.fault(e) {
+                        return exit;
+                    }
+                }
             }
         }
     }

@@ -62,20 +62,16 @@ impl Board {
             96 => R(Ok(u64::from(self.pid))),
             99 => R(Ok(0)),
             113 => R(self.clock_gettime(host, a[0], a[1])),
-            129..=131 => {
-                // kill, tkill, tgkill: only to ourselves.
-                let sig = if nr == 131 { a[2] } else { a[1] };
-                match sig {
-                    0 => R(Ok(0)),
-                    1..=64 => Outcome::Exit(Exit::Signal {
-                        signal: sig as i32,
-                        reason: None,
-                    }),
-                    _ => R(Err(EINVAL)),
-                }
-            }
-            134 => R(self.zero_out(a[2], 32)), // rt_sigaction: no handlers yet
-            135 => R(self.zero_out(a[2], 8)),  // rt_sigprocmask
+            129 => R(self.kill(a[0] as i64, a[1], false)),
+            130 => R(self.kill(a[0] as i64, a[1], true)),
+            131 => R(self.kill(a[1] as i64, a[2], true)),
+            132 => R(self.sigaltstack(a[0], a[1])),
+            134 => R(self.rt_sigaction(a[0], a[1], a[2], a[3])),
+            135 => R(self.rt_sigprocmask(a[0], a[1], a[2], a[3])),
+            139 => match self.rt_sigreturn() {
+                Ok(x0) => R(Ok(x0)),
+                Err(exit) => Outcome::Exit(exit),
+            },
             160 => R(self.uname(a[0])),
             169 => R(self.gettimeofday(host, a[0])),
             172 | 178 => R(Ok(u64::from(self.pid))),
@@ -126,13 +122,6 @@ impl Board {
             }
             out.push(b[0]);
         }
-    }
-
-    fn zero_out(&mut self, addr: u64, len: usize) -> SysResult {
-        if addr != 0 {
-            self.guest_write(addr, &vec![0; len])?;
-        }
-        Ok(0)
     }
 
     fn read(&mut self, host: &mut dyn Host, fd: i32, buf: u64, count: u64) -> SysResult {
