@@ -14,7 +14,7 @@ use std::os::unix::fs::MetadataExt;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use machines::linux_user::{Board, Clock, Errno, Exit, FileStat, Host, Process};
+use machines::linux_user::{Board, Clock, Errno, Exit, FileStat, Forked, Host, Process};
 use model::interp::{Config, Features};
 
 #[derive(clap::Args)]
@@ -72,6 +72,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     let mut host = StdHost {
         start: Instant::now(),
         log: args.log_unimp,
+        forked: false,
     };
     let mut board = match Board::load(&process, config, HWCAP_FP | HWCAP_ASIMD, &mut host) {
         Ok(b) => b,
@@ -91,6 +92,14 @@ pub fn run(args: RunArgs) -> ExitCode {
     {
         eprintln!("{reason}");
     }
+    if let (Exit::Signal { signal, .. }, true) = (&exit, host.forked) {
+        // A forked child killed by a signal dies of it, so its parent's wait4 sees that.
+        // SAFETY: plain libc calls on our own process.
+        unsafe {
+            libc::signal(*signal, libc::SIG_DFL);
+            libc::raise(*signal);
+        }
+    }
     if args.stats {
         let n = board.cpu.retired;
         eprintln!("instructions: {n}");
@@ -102,6 +111,8 @@ pub fn run(args: RunArgs) -> ExitCode {
 pub(super) struct StdHost {
     start: Instant,
     log: bool,
+    /// Whether this process is a guest fork's child.
+    forked: bool,
 }
 
 fn errno(e: std::io::Error) -> Errno {
@@ -181,6 +192,32 @@ impl Host for StdHost {
     fn log(&mut self, line: &str) {
         if self.log {
             eprintln!("{line}");
+        }
+    }
+    fn fork(&mut self) -> Result<Forked, Errno> {
+        let _ = std::io::stdout().flush();
+        // SAFETY: we are single-threaded; the child goes on running this same emulator.
+        match unsafe { libc::fork() } {
+            -1 => Err(errno(std::io::Error::last_os_error())),
+            0 => {
+                self.forked = true;
+                Ok(Forked::Child {
+                    pid: std::process::id(),
+                })
+            }
+            child => Ok(Forked::Parent {
+                child: child as u32,
+            }),
+        }
+    }
+    fn wait4(&mut self, pid: i32, options: i32) -> Result<(i32, i32), Errno> {
+        let mut status = 0;
+        // SAFETY: wait4 writes only `status`; we pass no rusage.
+        let got = unsafe { libc::wait4(pid, &mut status, options, std::ptr::null_mut()) };
+        if got < 0 {
+            Err(errno(std::io::Error::last_os_error()))
+        } else {
+            Ok((got, status))
         }
     }
 }

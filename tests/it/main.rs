@@ -3,4 +3,5 @@
 
 mod cli;
 mod guest_files;
+mod process;
 mod run;

@@ -4,11 +4,13 @@
 
 mod files;
 mod loader;
+mod process;
 mod signal;
 mod syscalls;
 
 pub use files::{AT_FDCWD, At, Fcntl, Files, OpenFlags};
 pub use loader::LoadError;
+pub use process::Forked;
 pub use signal::SIGTRAMP;
 
 use model::decode::decode;
@@ -59,6 +61,16 @@ pub trait Host: Files {
     /// A diagnostic line from the board (unimplemented syscalls), shown only when the user
     /// asked for logging.
     fn log(&mut self, line: &str);
+    /// Forks the host process, so the child is its own emulator (fork, vfork). The default
+    /// cannot: ENOSYS.
+    fn fork(&mut self) -> Result<Forked, Errno> {
+        Err(38)
+    }
+    /// wait4(pid, options): the child's pid (0 under WNOHANG when none has changed) and its
+    /// raw wait status. The default has no children: ECHILD.
+    fn wait4(&mut self, _pid: i32, _options: i32) -> Result<(i32, i32), Errno> {
+        Err(10)
+    }
 }
 
 /// How a run ended.

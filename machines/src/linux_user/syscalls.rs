@@ -79,10 +79,12 @@ impl Board {
             174 | 175 => R(Ok(UID)),
             176 | 177 => R(Ok(GID)),
             214 => R(Ok(self.brk(a[0]))),
+            220 => R(self.clone_process(host, a)),
             215 => R(self.munmap(a[0], a[1])),
             222 => R(self.mmap_file(host, a)),
             226 => R(self.mprotect(a[0], a[1], a[2])),
             233 => R(Ok(0)), // madvise: advice only
+            260 => R(self.wait4(host, a)),
             261 => R(self.prlimit64(a[1], a[3])),
             278 => R(self.getrandom(host, a[0], a[1])),
             293 => R(Err(ENOSYS)), // rseq

@@ -1,0 +1,52 @@
+//! Processes under `specula run`: `tests/programs/fork.c` forks children (each its own
+//! emulator, forked through the run command's `Host`) and reaps them with wait4; its stdout
+//! and exit status must match `qemu-aarch64`'s. Skips without the cross compiler (fails under
+//! `CI=true`) and compares with qemu only when it is installed.
+
+use std::path::Path;
+use std::process::Command;
+
+const CC: &str = "aarch64-linux-gnu-gcc";
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn fork_and_wait4_match_qemu() {
+    if !have(CC) {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{CC} not found: install gcc-aarch64-linux-gnu");
+        }
+        eprintln!("SKIPPED: {CC} not found");
+        return;
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/fork.c");
+    let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fork");
+    let o = Command::new(CC)
+        .args(["-O2", "-static", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ours = Command::new(env!("CARGO_BIN_EXE_specula"))
+        .arg("run")
+        .arg(&bin)
+        .output()
+        .unwrap();
+    let expected = "child: own pid\n\
+                    parent: exited 1 status 42, shared still 1\n\
+                    parent: signalled 1 signal 11\n\
+                    reaped 3 children, statuses sum 6\n";
+    assert_eq!(String::from_utf8_lossy(&ours.stdout), expected);
+    assert_eq!(ours.status.code(), Some(3));
+    if have("qemu-aarch64") {
+        let q = Command::new("qemu-aarch64").arg(&bin).output().unwrap();
+        assert_eq!(q.stdout, ours.stdout, "qemu-aarch64's stdout differs");
+        assert_eq!(q.status.code(), ours.status.code());
+    }
+}
