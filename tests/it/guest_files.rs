@@ -55,6 +55,16 @@ fn status(o: &Output) -> i32 {
 }
 
 fn run_in(dir: &Path, specula: bool, program: &Path, args: &[&str]) -> Output {
+    run_with_stdin(dir, specula, program, args, None)
+}
+
+fn run_with_stdin(
+    dir: &Path,
+    specula: bool,
+    program: &Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
     let mut cmd = if specula {
         let mut c = Command::new(env!("CARGO_BIN_EXE_specula"));
         c.arg("run");
@@ -65,7 +75,10 @@ fn run_in(dir: &Path, specula: bool, program: &Path, args: &[&str]) -> Output {
     cmd.arg(program)
         .args(args)
         .current_dir(dir)
-        .stdin(Stdio::null())
+        .stdin(match stdin {
+            Some(file) => Stdio::from(std::fs::File::open(dir.join(file)).unwrap()),
+            None => Stdio::null(),
+        })
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", program.display()))
 }
@@ -127,12 +140,13 @@ fn file_programs_match_expected_output_and_qemu() {
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
 
-/// One busybox run: the applet and its arguments, and the file its stdout is also saved to
-/// (in the same side's directory), for later cases to read.
+/// One busybox run: the applet and its arguments, the file its stdout is also saved to (in
+/// the same side's directory) for later cases to read, and the file its stdin comes from.
 struct Case {
     name: &'static str,
     args: &'static [&'static str],
     save: Option<&'static str>,
+    stdin: Option<&'static str>,
 }
 
 const fn case(name: &'static str, args: &'static [&'static str]) -> Case {
@@ -140,12 +154,27 @@ const fn case(name: &'static str, args: &'static [&'static str]) -> Case {
         name,
         args,
         save: None,
+        stdin: None,
+    }
+}
+
+/// A case whose stdin is the file `stdin` of its side's directory.
+const fn with_stdin(
+    name: &'static str,
+    args: &'static [&'static str],
+    stdin: &'static str,
+) -> Case {
+    Case {
+        name,
+        args,
+        save: None,
+        stdin: Some(stdin),
     }
 }
 
 const INPUT: &str = "pear\napple\npear\nfig\nbanana\napple\napple\nkiwi 3\n";
 
-/// Applets that need no fork, in order (gzip's output is then decompressed).
+/// Applets that need no fork, in order: later cases read what earlier ones wrote.
 const CASES: &[Case] = &[
     case("echo", &["echo", "hello,", "busybox"]),
     case("cat", &["cat", "in.txt"]),
@@ -159,8 +188,84 @@ const CASES: &[Case] = &[
         name: "gzip -c",
         args: &["gzip", "-c", "in.txt"],
         save: Some("in.txt.gz"),
+        stdin: None,
     },
     case("gzip -dc", &["gzip", "-dc", "in.txt.gz"]),
+    Case {
+        name: "bzip2 -c",
+        args: &["bzip2", "-c", "in.txt"],
+        save: Some("in.txt.bz2"),
+        stdin: None,
+    },
+    case("bzip2 -dc", &["bzip2", "-dc", "in.txt.bz2"]),
+    case("sha1sum", &["sha1sum", "in.txt"]),
+    case("sha512sum", &["sha512sum", "in.txt"]),
+    case("sha3sum", &["sha3sum", "in.txt"]),
+    case("cksum", &["cksum", "in.txt"]),
+    case("base64", &["base64", "in.txt"]),
+    case("od", &["od", "-c", "in.txt"]),
+    case("hexdump", &["hexdump", "-C", "in.txt"]),
+    case("xxd", &["xxd", "in.txt"]),
+    case("grep", &["grep", "-n", "apple", "in.txt"]),
+    case("grep -c -v", &["grep", "-c", "-v", "pear", "in.txt"]),
+    case("nl", &["nl", "in.txt"]),
+    case("rev", &["rev", "in.txt"]),
+    case("fold", &["fold", "-w", "3", "in.txt"]),
+    case("tac", &["tac", "in.txt"]),
+    case("sort -n -k", &["sort", "-n", "-k", "2", "in.txt"]),
+    case("comm", &["comm", "in.txt", "in.txt"]),
+    case("strings", &["strings", "in.txt"]),
+    case("factor", &["factor", "360", "1001"]),
+    case("dirname", &["dirname", "/a/b/c"]),
+    case("date -u", &["date", "-u", "-d", "@86400"]),
+    case("uname -m", &["uname", "-m"]),
+    case("mkdir -p", &["mkdir", "-p", "sub/deep/er"]),
+    case(
+        "touch -d",
+        &[
+            "touch",
+            "-d",
+            "2020-01-02 03:04:05",
+            "sub/deep/er/f",
+            "in.txt",
+        ],
+    ),
+    case(
+        "stat -c",
+        &["stat", "-c", "%s %a %Y %F %n", "in.txt", "sub"],
+    ),
+    case("ls -ln", &["ls", "-ln", "--full-time", "sub/deep/er"]),
+    case("find", &["find", "sub", "-name", "f"]),
+    case("find -type d", &["find", "sub", "-type", "d"]),
+    case("du -a", &["du", "-a", "sub"]),
+    case("cp", &["cp", "in.txt", "copy.txt"]),
+    case("cmp", &["cmp", "in.txt", "copy.txt"]),
+    case("mv", &["mv", "copy.txt", "moved.txt"]),
+    case(
+        "dd",
+        &["dd", "if=moved.txt", "of=dd.out", "bs=4", "count=3"],
+    ),
+    case("cat dd", &["cat", "dd.out"]),
+    case("diff", &["diff", "in.txt", "dd.out"]),
+    case("ln -s", &["ln", "-s", "in.txt", "link"]),
+    case("readlink", &["readlink", "link"]),
+    case("rm", &["rm", "moved.txt", "dd.out", "link"]),
+    case("rmdir -p", &["rmdir", "-p", "sub/deep/er/x"]),
+    case("tar -cf", &["tar", "-cf", "t.tar", "in.txt", "sub"]),
+    case("tar -tvf", &["tar", "-tvf", "t.tar"]),
+    case("tar -xOf", &["tar", "-xOf", "t.tar", "in.txt"]),
+    with_stdin("tee", &["tee", "tee.out"], "in.txt"),
+    case("cat tee", &["cat", "tee.out"]),
+    with_stdin("wc -l stdin", &["wc", "-l"], "in.txt"),
+    with_stdin("tr stdin", &["tr", "a-z", "A-Z"], "in.txt"),
+    case(
+        "sh -c builtins",
+        &[
+            "sh",
+            "-c",
+            "x=4; echo $((x * 5)); test -f in.txt && echo yes; exit 3",
+        ],
+    ),
     case(
         "awk BEGIN",
         &[
@@ -215,7 +320,7 @@ fn busybox_applets_match_qemu() {
     for c in CASES {
         let [s, q] = [true, false].map(|specula| {
             let side = &sides[usize::from(!specula)];
-            let o = run_in(side, specula, &busybox, c.args);
+            let o = run_with_stdin(side, specula, &busybox, c.args, c.stdin);
             if let Some(file) = c.save {
                 std::fs::write(side.join(file), &o.stdout).unwrap();
             }

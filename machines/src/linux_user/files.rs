@@ -242,6 +242,7 @@ impl Board {
             61 => self.getdents64(host, fd, a[1], a[2]),
             62 => host.lseek(fd, a[1] as i64, a[2] as u32),
             67 => self.pread(host, fd, a[1], a[2], a[3]),
+            71 => self.sendfile(host, fd, a[1] as i32, a[2], a[3]),
             78 => self.readlinkat(host, a[0], a[1], a[2], a[3]),
             79 => self.newfstatat(host, a[0], a[1], a[2], a[3]),
             80 => host
@@ -337,6 +338,35 @@ impl Board {
         let got = host.pread(fd, &mut data, off)?;
         self.put_bytes(buf, &data[..got])?;
         Ok(got as u64)
+    }
+
+    /// sendfile: up to `count` bytes from `in_fd` (at `*offset` when given, which then
+    /// advances) written to `out`, in one host read and write.
+    fn sendfile(
+        &mut self,
+        host: &mut dyn Host,
+        out: i32,
+        in_fd: i32,
+        offset: u64,
+        count: u64,
+    ) -> Result<u64, Errno> {
+        let mut data = vec![0u8; count.min(IO_CHUNK) as usize];
+        let got = if offset != 0 {
+            let mut b = [0u8; 8];
+            self.mem
+                .read(offset, &mut b, AccessKind::Read)
+                .map_err(|_| EFAULT)?;
+            let off = u64::from_le_bytes(b);
+            let got = host.pread(in_fd, &mut data, off)?;
+            self.put_bytes(offset, &(off + got as u64).to_le_bytes())?;
+            got
+        } else {
+            host.read(in_fd, &mut data)?
+        };
+        if got == 0 {
+            return Ok(0);
+        }
+        Ok(host.write(out, &data[..got])? as u64)
     }
 
     fn readlinkat(

@@ -4,7 +4,7 @@
 // Files through the host: create, write, append, read, lseek, pread, stat, fstat, statx,
 // a directory listed with getdents64 (sorted, so the order is the file system's business),
 // dup/dup3/fcntl, a pipe within one process, readlink, access, chmod, rename, unlink, rmdir,
-// getcwd/chdir and a file-backed mmap. Runs in an empty scratch directory.
+// getcwd/chdir, sendfile and a file-backed mmap. Runs in an empty scratch directory.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -119,6 +120,15 @@ int main(void) {
         sum += v;
     fclose(f);
     printf("stdio sum %ld\n", sum);
+    fd = open("b.txt", O_RDONLY);
+    off_t off = 7;
+    fflush(stdout);
+    ssize_t sent = sendfile(1, fd, &off, 14);
+    printf("sendfile %zd off %ld\n", sent, (long)off);
+    fflush(stdout);
+    sent = sendfile(1, fd, NULL, 7);
+    printf("sendfile %zd pos %ld\n", sent, (long)lseek(fd, 0, SEEK_CUR));
+    close(fd);
     printf("readlink exe %d\n", readlink("/proc/self/exe", buf, sizeof buf) > 0);
     unlink("a.txt");
     unlink("b.txt");
