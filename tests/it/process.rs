@@ -1,6 +1,7 @@
-//! Processes under `specula run`: `tests/programs/fork.c` forks children (each its own
-//! emulator, forked through the run command's `Host`) and reaps them with wait4; its stdout
-//! and exit status must match `qemu-aarch64`'s. Skips without the cross compiler (fails under
+//! Processes under `specula run`: `tests/programs/fork.c` forks and vforks children (each its
+//! own emulator, forked through the run command's `Host`), execs itself and reaps them with
+//! wait4; its stdout and exit status must match `qemu-aarch64`'s, without the exec part
+//! (`NO_EXEC=1`), which qemu-user can run only with binfmt_misc set up on the host. Skips without the cross compiler (fails under
 //! `CI=true`) and compares with qemu only when it is installed.
 
 use std::path::Path;
@@ -33,19 +34,33 @@ fn fork_and_wait4_match_qemu() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let ours = Command::new(env!("CARGO_BIN_EXE_specula"))
-        .arg("run")
-        .arg(&bin)
-        .output()
-        .unwrap();
+    let specula = |no_exec: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_specula"));
+        cmd.arg("run").arg(&bin).env_remove("NO_EXEC");
+        if no_exec {
+            cmd.env("NO_EXEC", "1");
+        }
+        cmd.output().unwrap()
+    };
+    let ours = specula(false);
     let expected = "child: own pid\n\
                     parent: exited 1 status 42, shared still 1\n\
                     parent: signalled 1 signal 11\n\
-                    reaped 3 children, statuses sum 6\n";
+                    reaped 3 children, statuses sum 6\n\
+                    exec'd: from-fork x, FOO=bar, env count 1\n\
+                    fork+execve child: status 5\n\
+                    exec'd: from-vfork -, FOO=bar, env count 1\n\
+                    vfork+execve child: status 5\n\
+                    execve of a missing file: -1 No such file or directory\n";
     assert_eq!(String::from_utf8_lossy(&ours.stdout), expected);
     assert_eq!(ours.status.code(), Some(3));
     if have("qemu-aarch64") {
-        let q = Command::new("qemu-aarch64").arg(&bin).output().unwrap();
+        let ours = specula(true);
+        let q = Command::new("qemu-aarch64")
+            .arg(&bin)
+            .env("NO_EXEC", "1")
+            .output()
+            .unwrap();
         assert_eq!(q.stdout, ours.stdout, "qemu-aarch64's stdout differs");
         assert_eq!(q.status.code(), ours.status.code());
     }

@@ -273,6 +273,7 @@ pub(super) fn load(
         logged: Vec::new(),
         pid: 4242,
         signals: Default::default(),
+        hwcap,
         exe: super::files::absolute(host, process.execfn),
     })
 }

@@ -119,6 +119,8 @@ pub struct Board {
     exe: String,
     /// Handlers, masks, pending signals and the alternate stack.
     signals: signal::Signals,
+    /// AT_HWCAP, for the programs execve loads.
+    hwcap: u64,
 }
 
 /// What a program is started with.

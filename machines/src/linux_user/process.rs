@@ -3,7 +3,7 @@
 //! the parent's memory, registers and signal state; `wait4` is the host's. Threads
 //! (`CLONE_THREAD`, or `CLONE_VM` without `CLONE_VFORK`) answer ENOSYS.
 
-use super::{Board, Errno, Host};
+use super::{AT_FDCWD, At, Board, Errno, Host, OpenFlags, Process};
 use model::memory::Memory;
 
 /// What [`Host::fork`] returns in each of the two processes.
@@ -78,5 +78,89 @@ impl Board {
             self.mem.write(rusage, &[0u8; 144]).map_err(|_| EFAULT)?;
         }
         Ok(got as u32 as u64)
+    }
+}
+
+const ENOEXEC: Errno = 8;
+const E2BIG: Errno = 7;
+const X_OK: u32 = 1;
+
+impl Board {
+    /// A NULL-terminated array of C strings in guest memory (argv, envp).
+    fn string_array(&mut self, addr: u64) -> Result<Vec<String>, Errno> {
+        let mut out = Vec::new();
+        if addr == 0 {
+            return Ok(out);
+        }
+        loop {
+            let mut p = [0u8; 8];
+            self.mem
+                .read(
+                    addr + 8 * out.len() as u64,
+                    &mut p,
+                    model::memory::AccessKind::Read,
+                )
+                .map_err(|_| EFAULT)?;
+            let p = u64::from_le_bytes(p);
+            if p == 0 {
+                return Ok(out);
+            }
+            if out.len() >= 1 << 16 {
+                return Err(E2BIG);
+            }
+            out.push(String::from_utf8_lossy(&self.cstring(p)?).into_owned());
+        }
+    }
+
+    /// execve(path, argv, envp) of a static program: the host's file is read through
+    /// `Files`, loaded on a fresh PE with this one's configuration, and replaces this process
+    /// image. The pid, the signal mask and pending signals carry over; caught signals go back
+    /// to their default action (ignored ones stay ignored) and the alternate stack is gone,
+    /// as in Linux. A file the loader refuses is ENOEXEC, before the point of no return.
+    pub(super) fn execve(&mut self, host: &mut dyn Host, a: [u64; 6]) -> Result<u64, Errno> {
+        let path = self.cstring(a[0])?;
+        let args = self.string_array(a[1])?;
+        let env = self.string_array(a[2])?;
+        let path = if path == b"/proc/self/exe" {
+            self.exe.clone().into_bytes()
+        } else {
+            path
+        };
+        let at = At {
+            dirfd: AT_FDCWD,
+            path: &path,
+        };
+        host.access(at, X_OK)?;
+        let fd = host.openat(at, OpenFlags::default(), 0)?;
+        let image = read_all(host, fd);
+        let _ = host.close(fd);
+        let image = image?;
+        let execfn = String::from_utf8_lossy(&path).into_owned();
+        let process = Process {
+            image: &image,
+            args: &args,
+            env: &env,
+            execfn: &execfn,
+        };
+        let mut new = Board::load(&process, self.cpu.config.clone(), self.hwcap, host)
+            .map_err(|_| ENOEXEC)?;
+        new.pid = self.pid;
+        new.cpu.retired = self.cpu.retired;
+        new.signals = std::mem::take(&mut self.signals).after_exec();
+        new.logged = std::mem::take(&mut self.logged);
+        *self = new;
+        Ok(0)
+    }
+}
+
+fn read_all(host: &mut dyn Host, fd: i32) -> Result<Vec<u8>, Errno> {
+    let mut image = Vec::new();
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        let n = host.pread(fd, &mut chunk, image.len() as u64)?;
+        if n == 0 {
+            return Ok(image);
+        }
+        image.extend_from_slice(&chunk[..n]);
     }
 }

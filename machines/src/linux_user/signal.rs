@@ -99,6 +99,24 @@ impl Default for Signals {
     }
 }
 
+impl Signals {
+    /// What execve keeps: the mask, pending signals and ignored dispositions.
+    pub(super) fn after_exec(self) -> Signals {
+        let mut s = Signals {
+            blocked: self.blocked,
+            pending: self.pending,
+            pending_info: self.pending_info,
+            ..Signals::default()
+        };
+        for (new, old) in s.actions.iter_mut().zip(self.actions) {
+            if old.handler == 1 {
+                new.handler = 1;
+            }
+        }
+        s
+    }
+}
+
 fn bit(sig: usize) -> u64 {
     1 << (sig - 1)
 }

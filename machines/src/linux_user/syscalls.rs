@@ -80,6 +80,7 @@ impl Board {
             176 | 177 => R(Ok(GID)),
             214 => R(Ok(self.brk(a[0]))),
             220 => R(self.clone_process(host, a)),
+            221 => R(self.execve(host, a)),
             215 => R(self.munmap(a[0], a[1])),
             222 => R(self.mmap_file(host, a)),
             226 => R(self.mprotect(a[0], a[1], a[2])),
