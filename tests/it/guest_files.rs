@@ -2,7 +2,7 @@
 //! system) in a scratch directory of their own, beside `qemu-aarch64` in another:
 //! - `machines/tests/programs/*.c` marked `// host: files` (the board's own harness, with a host
 //!   of buffers, leaves them to us), checked against `expected/NAME.stdout` and qemu;
-//! - Debian's `busybox-static:arm64` applets, stdout and exit status compared byte for byte with
+//! - Debian's `busybox-static:arm64` applets and `sh -c` pipelines, stdout and exit status compared byte for byte with
 //!   qemu running the same binary; `machines/scoreboards/busybox.txt` records which pass.
 //!
 //! Missing tools skip with a message saying how to get them, except under `CI=true`, where the
@@ -174,7 +174,7 @@ const fn with_stdin(
 
 const INPUT: &str = "pear\napple\npear\nfig\nbanana\napple\napple\nkiwi 3\n";
 
-/// Applets that need no fork, in order: later cases read what earlier ones wrote.
+/// Applets, then shell pipelines (fork), in order: later cases read what earlier ones wrote.
 const CASES: &[Case] = &[
     case("echo", &["echo", "hello,", "busybox"]),
     case("cat", &["cat", "in.txt"]),
@@ -258,6 +258,34 @@ const CASES: &[Case] = &[
     case("cat tee", &["cat", "tee.out"]),
     with_stdin("wc -l stdin", &["wc", "-l"], "in.txt"),
     with_stdin("tr stdin", &["tr", "a-z", "A-Z"], "in.txt"),
+    case(
+        "sh pipeline",
+        &[
+            "sh",
+            "-c",
+            "cat in.txt | sort | uniq -c | sort -rn | head -n 2",
+        ],
+    ),
+    case(
+        "sh pipeline awk",
+        &[
+            "sh",
+            "-c",
+            "seq 100 | awk '{ s += $1 } END { print s }' | tr 0-9 a-j",
+        ],
+    ),
+    case(
+        "sh gzip pipeline",
+        &["sh", "-c", "gzip -c < in.txt | gzip -dc | sha256sum"],
+    ),
+    case(
+        "sh command substitution",
+        &[
+            "sh",
+            "-c",
+            "n=$(wc -l < in.txt); echo \"lines: $n\"; for f in $(seq 3); do echo $f; done",
+        ],
+    ),
     case(
         "sh -c builtins",
         &[

@@ -16,6 +16,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -130,6 +131,27 @@ int main(void) {
     printf("sendfile %zd pos %ld\n", sent, (long)lseek(fd, 0, SEEK_CUR));
     close(fd);
     printf("readlink exe %d\n", readlink("/proc/self/exe", buf, sizeof buf) > 0);
+    fd = open("c.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    struct iovec iov[3] = {{"vec", 3}, {"tored ", 6}, {"io\n", 3}};
+    printf("writev %zd\n", writev(fd, iov, 3));
+    char x[4] = {0}, y[9] = {0};
+    struct iovec in[2] = {{x, 3}, {y, 8}};
+    lseek(fd, 0, SEEK_SET);
+    printf("readv %zd [%s|%s]\n", readv(fd, in, 2), x, y);
+    printf("ftruncate %d\n", ftruncate(fd, 5));
+    printf("fchown %d\n", fchown(fd, -1, -1));
+    struct timespec times[2] = {{1000000000, 0}, {1234567890, 500}};
+    printf("futimens %d\n", futimens(fd, times));
+    fstat(fd, &st);
+    printf("size %ld mtime %ld.%09ld\n", (long)st.st_size, (long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    printf("utimensat %d\n", utimensat(AT_FDCWD, "c.txt", times, 0));
+    printf("fchmod %d\n", fchmod(fd, 0640));
+    stat("c.txt", &st);
+    printf("mode %o atime %ld\n", st.st_mode & 0777, (long)st.st_atim.tv_sec);
+    printf("F_SETFL %d getfl append %d\n", fcntl(fd, F_SETFL, O_APPEND), !!(fcntl(fd, F_GETFL) & O_APPEND));
+    close(fd);
+    printf("faccessat W_OK %d\n", faccessat(AT_FDCWD, "c.txt", W_OK, 0));
+    unlink("c.txt");
     unlink("a.txt");
     unlink("b.txt");
     return 0;
