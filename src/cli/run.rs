@@ -210,6 +210,24 @@ impl Host for StdHost {
             }),
         }
     }
+    fn exec(&mut self) {
+        // Guest fds are ours (run_files.rs): close those marked close-on-exec.
+        let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+            return;
+        };
+        let fds: Vec<i32> = dir
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+        for fd in fds {
+            // SAFETY: fcntl and close on descriptors of our own; the listing's is gone.
+            unsafe {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags >= 0 && flags & libc::FD_CLOEXEC != 0 {
+                    libc::close(fd);
+                }
+            }
+        }
+    }
     fn wait4(&mut self, pid: i32, options: i32) -> Result<(i32, i32), Errno> {
         let mut status = 0;
         // SAFETY: wait4 writes only `status`; we pass no rusage.

@@ -47,10 +47,13 @@ fn fork_and_wait4_match_qemu() {
                     parent: exited 1 status 42, shared still 1\n\
                     parent: signalled 1 signal 11\n\
                     reaped 3 children, statuses sum 6\n\
+                    parent read 14 bytes from its child: through a pipe\n\
                     exec'd: from-fork x, FOO=bar, env count 1\n\
                     fork+execve child: status 5\n\
                     exec'd: from-vfork -, FOO=bar, env count 1\n\
                     vfork+execve child: status 5\n\
+                    exec'd: inherited fd open, close-on-exec fd closed\n\
+                    fdcheck child: status 6\n\
                     execve of a missing file: -1 No such file or directory\n";
     assert_eq!(String::from_utf8_lossy(&ours.stdout), expected);
     assert_eq!(ours.status.code(), Some(3));

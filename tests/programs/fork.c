@@ -1,7 +1,9 @@
 // fork, vfork, execve, wait4 and waitpid through `specula run`, each child its own emulator:
 // exit statuses, a child killed by a signal, getpid in the child, memory copied, not shared,
 // and this program exec'ing itself with new arguments and environment.
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -15,6 +17,13 @@ static int shared = 1;
 static void say(const char *s) { write(1, s, strlen(s)); }
 
 int main(int argc, char **argv) {
+    if (argc > 3 && strcmp(argv[1], "fdcheck") == 0) {
+        int fd = atoi(argv[2]), cloexec_fd = atoi(argv[3]);
+        printf("exec'd: inherited fd %s, close-on-exec fd %s\n",
+               fcntl(fd, F_GETFD) >= 0 ? "open" : "closed",
+               fcntl(cloexec_fd, F_GETFD) >= 0 ? "open" : "closed");
+        return 6;
+    }
     if (argc > 1) {
         const char *foo = getenv("FOO");
         printf("exec'd: %s %s, FOO=%s, env count %d\n", argv[1], argc > 2 ? argv[2] : "-",
@@ -57,6 +66,23 @@ int main(int argc, char **argv) {
     printf("reaped %d children, statuses sum %d\n", n, sum);
     fflush(stdout);
 
+    int fds[2];
+    if (pipe(fds) != 0) perror("pipe");
+    p = fork();
+    if (p == 0) {
+        close(fds[0]);
+        write(fds[1], "through a pipe", 14);
+        _exit(0);
+    }
+    close(fds[1]);
+    char msg[32] = {0};
+    int got = 0, k;
+    while ((k = read(fds[0], msg + got, sizeof msg - 1 - got)) > 0) got += k;
+    close(fds[0]);
+    waitpid(p, &st, 0);
+    printf("parent read %d bytes from its child: %s\n", got, msg);
+    fflush(stdout);
+
     char *av[] = {argv[0], "from-fork", "x", NULL};
     char *ev[] = {"FOO=bar", NULL};
     // qemu-user hands an execve'd aarch64 file to the host kernel, which runs it only when
@@ -80,6 +106,22 @@ int main(int argc, char **argv) {
         }
         waitpid(p, &st, 0);
         printf("vfork+execve child: status %d\n", WEXITSTATUS(st));
+        fflush(stdout);
+
+        int keep[2], drop[2];
+        pipe(keep);
+        pipe2(drop, O_CLOEXEC);
+        char a1[16], a2[16];
+        snprintf(a1, sizeof a1, "%d", keep[0]);
+        snprintf(a2, sizeof a2, "%d", drop[0]);
+        char *av3[] = {argv[0], "fdcheck", a1, a2, NULL};
+        p = fork();
+        if (p == 0) {
+            execve(argv[0], av3, ev);
+            _exit(127);
+        }
+        waitpid(p, &st, 0);
+        printf("fdcheck child: status %d\n", WEXITSTATUS(st));
     }
 
     int r = execve("/nonexistent/program", av, ev);

@@ -71,6 +71,8 @@ pub trait Host: Files {
     fn wait4(&mut self, _pid: i32, _options: i32) -> Result<(i32, i32), Errno> {
         Err(10)
     }
+    /// execve replaced the process image: close the close-on-exec descriptors.
+    fn exec(&mut self) {}
 }
 
 /// How a run ended.

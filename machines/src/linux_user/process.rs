@@ -149,6 +149,7 @@ impl Board {
         new.signals = std::mem::take(&mut self.signals).after_exec();
         new.logged = std::mem::take(&mut self.logged);
         *self = new;
+        host.exec();
         Ok(0)
     }
 }
