@@ -6,7 +6,7 @@
 use std::ffi::CString;
 use std::io::Error;
 
-use machines::linux_user::{At, Errno, Fcntl, FileStat, Files, OpenFlags};
+use machines::linux_user::{At, Errno, Fcntl, FileStat, Files, OpenFlags, PollFd};
 
 use super::run::StdHost;
 
@@ -286,5 +286,26 @@ impl Files for StdHost {
     fn ftruncate(&mut self, fd: i32, len: u64) -> Result<(), Errno> {
         // SAFETY: no memory is passed.
         check(unsafe { libc::ftruncate(fd, len as i64) })
+    }
+
+    fn poll(&mut self, fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize, Errno> {
+        let mut host: Vec<libc::pollfd> = fds
+            .iter()
+            .map(|p| libc::pollfd {
+                fd: p.fd,
+                events: p.events,
+                revents: 0,
+            })
+            .collect();
+        let ms = timeout_ms.map_or(-1, |m| m.min(i32::MAX as u64) as i32);
+        // SAFETY: host holds host.len() pollfds. POLL* bits are the same on AArch64.
+        let n = unsafe { libc::poll(host.as_mut_ptr(), host.len() as libc::nfds_t, ms) };
+        if n < 0 {
+            return Err(last());
+        }
+        for (p, h) in fds.iter_mut().zip(&host) {
+            p.revents = h.revents;
+        }
+        Ok(n as usize)
     }
 }

@@ -287,6 +287,14 @@ const CASES: &[Case] = &[
         ],
     ),
     case(
+        "sh read loop",
+        &[
+            "sh",
+            "-c",
+            "while read a b; do echo \"<$a>\"; done < in.txt | sort -u",
+        ],
+    ),
+    case(
         "sh -c builtins",
         &[
             "sh",

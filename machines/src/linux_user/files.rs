@@ -150,6 +150,19 @@ pub trait Files {
     fn ftruncate(&mut self, fd: i32, len: u64) -> Result<(), Errno> {
         Err(ENOSYS)
     }
+    /// Waits until one of `fds` is ready or `timeout_ms` passes (`None`: no timeout), and
+    /// fills each `revents`; the count of ready fds.
+    fn poll(&mut self, fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize, Errno> {
+        Err(ENOSYS)
+    }
+}
+
+/// `struct pollfd`: the events are the generic Linux POLL* bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PollFd {
+    pub fd: i32,
+    pub events: i16,
+    pub revents: i16,
 }
 
 const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
@@ -243,6 +256,7 @@ impl Board {
             62 => host.lseek(fd, a[1] as i64, a[2] as u32),
             67 => self.pread(host, fd, a[1], a[2], a[3]),
             71 => self.sendfile(host, fd, a[1] as i32, a[2], a[3]),
+            73 => self.ppoll(host, a[0], a[1], a[2]),
             78 => self.readlinkat(host, a[0], a[1], a[2], a[3]),
             79 => self.newfstatat(host, a[0], a[1], a[2], a[3]),
             80 => host
@@ -367,6 +381,45 @@ impl Board {
             return Ok(0);
         }
         Ok(host.write(out, &data[..got])? as u64)
+    }
+
+    /// ppoll; the signal mask argument is not applied (no signal arrives while we wait).
+    fn ppoll(&mut self, host: &mut dyn Host, fds: u64, n: u64, timeout: u64) -> Result<u64, Errno> {
+        if n > 1024 {
+            return Err(EINVAL);
+        }
+        let mut raw = vec![0u8; n as usize * 8];
+        self.mem
+            .read(fds, &mut raw, AccessKind::Read)
+            .map_err(|_| EFAULT)?;
+        let mut polls: Vec<PollFd> = raw
+            .chunks(8)
+            .map(|c| PollFd {
+                fd: i32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+                events: i16::from_le_bytes([c[4], c[5]]),
+                revents: 0,
+            })
+            .collect();
+        let ms = if timeout == 0 {
+            None
+        } else {
+            let mut b = [0u8; 16];
+            self.mem
+                .read(timeout, &mut b, AccessKind::Read)
+                .map_err(|_| EFAULT)?;
+            let s = i64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+            let ns = i64::from_le_bytes(b[8..].try_into().unwrap_or_default());
+            if s < 0 || !(0..1_000_000_000).contains(&ns) {
+                return Err(EINVAL);
+            }
+            Some(s as u64 * 1000 + (ns as u64).div_ceil(1_000_000))
+        };
+        let ready = host.poll(&mut polls, ms)?;
+        for (c, p) in raw.chunks_mut(8).zip(&polls) {
+            c[6..8].copy_from_slice(&p.revents.to_le_bytes());
+        }
+        self.put_bytes(fds, &raw)?;
+        Ok(ready as u64)
     }
 
     fn readlinkat(

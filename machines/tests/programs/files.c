@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -98,6 +99,14 @@ int main(void) {
     int p[2];
     printf("pipe %d\n", pipe2(p, O_CLOEXEC));
     printf("pipe write %zd\n", write(p[1], "through the pipe", 16));
+    struct pollfd pf[2];
+    pf[0].fd = p[0];
+    pf[0].events = POLLIN;
+    pf[1].fd = p[1];
+    pf[1].events = POLLOUT;
+    // ppoll, not poll: glibc's poll converts its timeout with AdvSIMD, which the model lacks.
+    struct timespec tmo = {0, 100000000};
+    printf("ppoll %d %x %x\n", ppoll(pf, 2, &tmo, NULL), pf[0].revents, pf[1].revents);
     close(p[1]);
     memset(buf, 0, sizeof buf);
     printf("pipe read %zd [%s]\n", read(p[0], buf, sizeof buf), buf);
