@@ -165,6 +165,7 @@ pub struct PollFd {
     pub revents: i16,
 }
 
+const PROC_SELF_EXE: &[u8] = b"/proc/self/exe";
 const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
 const AT_REMOVEDIR: u64 = 0x200;
 const AT_EMPTY_PATH: u64 = 0x1000;
@@ -269,10 +270,14 @@ impl Board {
     }
 
     /// A path argument; an empty path is ENOENT (callers that allow it check first).
+    /// `/proc/self/exe` names the guest program, not the host's (us).
     fn at(&mut self, _dirfd: u64, path: u64) -> Result<Vec<u8>, Errno> {
         let p = self.cstring(path)?;
         if p.is_empty() {
             return Err(ENOENT);
+        }
+        if p == PROC_SELF_EXE {
+            return Ok(self.exe.clone().into_bytes());
         }
         Ok(p)
     }
@@ -430,11 +435,14 @@ impl Board {
         buf: u64,
         size: u64,
     ) -> Result<u64, Errno> {
-        let p = self.at(dirfd, path)?;
+        let p = self.cstring(path)?;
+        if p.is_empty() {
+            return Err(ENOENT);
+        }
         if size as i64 <= 0 {
             return Err(EINVAL);
         }
-        let target = if p == b"/proc/self/exe" {
+        let target = if p == PROC_SELF_EXE {
             self.exe.clone().into_bytes()
         } else {
             host.readlink(at(dirfd, &p))?
@@ -460,6 +468,11 @@ impl Board {
                 Err(ENOENT)
             };
         }
+        let p = if p == PROC_SELF_EXE {
+            self.exe.clone().into_bytes()
+        } else {
+            p
+        };
         host.stat(at(dirfd, &p), flags & AT_SYMLINK_NOFOLLOW == 0)
     }
 

@@ -140,6 +140,14 @@ int main(void) {
     printf("sendfile %zd pos %ld\n", sent, (long)lseek(fd, 0, SEEK_CUR));
     close(fd);
     printf("readlink exe %d\n", readlink("/proc/self/exe", buf, sizeof buf) > 0);
+    // /proc/self/exe is the guest program (an AArch64 ELF), not the emulator.
+    fd = open("/proc/self/exe", O_RDONLY);
+    unsigned char ehdr[20] = {0};
+    read(fd, ehdr, sizeof ehdr);
+    close(fd);
+    printf("exe ELF %d machine %d\n", memcmp(ehdr, "\177ELF", 4) == 0, ehdr[18] | ehdr[19] << 8);
+    stat("/proc/self/exe", &st);
+    printf("exe stat regular %d\n", S_ISREG(st.st_mode));
     fd = open("c.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
     struct iovec iov[3] = {{"vec", 3}, {"tored ", 6}, {"io\n", 3}};
     printf("writev %zd\n", writev(fd, iov, 3));
