@@ -6,7 +6,7 @@
 use std::ffi::CString;
 use std::io::Error;
 
-use machines::linux_user::{At, Errno, Fcntl, FileStat, Files, OpenFlags, PollFd};
+use machines::linux_user::{At, Errno, Fcntl, FileStat, Files, OpenFlags, PollFd, StatFs};
 
 use super::run::StdHost;
 
@@ -307,5 +307,58 @@ impl Files for StdHost {
             p.revents = h.revents;
         }
         Ok(n as usize)
+    }
+
+    fn pwrite(&mut self, fd: i32, buf: &[u8], offset: u64) -> Result<usize, Errno> {
+        // SAFETY: buf is valid for buf.len() bytes.
+        let n = unsafe { libc::pwrite(fd, buf.as_ptr().cast(), buf.len(), offset as i64) };
+        if n < 0 { Err(last()) } else { Ok(n as usize) }
+    }
+
+    fn fsync(&mut self, fd: i32, data_only: bool) -> Result<(), Errno> {
+        // SAFETY: no memory is passed.
+        check(unsafe {
+            if data_only {
+                libc::fdatasync(fd)
+            } else {
+                libc::fsync(fd)
+            }
+        })
+    }
+
+    fn sync(&mut self) {
+        // SAFETY: no arguments.
+        unsafe { libc::sync() }
+    }
+
+    fn umask(&mut self, mask: u32) -> u32 {
+        // SAFETY: no memory is passed.
+        unsafe { libc::umask(mask) }
+    }
+
+    fn statfs(&mut self, at: At) -> Result<StatFs, Errno> {
+        // SAFETY: st is written by the call before it is read.
+        let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+        if at.path.is_empty() {
+            check(unsafe { libc::fstatfs(at.dirfd, &mut st) })?;
+        } else {
+            let p = cpath(at.path)?;
+            check(unsafe { libc::statfs(p.as_ptr(), &mut st) })?;
+        }
+        // SAFETY: fsid is two ints in every Linux ABI.
+        let fsid: [i32; 2] = unsafe { std::mem::transmute(st.f_fsid) };
+        Ok(StatFs {
+            fs_type: st.f_type as i64,
+            bsize: st.f_bsize as i64,
+            blocks: st.f_blocks,
+            bfree: st.f_bfree,
+            bavail: st.f_bavail,
+            files: st.f_files,
+            ffree: st.f_ffree,
+            fsid,
+            namelen: st.f_namelen as i64,
+            frsize: st.f_frsize as i64,
+            flags: 0, // f_flags: not in the libc crate's struct statfs
+        })
     }
 }

@@ -235,6 +235,12 @@ const CASES: &[Case] = &[
         &["stat", "-c", "%s %a %Y %F %n", "in.txt", "sub"],
     ),
     case("ls -ln", &["ls", "-ln", "--full-time", "sub/deep/er"]),
+    case("stat -f", &["stat", "-f", "-c", "%t %s %l", "."]),
+    case(
+        "dd conv=fsync",
+        &["dd", "if=in.txt", "of=fsynced", "conv=fsync"],
+    ),
+    case("sync", &["sync"]),
     case("find", &["find", "sub", "-name", "f"]),
     case("find -type d", &["find", "sub", "-type", "d"]),
     case("du -a", &["du", "-a", "sub"]),

@@ -150,11 +150,43 @@ pub trait Files {
     fn ftruncate(&mut self, fd: i32, len: u64) -> Result<(), Errno> {
         Err(ENOSYS)
     }
+    fn pwrite(&mut self, fd: i32, buf: &[u8], offset: u64) -> Result<usize, Errno> {
+        Err(ENOSYS)
+    }
+    /// fsync, or fdatasync when `data_only`.
+    fn fsync(&mut self, fd: i32, data_only: bool) -> Result<(), Errno> {
+        Err(ENOSYS)
+    }
+    fn sync(&mut self) {}
+    /// Sets the file mode creation mask; the previous one.
+    fn umask(&mut self, mask: u32) -> u32 {
+        0o022
+    }
+    /// statfs of a path, or fstatfs of the fd when the path is empty.
+    fn statfs(&mut self, at: At) -> Result<StatFs, Errno> {
+        Err(ENOSYS)
+    }
     /// Waits until one of `fds` is ready or `timeout_ms` passes (`None`: no timeout), and
     /// fills each `revents`; the count of ready fds.
     fn poll(&mut self, fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize, Errno> {
         Err(ENOSYS)
     }
+}
+
+/// `struct statfs` of the 64-bit ABI.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatFs {
+    pub fs_type: i64,
+    pub bsize: i64,
+    pub blocks: u64,
+    pub bfree: u64,
+    pub bavail: u64,
+    pub files: u64,
+    pub ffree: u64,
+    pub fsid: [i32; 2],
+    pub namelen: i64,
+    pub frsize: i64,
+    pub flags: i64,
 }
 
 /// `struct pollfd`: the events are the generic Linux POLL* bits.
@@ -235,6 +267,13 @@ impl Board {
                     })
                 }
             }
+            43 => self.at(AT_FDCWD as u64, a[0]).and_then(|p| {
+                let st = host.statfs(at(AT_FDCWD as u64, &p))?;
+                self.put_bytes(a[1], &statfs_bytes(&st))
+            }),
+            44 => host
+                .statfs(at(a[0], b""))
+                .and_then(|st| self.put_bytes(a[1], &statfs_bytes(&st))),
             46 => host.ftruncate(fd, a[1]).map(|()| 0),
             48 | 439 => self.at(a[0], a[1]).and_then(|p| {
                 // faccessat, faccessat2
@@ -256,8 +295,15 @@ impl Board {
             61 => self.getdents64(host, fd, a[1], a[2]),
             62 => host.lseek(fd, a[1] as i64, a[2] as u32),
             67 => self.pread(host, fd, a[1], a[2], a[3]),
+            68 => self.pwrite(host, fd, a[1], a[2], a[3]),
             71 => self.sendfile(host, fd, a[1] as i32, a[2], a[3]),
             73 => self.ppoll(host, a[0], a[1], a[2]),
+            81 => {
+                host.sync();
+                Ok(0)
+            }
+            82 | 83 => host.fsync(fd, nr == 83).map(|()| 0),
+            166 => Ok(u64::from(host.umask(a[0] as u32 & 0o777))),
             78 => self.readlinkat(host, a[0], a[1], a[2], a[3]),
             79 => self.newfstatat(host, a[0], a[1], a[2], a[3]),
             80 => host
@@ -357,6 +403,24 @@ impl Board {
         let got = host.pread(fd, &mut data, off)?;
         self.put_bytes(buf, &data[..got])?;
         Ok(got as u64)
+    }
+
+    fn pwrite(
+        &mut self,
+        host: &mut dyn Host,
+        fd: i32,
+        buf: u64,
+        n: u64,
+        off: u64,
+    ) -> Result<u64, Errno> {
+        if (off as i64) < 0 {
+            return Err(EINVAL);
+        }
+        let mut data = vec![0u8; n.min(IO_CHUNK) as usize];
+        self.mem
+            .read(buf, &mut data, AccessKind::Read)
+            .map_err(|_| EFAULT)?;
+        Ok(host.pwrite(fd, &data, off)? as u64)
     }
 
     /// sendfile: up to `count` bytes from `in_fd` (at `*offset` when given, which then
@@ -579,6 +643,27 @@ fn at(dirfd: u64, path: &[u8]) -> At<'_> {
         dirfd: dirfd as i32,
         path,
     }
+}
+
+fn statfs_bytes(st: &StatFs) -> [u8; 120] {
+    let mut b = [0u8; 120];
+    let words = [
+        st.fs_type as u64,
+        st.bsize as u64,
+        st.blocks,
+        st.bfree,
+        st.bavail,
+        st.files,
+        st.ffree,
+        (st.fsid[0] as u32 as u64) | ((st.fsid[1] as u32 as u64) << 32),
+        st.namelen as u64,
+        st.frsize as u64,
+        st.flags as u64,
+    ];
+    for (i, w) in words.iter().enumerate() {
+        b[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
+    }
+    b
 }
 
 /// Linux's `dev_t` as (major, minor).

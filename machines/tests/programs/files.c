@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <termios.h>
@@ -56,6 +57,8 @@ int main(void) {
 
     printf("stat %d size %ld\n", stat("a.txt", &st), (long)st.st_size);
     printf("stat missing %d %d\n", stat("nope", &st), errno);
+    struct statfs sfs;
+    printf("statfs %d fstatfs %d\n", statfs(".", &sfs), fstatfs(0, &sfs));
     struct statx sx;
     printf("statx %d size %llu\n", statx(AT_FDCWD, "a.txt", 0, STATX_SIZE, &sx), (unsigned long long)sx.stx_size);
     printf("access %d %d\n", access("a.txt", R_OK), access("nope", F_OK));
@@ -65,7 +68,12 @@ int main(void) {
     stat("a.txt", &st);
     printf("mode %o\n", st.st_mode & 0777);
 
-    printf("mkdir %d\n", mkdir("dir", 0755));
+    mode_t old_mask = umask(027);
+    printf("umask %o\n", umask(027)); // the first answer is the environment's
+    printf("mkdir %d\n", mkdir("dir", 0777));
+    stat("dir", &st);
+    printf("dir mode %o\n", st.st_mode & 0777);
+    umask(old_mask);
     printf("mkdir again %d %d\n", mkdir("dir", 0755), errno);
     for (int i = 0; i < 3; i++) {
         char name[32];
@@ -155,6 +163,10 @@ int main(void) {
     struct iovec in[2] = {{x, 3}, {y, 8}};
     lseek(fd, 0, SEEK_SET);
     printf("readv %zd [%s|%s]\n", readv(fd, in, 2), x, y);
+    printf("pwrite %zd\n", pwrite(fd, "VEC", 3, 0));
+    printf("fsync %d fdatasync %d\n", fsync(fd), fdatasync(fd));
+    memset(x, 0, sizeof x);
+    printf("pread %zd [%s]\n", pread(fd, x, 3, 0), x);
     printf("ftruncate %d\n", ftruncate(fd, 5));
     printf("fchown %d\n", fchown(fd, -1, -1));
     struct timespec times[2] = {{1000000000, 0}, {1234567890, 500}};
