@@ -57,6 +57,11 @@ impl Files for StdHost {
             (f.nofollow, libc::O_NOFOLLOW),
             (f.nonblock, libc::O_NONBLOCK),
             (f.cloexec, libc::O_CLOEXEC),
+            (f.noctty, libc::O_NOCTTY),
+            (f.dsync, libc::O_DSYNC),
+            (f.sync, libc::O_SYNC),
+            (f.path, libc::O_PATH),
+            (f.noatime, libc::O_NOATIME),
         ] {
             if on {
                 flags |= bit;
@@ -258,6 +263,13 @@ impl Files for StdHost {
     fn fchown(&mut self, fd: i32, uid: u32, gid: u32) -> Result<(), Errno> {
         // SAFETY: no memory is passed.
         check(unsafe { libc::fchown(fd, uid, gid) })
+    }
+
+    fn chown(&mut self, at: At, uid: u32, gid: u32, follow: bool) -> Result<(), Errno> {
+        let p = cpath(at.path)?;
+        let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+        // SAFETY: a valid C string.
+        check(unsafe { libc::fchownat(at.dirfd, p.as_ptr(), uid, gid, flags) })
     }
 
     fn utimens(

@@ -29,6 +29,13 @@ pub struct OpenFlags {
     pub nofollow: bool,
     pub nonblock: bool,
     pub cloexec: bool,
+    pub noctty: bool,
+    /// O_SYNC (which includes O_DSYNC's bit) or O_DSYNC alone.
+    pub sync: bool,
+    pub dsync: bool,
+    /// O_PATH: a descriptor for the path only.
+    pub path: bool,
+    pub noatime: bool,
 }
 
 /// A path argument: relative paths are resolved against `dirfd` (the guest's `AT_FDCWD` for
@@ -137,6 +144,9 @@ pub trait Files {
     fn fchown(&mut self, fd: i32, uid: u32, gid: u32) -> Result<(), Errno> {
         Err(ENOSYS)
     }
+    fn chown(&mut self, at: At, uid: u32, gid: u32, follow: bool) -> Result<(), Errno> {
+        Err(ENOSYS)
+    }
     /// `times`: (atime, mtime) as (seconds, nanoseconds) with the kernel's UTIME_NOW and
     /// UTIME_OMIT nanosecond values; `None` for now. A `None` path is the fd itself.
     fn utimens(
@@ -214,6 +224,11 @@ fn open_flags(f: u64) -> OpenFlags {
         directory: f & 0o40000 != 0,
         nofollow: f & 0o100000 != 0,
         cloexec: f & 0o2000000 != 0,
+        noctty: f & 0o400 != 0,
+        dsync: f & 0o10000 != 0,
+        sync: f & 0o4010000 == 0o4010000,
+        path: f & 0o10000000 != 0,
+        noatime: f & 0o1000000 != 0,
     }
 }
 
@@ -285,6 +300,11 @@ impl Board {
             53 => self
                 .at(a[0], a[1])
                 .and_then(|p| host.chmod(at(a[0], &p), a[2] as u32).map(|()| 0)),
+            54 => self.at(a[0], a[1]).and_then(|p| {
+                let follow = a[4] & AT_SYMLINK_NOFOLLOW == 0;
+                host.chown(at(a[0], &p), a[2] as u32, a[3] as u32, follow)
+                    .map(|()| 0)
+            }),
             55 => host.fchown(fd, a[1] as u32, a[2] as u32).map(|()| 0),
             56 => self.at(a[0], a[1]).and_then(|p| {
                 host.openat(at(a[0], &p), open_flags(a[2]), a[3] as u32)

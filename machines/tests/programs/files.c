@@ -180,6 +180,14 @@ int main(void) {
     printf("F_SETFL %d getfl append %d\n", fcntl(fd, F_SETFL, O_APPEND), !!(fcntl(fd, F_GETFL) & O_APPEND));
     close(fd);
     printf("faccessat W_OK %d\n", faccessat(AT_FDCWD, "c.txt", W_OK, 0));
+    printf("fchownat %d\n", fchownat(AT_FDCWD, "c.txt", -1, -1, AT_SYMLINK_NOFOLLOW));
+    fd = open("c.txt", O_PATH);
+    printf("O_PATH fstat %d size %ld read %zd errno %d\n", fstat(fd, &st), (long)st.st_size,
+           read(fd, buf, 1), errno);
+    close(fd);
+    fd = open("c.txt", O_WRONLY | O_SYNC | O_NOCTTY | O_APPEND);
+    printf("O_SYNC write %zd getfl append %d\n", write(fd, "!", 1), (fcntl(fd, F_GETFL) & O_APPEND) != 0);
+    close(fd);
     unlink("c.txt");
     unlink("a.txt");
     unlink("b.txt");
