@@ -228,6 +228,14 @@ impl Host for StdHost {
             }
         }
     }
+    fn kill(&mut self, pid: i32, sig: i32) -> Result<(), Errno> {
+        // SAFETY: kill has no memory effects on us.
+        if unsafe { libc::kill(pid, sig) } < 0 {
+            Err(errno(std::io::Error::last_os_error()))
+        } else {
+            Ok(())
+        }
+    }
     fn wait4(&mut self, pid: i32, options: i32) -> Result<(i32, i32), Errno> {
         let mut status = 0;
         // SAFETY: wait4 writes only `status`; we pass no rusage.

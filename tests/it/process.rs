@@ -46,6 +46,8 @@ fn fork_and_wait4_match_qemu() {
     let expected = "child: own pid\n\
                     parent: exited 1 status 42, shared still 1\n\
                     parent: signalled 1 signal 11\n\
+                    kill of a spinning child: 0\n\
+                    parent: signalled 1 signal 9\n\
                     reaped 3 children, statuses sum 6\n\
                     parent read 14 bytes from its child: through a pipe\n\
                     exec'd: from-fork x, FOO=bar, env count 1\n\

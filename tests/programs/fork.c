@@ -54,6 +54,14 @@ int main(int argc, char **argv) {
     }
     waitpid(p, &st, 0);
     printf("parent: signalled %d signal %d\n", WIFSIGNALED(st), WTERMSIG(st));
+    fflush(stdout);
+
+    p = fork();
+    if (p == 0)
+        for (;;) shared++;
+    printf("kill of a spinning child: %d\n", kill(p, SIGKILL));
+    waitpid(p, &st, 0);
+    printf("parent: signalled %d signal %d\n", WIFSIGNALED(st), WTERMSIG(st));
 
     int n = 0;
     for (int i = 0; i < 3; i++)

@@ -8,7 +8,7 @@ mod process;
 mod signal;
 mod syscalls;
 
-pub use files::{AT_FDCWD, At, Fcntl, Files, OpenFlags, PollFd, StatFs};
+pub use files::{AT_FDCWD, At, Fcntl, Files, OpenFlags};
 pub use loader::LoadError;
 pub use process::Forked;
 pub use signal::SIGTRAMP;
@@ -73,6 +73,10 @@ pub trait Host: Files {
     }
     /// execve replaced the process image: close the close-on-exec descriptors.
     fn exec(&mut self) {}
+    /// kill(pid, sig) of another process (a forked child). The default knows none: ESRCH.
+    fn kill(&mut self, _pid: i32, _sig: i32) -> Result<(), Errno> {
+        Err(3)
+    }
 }
 
 /// How a run ended.

@@ -365,6 +365,24 @@ impl Board {
         Ok(())
     }
 
+    /// kill(pid, sig): ourselves, or another process (a forked child) through the host, which
+    /// sends it a host signal: its emulator then ends as that signal's default action would.
+    pub(super) fn kill_process(
+        &mut self,
+        host: &mut dyn Host,
+        target: i64,
+        sig: u64,
+    ) -> Result<u64, Errno> {
+        if target > 0 && target != i64::from(self.pid) {
+            if sig > 64 {
+                return Err(EINVAL);
+            }
+            host.kill(target as i32, sig as i32)?;
+            return Ok(0);
+        }
+        self.kill(target, sig, false)
+    }
+
     /// kill (`thread` false) or tkill/tgkill to `target`: only ourselves exists.
     pub(super) fn kill(&mut self, target: i64, sig: u64, thread: bool) -> Result<u64, Errno> {
         if sig > 64 {

@@ -62,7 +62,7 @@ impl Board {
             96 => R(Ok(u64::from(self.pid))),
             99 => R(Ok(0)),
             113 => R(self.clock_gettime(host, a[0], a[1])),
-            129 => R(self.kill(a[0] as i64, a[1], false)),
+            129 => R(self.kill_process(host, a[0] as i64, a[1])),
             130 => R(self.kill(a[0] as i64, a[1], true)),
             131 => R(self.kill(a[1] as i64, a[2], true)),
             132 => R(self.sigaltstack(a[0], a[1])),
