@@ -8,7 +8,7 @@ mod process;
 mod signal;
 mod syscalls;
 
-pub use files::{AT_FDCWD, At, Fcntl, Files, OpenFlags};
+pub use files::{AT_FDCWD, At, Fcntl, Files, OpenFlags, PollFd, StatFs};
 pub use loader::LoadError;
 pub use process::Forked;
 pub use signal::SIGTRAMP;
