@@ -40,7 +40,10 @@ pub fn crate_source_dir() -> Result<PathBuf, String> {
         .output()
         .map_err(|e| format!("cargo metadata: {e}"))?;
     if !out.status.success() {
-        return Err(format!("cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let json = String::from_utf8_lossy(&out.stdout);
     // Every package's "manifest_path" is a JSON string; find ours without a JSON dependency.
@@ -60,7 +63,8 @@ pub fn read_encodings(a64: &Path) -> Result<Vec<Encoding>, String> {
     for file in files {
         let rel = file.strip_prefix(a64).unwrap().with_extension("");
         let group = rel.to_string_lossy().replace('\\', "/");
-        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         let ast = syn::parse_file(&text).map_err(|e| format!("{}: {e}", file.display()))?;
         collect_items(&ast.items, &group, &mut out)?;
     }
@@ -84,7 +88,9 @@ fn collect_rs_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
 fn collect_items(items: &[syn::Item], group: &str, out: &mut Vec<Encoding>) -> Result<(), String> {
     for item in items {
         let syn::Item::Mod(m) = item else { continue };
-        let Some((_, inner)) = &m.content else { continue };
+        let Some((_, inner)) = &m.content else {
+            continue;
+        };
         let consts = module_consts(inner);
         if consts.contains_key("OPCODE_MASK") {
             out.push(encoding_from_consts(&m.ident.to_string(), group, &consts)?);
@@ -105,7 +111,9 @@ fn module_consts(items: &[syn::Item]) -> BTreeMap<String, ConstValue> {
     let mut map = BTreeMap::new();
     for item in items {
         let syn::Item::Const(c) = item else { continue };
-        let syn::Expr::Lit(lit) = &*c.expr else { continue };
+        let syn::Expr::Lit(lit) = &*c.expr else {
+            continue;
+        };
         let value = match &lit.lit {
             syn::Lit::Int(i) => match i.base10_parse::<u32>() {
                 Ok(v) => ConstValue::Int(v),
@@ -137,7 +145,10 @@ fn encoding_from_consts(
     }
     let mut fields = Vec::new();
     for (k, _) in consts.iter() {
-        if let Some(name) = k.strip_prefix("FIELD_").and_then(|k| k.strip_suffix("_OFFSET")) {
+        if let Some(name) = k
+            .strip_prefix("FIELD_")
+            .and_then(|k| k.strip_suffix("_OFFSET"))
+        {
             let lsb = int(k)?;
             let width = int(&format!("FIELD_{name}_WIDTH"))?;
             fields.push((name.to_string(), lsb, width));
@@ -164,8 +175,11 @@ pub fn render(encodings: &[Encoding]) -> String {
     ));
     s.push_str("# id\tgroup\topcode\tmask\tshould_be\tfields (name:lsb:width)\n");
     for e in encodings {
-        let fields: Vec<String> =
-            e.fields.iter().map(|(n, l, w)| format!("{n}:{l}:{w}")).collect();
+        let fields: Vec<String> = e
+            .fields
+            .iter()
+            .map(|(n, l, w)| format!("{n}:{l}:{w}"))
+            .collect();
         s.push_str(&format!(
             "{}\t{}\t{:08x}\t{:08x}\t{:08x}\t{}\n",
             e.id,

@@ -29,12 +29,18 @@ fn main() -> ExitCode {
 
 /// The workspace root (the parent of this crate's folder).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Writes `text` to `path`, or with `check` fails if the file differs from it.
 pub fn write_or_check(path: &Path, text: &str, check: bool) -> Result<(), String> {
-    let rel = path.strip_prefix(workspace_root()).unwrap_or(path).display();
+    let rel = path
+        .strip_prefix(workspace_root())
+        .unwrap_or(path)
+        .display();
     if check {
         let old = std::fs::read_to_string(path).map_err(|e| format!("{rel}: {e}"))?;
         if old != text {
