@@ -466,17 +466,12 @@ fn ordered(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     let address = cpu.state.xsp(n);
     let load = i.bit(22);
     // Aligned to its size, or with FEAT_LSE2 (SCTLR_EL1.nAA = 0) inside 16 aligned bytes.
-    if !super::atomics::aligned(cpu.config.features.lse2, address, bytes) {
-        return Err(alignment(
-            i,
-            address,
-            if load {
-                AccessKind::Read
-            } else {
-                AccessKind::Write
-            },
-        ));
-    }
+    let access = if load {
+        AccessKind::Read
+    } else {
+        AccessKind::Write
+    };
+    super::atomics::check_aligned(cpu, i, address, bytes, access)?;
     if load {
         let data = read(mem, i, address, bytes)?;
         cpu.state.set_xr(i.rd(), data as u64);
