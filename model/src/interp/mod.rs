@@ -10,6 +10,7 @@ mod atomics;
 mod branch;
 mod bti;
 mod crc;
+mod crypto;
 mod decode_cache;
 mod dp;
 mod flagm;
@@ -19,6 +20,8 @@ mod pauth;
 mod pseudocode;
 mod rcpc;
 mod simd;
+mod simd_fp;
+mod simd_ldst;
 mod system;
 #[cfg(test)]
 mod tests;
@@ -72,6 +75,29 @@ pub struct Features {
     pub frintts: bool,
     /// FEAT_JSCVT: FJCVTZS.
     pub jscvt: bool,
+    /// FEAT_RDM: SQRDMLAH, SQRDMLSH.
+    pub rdm: bool,
+    /// FEAT_DotProd: SDOT, UDOT.
+    pub dotprod: bool,
+    /// FEAT_FHM: FMLAL, FMLSL.
+    pub fhm: bool,
+    /// FEAT_FCMA: FCMLA, FCADD.
+    pub fcma: bool,
+    /// FEAT_I8MM: SMMLA, UMMLA, USMMLA, USDOT, SUDOT.
+    pub i8mm: bool,
+    /// FEAT_BF16: BFDOT, BFMMLA, BFMLAL, BFCVT, BFCVTN.
+    pub bf16: bool,
+    /// FEAT_AES: AESE, AESD, AESMC, AESIMC.
+    pub aes: bool,
+    /// FEAT_PMULL: PMULL and PMULL2 of 64-bit elements.
+    pub pmull: bool,
+    /// FEAT_SHA1, FEAT_SHA256, FEAT_SHA512, FEAT_SHA3, FEAT_SM3, FEAT_SM4.
+    pub sha1: bool,
+    pub sha256: bool,
+    pub sha512: bool,
+    pub sha3: bool,
+    pub sm3: bool,
+    pub sm4: bool,
 }
 
 impl Features {
@@ -95,6 +121,20 @@ impl Features {
             fp16: on,
             frintts: on,
             jscvt: on,
+            rdm: on,
+            dotprod: on,
+            fhm: on,
+            fcma: on,
+            i8mm: on,
+            bf16: on,
+            aes: on,
+            pmull: on,
+            sha1: on,
+            sha256: on,
+            sha512: on,
+            sha3: on,
+            sm3: on,
+            sm4: on,
         }
     }
 
@@ -117,6 +157,20 @@ impl Features {
             fp16: has("FEAT_FP16"),
             frintts: has("FEAT_FRINTTS"),
             jscvt: has("FEAT_JSCVT"),
+            rdm: has("FEAT_RDM"),
+            dotprod: has("FEAT_DotProd"),
+            fhm: has("FEAT_FHM"),
+            fcma: has("FEAT_FCMA"),
+            i8mm: has("FEAT_I8MM"),
+            bf16: has("FEAT_BF16"),
+            aes: has("FEAT_AES"),
+            pmull: has("FEAT_PMULL"),
+            sha1: has("FEAT_SHA1"),
+            sha256: has("FEAT_SHA256"),
+            sha512: has("FEAT_SHA512"),
+            sha3: has("FEAT_SHA3"),
+            sm3: has("FEAT_SM3"),
+            sm4: has("FEAT_SM4"),
         }
     }
 }
@@ -396,7 +450,11 @@ impl Cpu {
             1 => branch::execute(self, i),
             2 => ldst::execute(self, mem, i),
             3 => system::execute(self, mem, i),
-            4 => simd::execute(self, mem, i).or_else(|| fp::execute(self, i)),
+            4 => simd::execute(self, mem, i)
+                .or_else(|| simd_ldst::execute(self, mem, i))
+                .or_else(|| simd_fp::execute(self, i))
+                .or_else(|| crypto::execute(self, i))
+                .or_else(|| fp::execute(self, i)),
             // The EL0 features v8.x and v9.0 add, one module each.
             5 => atomics::execute(self, mem, i)
                 .or_else(|| rcpc::execute(self, mem, i))

@@ -10,18 +10,18 @@ use crate::memory::Memory;
 
 /// `Elem[vector, e, esize]`.
 #[inline]
-fn elem(v: u128, e: u32, esize: u32) -> u64 {
+pub(super) fn elem(v: u128, e: u32, esize: u32) -> u64 {
     ((v >> (e * esize)) as u64) & mask(esize)
 }
 
 #[inline]
-fn set_elem(v: &mut u128, e: u32, esize: u32, x: u64) {
+pub(super) fn set_elem(v: &mut u128, e: u32, esize: u32, x: u64) {
     let m = u128::from(mask(esize)) << (e * esize);
     *v = (*v & !m) | ((u128::from(x & mask(esize))) << (e * esize));
 }
 
 #[inline]
-fn mask(esize: u32) -> u64 {
+pub(super) fn mask(esize: u32) -> u64 {
     if esize >= 64 {
         u64::MAX
     } else {
@@ -30,14 +30,14 @@ fn mask(esize: u32) -> u64 {
 }
 
 #[inline]
-fn sext(x: u64, esize: u32) -> i64 {
+pub(super) fn sext(x: u64, esize: u32) -> i64 {
     let s = 64 - esize;
     ((x << s) as i64) >> s
 }
 
 /// Writes `V[d]` for a `datasize`-bit result: the rest of the register is zeroed.
 #[inline]
-fn set_v(cpu: &mut Cpu, d: u32, value: u128, datasize: u32) {
+pub(super) fn set_v(cpu: &mut Cpu, d: u32, value: u128, datasize: u32) {
     cpu.state.v[d as usize] = if datasize == 64 {
         value & u128::from(u64::MAX)
     } else {
@@ -46,7 +46,7 @@ fn set_v(cpu: &mut Cpu, d: u32, value: u128, datasize: u32) {
 }
 
 /// `AdvSIMDExpandImm(op, cmode, imm8)`.
-fn adv_simd_expand_imm(op: bool, cmode: u32, imm8: u64) -> u64 {
+pub(super) fn adv_simd_expand_imm(op: bool, cmode: u32, imm8: u64) -> u64 {
     let rep32 = |x: u64| x | (x << 32);
     let rep16 = |x: u64| x | (x << 16) | (x << 32) | (x << 48);
     match cmode >> 1 {
@@ -519,7 +519,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
 }
 
 #[inline]
-fn v_result(cpu: &mut Cpu, d: u32, value: u128, datasize: u32) -> Exec {
+pub(super) fn v_result(cpu: &mut Cpu, d: u32, value: u128, datasize: u32) -> Exec {
     set_v(cpu, d, value, datasize);
     Ok(())
 }
