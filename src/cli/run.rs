@@ -1,4 +1,5 @@
-//! `specula run`: runs a static AArch64 Linux program on the Linux user-mode board.
+//! `specula run`: runs an AArch64 Linux program, static or dynamic (`-L DIR` names the guest's
+//! sysroot), on the Linux user-mode board, with the CPU `--cpu` resolves (`cpu.rs`).
 //!
 //! Exit status: the guest's; 128+signal when a signal kills it (with one `specula:` line on
 //! stderr naming the PC, the encoding and the reason when the board raised it); 124 when
@@ -28,17 +29,23 @@ pub struct RunArgs {
     /// Log what the board does not implement (syscalls answered -ENOSYS) to stderr, once each.
     #[arg(long)]
     pub log_unimp: bool,
+    /// The CPU: `max` (every implemented feature on the newest version they allow) or a spec
+    /// such as `v9.0` or `v8.2,+FEAT_LSE2` (see `specula features`).
+    #[arg(long, value_name = "SPEC", default_value = "max")]
+    pub cpu: String,
+    /// Print the resolved CPU spec and its HWCAPs to stderr before running.
+    #[arg(long)]
+    pub show_cpu: bool,
+    /// The guest's root for its ELF interpreter and absolute paths, tried before the host's
+    /// (like qemu-user's -L): a sysroot of AArch64 libraries.
+    #[arg(short = 'L', value_name = "DIR")]
+    pub sysroot: Option<std::path::PathBuf>,
     /// The AArch64 ELF program (a host path).
     pub program: String,
     /// Its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
 }
-
-/// The CPU `run` models until `--cpu` arrives: Armv8.0 with FP and AdvSIMD.
-const CPU: &str = "v8.0";
-const HWCAP_FP: u64 = 1 << 0;
-const HWCAP_ASIMD: u64 = 1 << 1;
 
 pub fn run(args: RunArgs) -> ExitCode {
     let image = match std::fs::read(&args.program) {
@@ -48,7 +55,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let resolved = match spec::features::resolve_str(CPU) {
+    let (spec, resolved) = match super::cpu::resolve_for_run(&args.cpu) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("specula: {e}");
@@ -59,6 +66,19 @@ pub fn run(args: RunArgs) -> ExitCode {
         id_registers: resolved.id_registers().to_vec(),
         features: Features::from_names(|f| resolved.has(f)),
         ..Config::default()
+    };
+    if args.show_cpu {
+        let (hwcap, hwcap2) = machines::linux_user::hwcaps(&config.features);
+        eprintln!("cpu: {spec}");
+        eprintln!("AT_HWCAP: {hwcap:#x}, AT_HWCAP2: {hwcap2:#x}");
+    }
+    let sysroot = match &args.sysroot {
+        Some(dir) if !dir.is_dir() => {
+            eprintln!("specula: -L {}: not a directory", dir.display());
+            return ExitCode::from(2);
+        }
+        Some(dir) => Some(dir.as_os_str().as_encoded_bytes().to_vec()),
+        None => None,
     };
     let mut argv = vec![args.program.clone()];
     argv.extend(args.args.iter().cloned());
@@ -73,8 +93,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         start: Instant::now(),
         log: args.log_unimp,
         forked: false,
+        sysroot,
     };
-    let mut board = match Board::load(&process, config, HWCAP_FP | HWCAP_ASIMD, &mut host) {
+    let mut board = match Board::load(&process, config, &mut host) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("specula: {}: {e}", args.program);
@@ -113,6 +134,8 @@ pub(super) struct StdHost {
     log: bool,
     /// Whether this process is a guest fork's child.
     forked: bool,
+    /// `-L DIR`: absolute guest paths are tried under it first (`run_files.rs`).
+    pub(super) sysroot: Option<Vec<u8>>,
 }
 
 fn errno(e: std::io::Error) -> Errno {

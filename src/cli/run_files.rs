@@ -1,7 +1,8 @@
 //! The board's `Files` over the host's file system, for `specula run`: a guest file descriptor
 //! is the host one of the same number (as under qemu-user), so the guest's stdin, stdout and
 //! stderr are ours and what it opens stays open until it closes it or exits. The guest's O_
-//! flags arrive decoded (`OpenFlags`) and are re-encoded with the host's values.
+//! flags arrive decoded (`OpenFlags`) and are re-encoded with the host's values. Under `-L DIR`
+//! absolute paths are looked up in DIR first (`StdHost::guest_path`).
 
 use std::ffi::CString;
 use std::io::Error;
@@ -40,6 +41,27 @@ fn stat_of(st: &libc::stat) -> FileStat {
     }
 }
 
+impl StdHost {
+    /// The host path for the guest's `path`: under `-L DIR`, an absolute path that exists
+    /// there (the link itself, not its target) is taken from DIR, anything else from the
+    /// host, as qemu-user does. Relative paths are the host's.
+    fn guest_path(&self, path: &[u8]) -> Result<CString, Errno> {
+        if let Some(root) = &self.sysroot
+            && path.first() == Some(&b'/')
+        {
+            let mut inside = root.clone();
+            inside.extend_from_slice(path);
+            let c = cpath(&inside)?;
+            // SAFETY: st is written by the call before anything reads it.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            if unsafe { libc::lstat(c.as_ptr(), &mut st) } == 0 {
+                return Ok(c);
+            }
+        }
+        cpath(path)
+    }
+}
+
 impl Files for StdHost {
     fn openat(&mut self, at: At, f: OpenFlags, mode: u32) -> Result<i32, Errno> {
         let mut flags = match f.access {
@@ -67,7 +89,7 @@ impl Files for StdHost {
                 flags |= bit;
             }
         }
-        let p = cpath(at.path)?;
+        let p = self.guest_path(at.path)?;
         // SAFETY: a valid C string; the fd is the guest's from here on.
         let fd = unsafe { libc::openat(at.dirfd, p.as_ptr(), flags, mode as libc::c_uint) };
         if fd < 0 { Err(last()) } else { Ok(fd) }
@@ -91,7 +113,7 @@ impl Files for StdHost {
     }
 
     fn stat(&mut self, at: At, follow: bool) -> Result<FileStat, Errno> {
-        let p = cpath(at.path)?;
+        let p = self.guest_path(at.path)?;
         let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
         // SAFETY: st is written by the call before it is read.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
@@ -113,7 +135,7 @@ impl Files for StdHost {
     }
 
     fn readlink(&mut self, at: At) -> Result<Vec<u8>, Errno> {
-        let p = cpath(at.path)?;
+        let p = self.guest_path(at.path)?;
         let mut buf = vec![0u8; 4096];
         // SAFETY: buf is valid for its length.
         let n =
@@ -126,7 +148,7 @@ impl Files for StdHost {
     }
 
     fn access(&mut self, at: At, mode: u32) -> Result<(), Errno> {
-        let p = cpath(at.path)?;
+        let p = self.guest_path(at.path)?;
         // SAFETY: a valid C string.
         check(unsafe { libc::faccessat(at.dirfd, p.as_ptr(), mode as i32, 0) })
     }
@@ -219,32 +241,32 @@ impl Files for StdHost {
     }
 
     fn unlink(&mut self, at: At, dir: bool) -> Result<(), Errno> {
-        let p = cpath(at.path)?;
+        let p = self.guest_path(at.path)?;
         let flags = if dir { libc::AT_REMOVEDIR } else { 0 };
         // SAFETY: a valid C string.
         check(unsafe { libc::unlinkat(at.dirfd, p.as_ptr(), flags) })
     }
 
     fn mkdir(&mut self, at: At, mode: u32) -> Result<(), Errno> {
-        let p = cpath(at.path)?;
+        let p = self.guest_path(at.path)?;
         // SAFETY: a valid C string.
         check(unsafe { libc::mkdirat(at.dirfd, p.as_ptr(), mode) })
     }
 
     fn symlink(&mut self, target: &[u8], at: At) -> Result<(), Errno> {
-        let (t, p) = (cpath(target)?, cpath(at.path)?);
+        let (t, p) = (cpath(target)?, self.guest_path(at.path)?);
         // SAFETY: valid C strings.
         check(unsafe { libc::symlinkat(t.as_ptr(), at.dirfd, p.as_ptr()) })
     }
 
     fn link(&mut self, from: At, to: At) -> Result<(), Errno> {
-        let (f, t) = (cpath(from.path)?, cpath(to.path)?);
+        let (f, t) = (self.guest_path(from.path)?, self.guest_path(to.path)?);
         // SAFETY: valid C strings.
         check(unsafe { libc::linkat(from.dirfd, f.as_ptr(), to.dirfd, t.as_ptr(), 0) })
     }
 
     fn rename(&mut self, from: At, to: At) -> Result<(), Errno> {
-        let (f, t) = (cpath(from.path)?, cpath(to.path)?);
+        let (f, t) = (self.guest_path(from.path)?, self.guest_path(to.path)?);
         // SAFETY: valid C strings.
         check(unsafe { libc::renameat(from.dirfd, f.as_ptr(), to.dirfd, t.as_ptr()) })
     }
@@ -255,7 +277,7 @@ impl Files for StdHost {
     }
 
     fn chmod(&mut self, at: At, mode: u32) -> Result<(), Errno> {
-        let p = cpath(at.path)?;
+        let p = self.guest_path(at.path)?;
         // SAFETY: a valid C string.
         check(unsafe { libc::fchmodat(at.dirfd, p.as_ptr(), mode, 0) })
     }
@@ -266,7 +288,7 @@ impl Files for StdHost {
     }
 
     fn chown(&mut self, at: At, uid: u32, gid: u32, follow: bool) -> Result<(), Errno> {
-        let p = cpath(at.path)?;
+        let p = self.guest_path(at.path)?;
         let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
         // SAFETY: a valid C string.
         check(unsafe { libc::fchownat(at.dirfd, p.as_ptr(), uid, gid, flags) })
@@ -289,7 +311,7 @@ impl Files for StdHost {
             // SAFETY: tp is null or two timespecs.
             return check(unsafe { libc::futimens(at.dirfd, tp) });
         }
-        let p = cpath(at.path)?;
+        let p = self.guest_path(at.path)?;
         let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
         // SAFETY: a valid C string; tp is null or two timespecs.
         check(unsafe { libc::utimensat(at.dirfd, p.as_ptr(), tp, flags) })
@@ -354,7 +376,7 @@ impl Files for StdHost {
         if at.path.is_empty() {
             check(unsafe { libc::fstatfs(at.dirfd, &mut st) })?;
         } else {
-            let p = cpath(at.path)?;
+            let p = self.guest_path(at.path)?;
             check(unsafe { libc::statfs(p.as_ptr(), &mut st) })?;
         }
         // SAFETY: fsid is two ints in every Linux ABI.

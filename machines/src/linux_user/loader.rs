@@ -1,4 +1,5 @@
-//! Loading a static AArch64 ELF executable: map its PT_LOAD segments, set up the heap (brk)
+//! Loading an AArch64 ELF executable, static or dynamic: map its PT_LOAD segments and those of
+//! its ELF interpreter (PT_INTERP, read through the host's files, where `-L` applies), set up the heap (brk)
 //! and the stack Linux builds for a new process (argc, argv, envp, auxv and the strings and
 //! random bytes they point to), and point the PE at the entry point.
 
@@ -8,8 +9,8 @@ use object::LittleEndian as LE;
 use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader};
 
-use super::{Board, Host, Process};
-use model::interp::{Config, Cpu};
+use super::{AT_FDCWD, At, Board, Host, OpenFlags, Process};
+use model::interp::{Config, Cpu, Features};
 use model::memory::{FlatMemory, PAGE_SIZE, Perms};
 
 /// The highest stack address (exclusive) and the stack's size.
@@ -27,6 +28,10 @@ pub enum LoadError {
     WrongMachine(String),
     Truncated(String),
     Unsupported(String),
+    /// The ELF interpreter (PT_INTERP) could not be read: its path and the errno.
+    Interpreter(String, i32),
+    /// The ELF interpreter is not one we can load: its path and why.
+    BadInterpreter(String, String),
 }
 
 impl std::fmt::Display for LoadError {
@@ -36,6 +41,12 @@ impl std::fmt::Display for LoadError {
             LoadError::WrongMachine(m) => write!(f, "not an AArch64 executable: {m}"),
             LoadError::Truncated(m) => write!(f, "truncated ELF file: {m}"),
             LoadError::Unsupported(m) => write!(f, "unsupported ELF file: {m}"),
+            LoadError::Interpreter(path, errno) => write!(
+                f,
+                "cannot read the ELF interpreter {path} (errno {errno}); \
+                 a dynamically linked program needs its sysroot: -L DIR"
+            ),
+            LoadError::BadInterpreter(path, why) => write!(f, "ELF interpreter {path}: {why}"),
         }
     }
 }
@@ -65,13 +76,18 @@ const AT_MINSIGSTKSZ: u64 = 51;
 pub const UID: u64 = 1000;
 pub const GID: u64 = 1000;
 
-pub(super) fn load(
-    process: &Process,
-    config: Config,
-    hwcap: u64,
-    host: &mut dyn Host,
-) -> Result<Board, LoadError> {
-    let data = process.image;
+/// What mapping one ELF image left behind.
+struct Image {
+    entry: u64,
+    /// Where the program headers are in guest memory (AT_PHDR), and how many (AT_PHNUM).
+    phdr: u64,
+    phnum: u64,
+    /// The first address past the highest segment.
+    end: u64,
+}
+
+/// Checks that `data` is an AArch64 ELF executable or shared object and returns its header.
+fn parse(data: &[u8]) -> Result<&elf::FileHeader64<LE>, LoadError> {
     if data.len() < 4 || &data[..4] != b"\x7fELF" {
         return Err(LoadError::NotElf);
     }
@@ -85,46 +101,25 @@ pub(super) fn load(
     }
     let header = elf::FileHeader64::<LE>::parse(data)
         .map_err(|e| LoadError::Truncated(format!("ELF header: {e}")))?;
-    let e = LE;
-    let machine = header.e_machine(e);
+    let machine = header.e_machine(LE);
     if machine != elf::EM_AARCH64 {
         return Err(LoadError::WrongMachine(format!("e_machine is {machine}")));
     }
-    let bias = match header.e_type(e) {
-        elf::ET_EXEC => 0,
-        elf::ET_DYN => PIE_BASE,
-        t => {
-            return Err(LoadError::Unsupported(format!(
-                "e_type {t} is not an executable"
-            )));
-        }
-    };
+    Ok(header)
+}
+
+/// The lowest and highest (exclusive) addresses of `data`'s PT_LOAD segments before
+/// relocation, checked against the file.
+fn extent(data: &[u8], header: &elf::FileHeader64<LE>) -> Result<(u64, u64), LoadError> {
+    let e = LE;
     let phdrs = header
         .program_headers(e, data)
         .map_err(|err| LoadError::Truncated(format!("program headers: {err}")))?;
-    if phdrs.iter().any(|p| p.p_type(e) == elf::PT_INTERP) {
-        return Err(LoadError::Unsupported(
-            "dynamically linked programs (PT_INTERP) are not supported yet".into(),
-        ));
-    }
-
-    // The union of the permissions every page gets, then the file bytes to copy in.
-    let mut pages: BTreeMap<u64, Perms> = BTreeMap::new();
-    let mut end = 0u64;
-    let mut phdr_addr = None;
-    for p in phdrs {
-        if p.p_type(e) == elf::PT_PHDR {
-            phdr_addr = Some(p.p_vaddr(e).wrapping_add(bias));
-        }
-        if p.p_type(e) != elf::PT_LOAD {
-            continue;
-        }
-        let (vaddr, memsz, filesz, off) = (
-            p.p_vaddr(e).wrapping_add(bias),
-            p.p_memsz(e),
-            p.p_filesz(e),
-            p.p_offset(e),
-        );
+    let mut lo = u64::MAX;
+    let mut hi = 0u64;
+    for p in phdrs.iter().filter(|p| p.p_type(e) == elf::PT_LOAD) {
+        let (vaddr, memsz, filesz, off) =
+            (p.p_vaddr(e), p.p_memsz(e), p.p_filesz(e), p.p_offset(e));
         if filesz > memsz {
             return Err(LoadError::Unsupported(format!(
                 "segment at {vaddr:#x}: filesz > memsz"
@@ -146,34 +141,67 @@ pub(super) fn load(
                 "segment at {vaddr:#x} is out of range"
             )));
         };
+        if memsz > 0 {
+            lo = lo.min(vaddr);
+            hi = hi.max(seg_end);
+        }
+    }
+    if hi == 0 {
+        return Err(LoadError::Unsupported("no loadable segments".into()));
+    }
+    Ok((lo, hi))
+}
+
+/// Maps `data`'s PT_LOAD segments at `bias` into `mem` (checked by `extent` first) and copies
+/// their file bytes in. Executable segments of a binary marked for BTI become guarded pages
+/// when `bti` is on, as Linux maps them.
+fn map_image(
+    mem: &mut FlatMemory,
+    data: &[u8],
+    header: &elf::FileHeader64<LE>,
+    bias: u64,
+    bti: bool,
+) -> Result<Image, LoadError> {
+    let e = LE;
+    let phdrs = header
+        .program_headers(e, data)
+        .map_err(|err| LoadError::Truncated(format!("program headers: {err}")))?;
+    // The union of the permissions every page gets, then the file bytes to copy in.
+    let mut pages: BTreeMap<u64, Perms> = BTreeMap::new();
+    let mut end = 0u64;
+    let mut phdr_addr = None;
+    for p in phdrs {
+        if p.p_type(e) == elf::PT_PHDR {
+            phdr_addr = Some(p.p_vaddr(e).wrapping_add(bias));
+        }
+        if p.p_type(e) != elf::PT_LOAD || p.p_memsz(e) == 0 {
+            continue;
+        }
+        let vaddr = p.p_vaddr(e).wrapping_add(bias);
+        let seg_end = vaddr.wrapping_add(p.p_memsz(e));
         let flags = p.p_flags(e);
         let perms = Perms {
             read: flags & elf::PF_R != 0,
             write: flags & elf::PF_W != 0,
             execute: flags & elf::PF_X != 0,
         };
-        if memsz > 0 {
-            for vpn in vaddr / PAGE_SIZE..=(seg_end - 1) / PAGE_SIZE {
-                let p = pages.entry(vpn).or_insert(Perms::NONE);
-                p.read |= perms.read;
-                p.write |= perms.write;
-                p.execute |= perms.execute;
-            }
+        for vpn in vaddr / PAGE_SIZE..=(seg_end - 1) / PAGE_SIZE {
+            let p = pages.entry(vpn).or_insert(Perms::NONE);
+            p.read |= perms.read;
+            p.write |= perms.write;
+            p.execute |= perms.execute;
         }
         end = end.max(seg_end);
-        if phdr_addr.is_none() && off == 0 {
-            phdr_addr = Some(vaddr + header.e_phoff(e));
+        let off = p.p_offset(e);
+        let phoff = header.e_phoff(e);
+        if phdr_addr.is_none() && off <= phoff && phoff < off.saturating_add(p.p_filesz(e)) {
+            phdr_addr = Some(vaddr + (phoff - off));
         }
     }
-    if pages.is_empty() {
-        return Err(LoadError::Unsupported("no loadable segments".into()));
-    }
-    let mut mem = FlatMemory::new();
     for (&vpn, &perms) in &pages {
         mem.map(vpn * PAGE_SIZE, PAGE_SIZE, perms);
     }
-    // Linux maps the executable segments of a binary marked for BTI as guarded pages.
-    if config.features.bti && marked_for_bti(phdrs, data) {
+    if bti && marked_for_bti(phdrs, data) {
         for (&vpn, perms) in &pages {
             if perms.execute {
                 mem.set_guarded(vpn * PAGE_SIZE, PAGE_SIZE, true);
@@ -190,9 +218,110 @@ pub(super) fn load(
         mem.poke(p.p_vaddr(e).wrapping_add(bias), bytes)
             .map_err(|f| LoadError::Unsupported(format!("segment bytes at {:#x}", f.va)))?;
     }
+    Ok(Image {
+        entry: header.e_entry(e).wrapping_add(bias),
+        phdr: phdr_addr.unwrap_or(0),
+        phnum: phdrs.len() as u64,
+        end,
+    })
+}
 
-    let entry = header.e_entry(e).wrapping_add(bias);
-    let brk = end.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+/// The path in PT_INTERP, if the program names an ELF interpreter (the dynamic linker).
+fn interpreter(data: &[u8], header: &elf::FileHeader64<LE>) -> Result<Option<Vec<u8>>, LoadError> {
+    let e = LE;
+    let phdrs = header
+        .program_headers(e, data)
+        .map_err(|err| LoadError::Truncated(format!("program headers: {err}")))?;
+    let Some(p) = phdrs.iter().find(|p| p.p_type(e) == elf::PT_INTERP) else {
+        return Ok(None);
+    };
+    let bytes = p
+        .data(e, data)
+        .map_err(|()| LoadError::Truncated("PT_INTERP".into()))?;
+    let path = bytes.split(|&b| b == 0).next().unwrap_or_default();
+    if path.is_empty() {
+        return Err(LoadError::Unsupported("empty PT_INTERP".into()));
+    }
+    Ok(Some(path.to_vec()))
+}
+
+/// Reads the ELF interpreter `path` through the host's file system (where `-L` applies).
+fn read_interpreter(host: &mut dyn Host, path: &[u8]) -> Result<Vec<u8>, LoadError> {
+    let shown = String::from_utf8_lossy(path).into_owned();
+    let at = At {
+        dirfd: AT_FDCWD,
+        path,
+    };
+    let fd = host
+        .openat(at, OpenFlags::default(), 0)
+        .map_err(|errno| LoadError::Interpreter(shown.clone(), errno))?;
+    let image = super::process::read_all(host, fd);
+    let _ = host.close(fd);
+    image.map_err(|errno| LoadError::Interpreter(shown, errno))
+}
+
+pub(super) fn load(
+    process: &Process,
+    config: Config,
+    host: &mut dyn Host,
+) -> Result<Board, LoadError> {
+    let data = process.image;
+    let header = parse(data)?;
+    let e = LE;
+    let (lo, hi) = extent(data, header)?;
+    let bias = match header.e_type(e) {
+        elf::ET_EXEC => 0,
+        elf::ET_DYN => PIE_BASE - lo.min(PIE_BASE),
+        t => {
+            return Err(LoadError::Unsupported(format!(
+                "e_type {t} is not an executable"
+            )));
+        }
+    };
+    if hi.wrapping_add(bias) >= MMAP_TOP - (1 << 32) {
+        return Err(LoadError::Unsupported(format!(
+            "segments up to {:#x} do not fit below the mmap area",
+            hi.wrapping_add(bias)
+        )));
+    }
+    // The interpreter is read and checked before anything is mapped, so a missing or bad one
+    // is refused like a bad program.
+    let interp = match interpreter(data, header)? {
+        Some(path) => {
+            let bytes = read_interpreter(host, &path)?;
+            let shown = String::from_utf8_lossy(&path).into_owned();
+            let wrap = |err: LoadError| LoadError::BadInterpreter(shown.clone(), err.to_string());
+            let h = parse(&bytes).map_err(wrap)?;
+            if h.e_type(e) != elf::ET_DYN {
+                return Err(wrap(LoadError::Unsupported("not a shared object".into())));
+            }
+            let span = extent(&bytes, h).map_err(wrap)?;
+            Some((bytes, span))
+        }
+        None => None,
+    };
+
+    let mut mem = FlatMemory::new();
+    let bti = config.features.bti;
+    let image = map_image(&mut mem, data, header, bias, bti)?;
+    // Linux maps the interpreter like an mmap without a hint, just below the mmap base.
+    let mut mmap_next = MMAP_TOP;
+    let mut entry = image.entry;
+    let mut interp_base = 0;
+    if let Some((bytes, (lo, hi))) = &interp {
+        let size = (hi - lo).div_ceil(PAGE_SIZE) * PAGE_SIZE;
+        let base = (MMAP_TOP - size) & !(PAGE_SIZE - 1);
+        let lo_page = lo & !(PAGE_SIZE - 1);
+        let bias = base.wrapping_sub(lo_page);
+        // parse and extent succeeded on these bytes above.
+        let h = parse(bytes)?;
+        let mapped = map_image(&mut mem, bytes, h, bias, bti)?;
+        entry = mapped.entry;
+        interp_base = base;
+        mmap_next = base;
+    }
+
+    let brk = image.end.div_ceil(PAGE_SIZE) * PAGE_SIZE;
     let mut cpu = Cpu::new(config);
     cpu.state.pc = entry;
     // Fresh random pointer authentication keys, as Linux gives every exec.
@@ -202,6 +331,7 @@ pub(super) fn load(
     }
     let s = &mut cpu.state;
     [s.apiakey, s.apibkey, s.apdakey, s.apdbkey, s.apgakey] = keys.map(u128::from_le_bytes);
+    let (hwcap, hwcap2) = hwcaps(&cpu.config.features);
 
     mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, Perms::RW);
     let mut sp = STACK_TOP;
@@ -226,15 +356,14 @@ pub(super) fn load(
         .iter()
         .map(|s| push(&mut mem, &nul(s)))
         .collect();
-    let phnum = phdrs.len() as u64;
     let auxv = [
-        (AT_PHDR, phdr_addr.unwrap_or(0)),
+        (AT_PHDR, image.phdr),
         (AT_PHENT, 56),
-        (AT_PHNUM, phnum),
+        (AT_PHNUM, image.phnum),
         (AT_PAGESZ, PAGE_SIZE),
-        (AT_BASE, 0),
+        (AT_BASE, interp_base),
         (AT_FLAGS, 0),
-        (AT_ENTRY, entry),
+        (AT_ENTRY, image.entry),
         (AT_UID, UID),
         (AT_EUID, UID),
         (AT_GID, GID),
@@ -244,7 +373,7 @@ pub(super) fn load(
         (AT_CLKTCK, 100),
         (AT_SECURE, 0),
         (AT_RANDOM, random),
-        (AT_HWCAP2, 0),
+        (AT_HWCAP2, hwcap2),
         (AT_EXECFN, execfn),
         (AT_MINSIGSTKSZ, 5120),
         (AT_NULL, 0),
@@ -269,13 +398,63 @@ pub(super) fn load(
         mem,
         brk_start: brk,
         brk,
-        mmap_next: MMAP_TOP,
+        mmap_next,
         logged: Vec::new(),
         pid: 4242,
         signals: Default::default(),
-        hwcap,
         exe: super::files::absolute(host, process.execfn),
     })
+}
+
+/// AT_HWCAP and AT_HWCAP2 as Linux computes them for a PE with `f` (its `HWCAP_*` and
+/// `HWCAP2_*` bits, arch/arm64 uapi), so the C library picks routines the PE can run.
+pub fn hwcaps(f: &Features) -> (u64, u64) {
+    let caps = [
+        (true, 0),       // FP
+        (true, 1),       // ASIMD
+        (f.aes, 3),      // AES
+        (f.pmull, 4),    // PMULL
+        (f.sha1, 5),     // SHA1
+        (f.sha256, 6),   // SHA2
+        (f.crc32, 7),    // CRC32
+        (f.lse, 8),      // ATOMICS
+        (f.fp16, 9),     // FPHP
+        (f.fp16, 10),    // ASIMDHP
+        (true, 11),      // CPUID: the kernel emulates MRS of the ID registers
+        (f.rdm, 12),     // ASIMDRDM
+        (f.jscvt, 13),   // JSCVT
+        (f.fcma, 14),    // FCMA
+        (f.lrcpc, 15),   // LRCPC
+        (f.dpb, 16),     // DCPOP
+        (f.sha3, 17),    // SHA3
+        (f.sm3, 18),     // SM3
+        (f.sm4, 19),     // SM4
+        (f.dotprod, 20), // ASIMDDP
+        (f.sha512, 21),  // SHA512
+        (f.fhm, 23),     // ASIMDFHM
+        (f.dit, 24),     // DIT
+        (f.lse2, 25),    // USCAT
+        (f.lrcpc2, 26),  // ILRCPC
+        (f.flagm, 27),   // FLAGM
+        (f.ssbs, 28),    // SSBS
+        (f.sb, 29),      // SB
+        (f.pauth, 30),   // PACA
+        (f.pauth, 31),   // PACG
+    ];
+    let caps2 = [
+        (f.dpb2, 0),    // DCPODP
+        (f.flagm2, 7),  // FLAGM2
+        (f.frintts, 8), // FRINT
+        (f.i8mm, 13),   // I8MM
+        (f.bf16, 14),   // BF16
+        (f.bti, 17),    // BTI
+    ];
+    let bits = |list: &[(bool, u32)]| {
+        list.iter()
+            .filter(|(on, _)| *on)
+            .fold(0u64, |acc, (_, bit)| acc | 1 << bit)
+    };
+    (bits(&caps), bits(&caps2))
 }
 
 /// Whether the PT_GNU_PROPERTY note holds GNU_PROPERTY_AARCH64_FEATURE_1_AND with the BTI bit,

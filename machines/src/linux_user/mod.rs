@@ -9,7 +9,7 @@ mod signal;
 mod syscalls;
 
 pub use files::{AT_FDCWD, At, Fcntl, Files, OpenFlags, PollFd, StatFs};
-pub use loader::LoadError;
+pub use loader::{LoadError, hwcaps};
 pub use process::Forked;
 pub use signal::SIGTRAMP;
 
@@ -125,8 +125,6 @@ pub struct Board {
     exe: String,
     /// Handlers, masks, pending signals and the alternate stack.
     signals: signal::Signals,
-    /// AT_HWCAP, for the programs execve loads.
-    hwcap: u64,
 }
 
 /// What a program is started with.
@@ -145,10 +143,9 @@ impl Board {
     pub fn load(
         process: &Process,
         config: Config,
-        hwcap: u64,
         host: &mut dyn Host,
     ) -> Result<Board, LoadError> {
-        loader::load(process, config, hwcap, host)
+        loader::load(process, config, host)
     }
 
     /// Runs until the process exits, is killed, or has retired `max_insns` instructions.
@@ -262,3 +259,53 @@ pub fn signal_name(signal: i32) -> &'static str {
         _ => "signal",
     }
 }
+
+/// Features whose behaviour is visible only at EL1 or above (translation, virtualization,
+/// RAS, debug, ...), or which EL0 cannot reach under Linux (SPECRES's RCTX instructions need
+/// SCTLR_EL1.EnRCTX, which Linux leaves clear). On this board the emulated kernel provides
+/// them, so a CPU spec may include them although the interpreter has no EL1.
+pub const KERNEL_PROVIDED: &[&str] = &[
+    "FEAT_AA64EL1",
+    "FEAT_AA64EL2",
+    "FEAT_AA64EL3",
+    "FEAT_EL1",
+    "FEAT_EL2",
+    "FEAT_EL3",
+    "FEAT_Secure",
+    "FEAT_IVIPT",
+    "FEAT_TGran4K",
+    "FEAT_TGran16K",
+    "FEAT_TGran64K",
+    "FEAT_S2TGran4K",
+    "FEAT_S2TGran16K",
+    "FEAT_S2TGran64K",
+    "FEAT_HPDS",
+    "FEAT_Debugv8p1",
+    "FEAT_Debugv8p2",
+    "FEAT_Debugv8p4",
+    "FEAT_PAN",
+    "FEAT_PAN2",
+    "FEAT_VHE",
+    "FEAT_RAS",
+    "FEAT_RASv1p1",
+    "FEAT_RASSAv1p1",
+    "FEAT_UAO",
+    "FEAT_XNX",
+    "FEAT_TTCNP",
+    "FEAT_ASMv8p2",
+    "FEAT_BBM",
+    "FEAT_DoubleFault",
+    "FEAT_IDST",
+    "FEAT_S2FWB",
+    "FEAT_SEL2",
+    "FEAT_TLBIOS",
+    "FEAT_TLBIRANGE",
+    "FEAT_TTL",
+    "FEAT_TTST",
+    "FEAT_CSV2",
+    "FEAT_CSV3",
+    "FEAT_E0PD",
+    "FEAT_EVT",
+    "FEAT_GTG",
+    "FEAT_SPECRES",
+];

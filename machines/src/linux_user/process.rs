@@ -3,7 +3,7 @@
 //! the parent's memory, registers and signal state; `wait4` is the host's. Threads
 //! (`CLONE_THREAD`, or `CLONE_VM` without `CLONE_VFORK`) answer ENOSYS.
 
-use super::{AT_FDCWD, At, Board, Errno, Host, OpenFlags, Process};
+use super::{AT_FDCWD, At, Board, Errno, Host, LoadError, OpenFlags, Process};
 use model::memory::Memory;
 
 /// What [`Host::fork`] returns in each of the two processes.
@@ -142,8 +142,11 @@ impl Board {
             env: &env,
             execfn: &execfn,
         };
-        let mut new = Board::load(&process, self.cpu.config.clone(), self.hwcap, host)
-            .map_err(|_| ENOEXEC)?;
+        let mut new =
+            Board::load(&process, self.cpu.config.clone(), host).map_err(|e| match e {
+                LoadError::Interpreter(_, errno) => errno,
+                _ => ENOEXEC,
+            })?;
         new.pid = self.pid;
         new.cpu.retired = self.cpu.retired;
         new.signals = std::mem::take(&mut self.signals).after_exec();
@@ -154,7 +157,7 @@ impl Board {
     }
 }
 
-fn read_all(host: &mut dyn Host, fd: i32) -> Result<Vec<u8>, Errno> {
+pub(super) fn read_all(host: &mut dyn Host, fd: i32) -> Result<Vec<u8>, Errno> {
     let mut image = Vec::new();
     let mut chunk = vec![0u8; 1 << 20];
     loop {

@@ -130,7 +130,7 @@ fn run_board(binary: &Path, args: &[String]) -> (Exit, BufferHost) {
         execfn: &execfn,
     };
     let mut host = BufferHost::default();
-    let mut board = Board::load(&process, Config::default(), 3, &mut host)
+    let mut board = Board::load(&process, Config::default(), &mut host)
         .unwrap_or_else(|e| panic!("{}: {e}", binary.display()));
     let exit = board.run(&mut host, Some(1_000_000_000));
     (exit, host)

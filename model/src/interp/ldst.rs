@@ -232,6 +232,19 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::STLRH_SL32_ldstord
         | E::STLR_SL32_ldstord
         | E::STLR_SL64_ldstord => return Some(ordered(cpu, mem, i)),
+        E::LDLARB_LR32_ldstord
+        | E::LDLARH_LR32_ldstord
+        | E::LDLAR_LR32_ldstord
+        | E::LDLAR_LR64_ldstord
+        | E::STLLRB_SL32_ldstord
+        | E::STLLRH_SL32_ldstord
+        | E::STLLR_SL32_ldstord
+        | E::STLLR_SL64_ldstord => {
+            if !cpu.config.features.lor {
+                return Some(i.undefined());
+            }
+            return Some(ordered(cpu, mem, i));
+        }
         _ => return None,
     };
     Some(single(cpu, mem, i, mode))
@@ -458,7 +471,8 @@ fn exclusive(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, is_pair: bool) -> Ex
     Ok(())
 }
 
-/// LDAR/STLR: single-copy atomic, with acquire/release ordering (one PE: no effect).
+/// LDAR/STLR (and LDLAR/STLLR): single-copy atomic, with acquire/release ordering (one PE: no
+/// effect).
 fn ordered(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     let bytes = 1usize << i.bits(31, 30);
     let n = i.rn();

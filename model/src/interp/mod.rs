@@ -75,6 +75,11 @@ pub struct Features {
     pub frintts: bool,
     /// FEAT_JSCVT: FJCVTZS.
     pub jscvt: bool,
+    /// FEAT_LOR: LDLAR, STLLR (at EL0, with no LORegions, ordered like LDAR and STLR).
+    pub lor: bool,
+    /// FEAT_DPB, FEAT_DPB2: DC CVAP, DC CVADP.
+    pub dpb: bool,
+    pub dpb2: bool,
     /// FEAT_RDM: SQRDMLAH, SQRDMLSH.
     pub rdm: bool,
     /// FEAT_DotProd: SDOT, UDOT.
@@ -100,6 +105,36 @@ pub struct Features {
     pub sm4: bool,
 }
 
+/// The features visible at EL0 whose behaviour the interpreter implements, by Arm's names. A
+/// board offers a configuration only if each of its EL0-visible features is here.
+pub const IMPLEMENTED: &[&str] = &[
+    "FEAT_AA64",
+    "FEAT_AA64EL0",
+    "FEAT_EL0",
+    "FEAT_FP",
+    "FEAT_AdvSIMD",
+    "FEAT_CRC32",
+    "FEAT_LSE",
+    "FEAT_LSE2",
+    "FEAT_LRCPC",
+    "FEAT_LRCPC2",
+    "FEAT_DPB",
+    "FEAT_DPB2",
+    "FEAT_JSCVT",
+    "FEAT_PAuth",
+    "FEAT_PACQARMA5",
+    "FEAT_DIT",
+    "FEAT_FlagM",
+    "FEAT_FlagM2",
+    "FEAT_BTI",
+    "FEAT_FRINTTS",
+    "FEAT_SB",
+    "FEAT_SSBS",
+    "FEAT_FP16",
+    // LDLAR and STLLR, with no LORegions configured (EL0 cannot), order like LDAR and STLR.
+    "FEAT_LOR",
+];
+
 impl Features {
     pub const ALL: Features = Features::with_each(true);
     pub const NONE: Features = Features::with_each(false);
@@ -121,6 +156,9 @@ impl Features {
             fp16: on,
             frintts: on,
             jscvt: on,
+            lor: on,
+            dpb: on,
+            dpb2: on,
             rdm: on,
             dotprod: on,
             fhm: on,
@@ -157,6 +195,9 @@ impl Features {
             fp16: has("FEAT_FP16"),
             frintts: has("FEAT_FRINTTS"),
             jscvt: has("FEAT_JSCVT"),
+            lor: has("FEAT_LOR"),
+            dpb: has("FEAT_DPB"),
+            dpb2: has("FEAT_DPB2"),
             rdm: has("FEAT_RDM"),
             dotprod: has("FEAT_DotProd"),
             fhm: has("FEAT_FHM"),

@@ -166,8 +166,11 @@ fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
             cpu.decode_cache.drop_page(va / crate::memory::PAGE_SIZE);
             Ok(())
         }
-        // DC CVAU, CVAC, CVAP, CVADP, CIVAC: no data caches to maintain.
-        (3, 7, 11, 1) | (3, 7, 10, 1) | (3, 7, 12, 1) | (3, 7, 13, 1) | (3, 7, 14, 1) => Ok(()),
+        // DC CVAU, CVAC, CIVAC, and CVAP and CVADP when their features are there: no data
+        // caches to maintain.
+        (3, 7, 11, 1) | (3, 7, 10, 1) | (3, 7, 14, 1) => Ok(()),
+        (3, 7, 12, 1) if cpu.config.features.dpb => Ok(()),
+        (3, 7, 13, 1) if cpu.config.features.dpb2 => Ok(()),
         _ => i.undefined(),
     }
 }

@@ -1,0 +1,77 @@
+//! `--cpu SPEC` for the boards: a spec resolved by the feature model (`spec::features`), then
+//! checked against what the interpreter implements (`model::interp::IMPLEMENTED`) and what the
+//! Linux user-mode board's emulated kernel provides (`KERNEL_PROVIDED`). `max` is the highest
+//! architecture version that passes, plus every implemented optional feature the feature
+//! model allows beside it, like `qemu-aarch64 -cpu max`.
+
+use machines::linux_user::KERNEL_PROVIDED;
+use model::interp::IMPLEMENTED;
+use spec::features::{Resolved, Version, resolve_str};
+
+/// The first feature of `r` that the board cannot offer, if any.
+fn unimplemented(r: &Resolved) -> Option<&'static str> {
+    r.features()
+        .find(|f| !IMPLEMENTED.contains(f) && !KERNEL_PROVIDED.contains(f))
+}
+
+/// Resolves `spec` (`max`, or a spec such as `v9.0,+FEAT_SSBS`) into a configuration the
+/// user-mode board can run, or says why not in one line.
+pub fn resolve_for_run(spec: &str) -> Result<(String, Resolved), String> {
+    if spec == "max" {
+        return max();
+    }
+    let r = resolve_str(spec).map_err(|e| e.to_string())?;
+    match unimplemented(&r) {
+        Some(f) => Err(format!(
+            "--cpu {spec}: {f} is not implemented by the interpreter (see `specula features \
+             --cpu {spec}`; remove it with ,-{f} or pick an older version)"
+        )),
+        None => Ok((spec.to_string(), r)),
+    }
+}
+
+fn max() -> Result<(String, Resolved), String> {
+    let mut versions = Version::all();
+    versions.reverse();
+    let base = versions
+        .iter()
+        .map(|v| v.to_string())
+        .find(|v| resolve_str(v).is_ok_and(|r| unimplemented(&r).is_none()))
+        .ok_or("no architecture version has only implemented features")?;
+    let mut spec = base;
+    let mut r = resolve_str(&spec).map_err(|e| e.to_string())?;
+    for f in IMPLEMENTED {
+        if r.has(f) {
+            continue;
+        }
+        let wider = format!("{spec},+{f}");
+        if let Ok(w) = resolve_str(&wider)
+            && unimplemented(&w).is_none()
+        {
+            spec = wider;
+            r = w;
+        }
+    }
+    Ok((spec, r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `max` offers every feature it has, optional ones included.
+    #[test]
+    fn max_is_offered() {
+        let (spec, r) = resolve_for_run("max").unwrap();
+        assert!(r.has("FEAT_LSE") && r.has("FEAT_SSBS"), "{spec}");
+        assert_eq!(unimplemented(&r), None);
+    }
+
+    #[test]
+    fn refused_specs_name_the_feature() {
+        let e = resolve_for_run("v8.2,+FEAT_SVE").unwrap_err();
+        assert!(e.contains("is not implemented by the interpreter"), "{e}");
+        assert!(resolve_for_run("v8.0").is_ok());
+        assert!(resolve_for_run("v9.9").is_err());
+    }
+}
