@@ -82,6 +82,21 @@ pub trait Memory {
     /// Writes `buf` starting at virtual address `va`.
     fn write(&mut self, va: u64, buf: &[u8]) -> Result<(), Fault>;
 
+    /// Reads `size` (1, 2, 4 or 8) bytes at `va` as a little-endian value: the loads' common
+    /// case, which an implementation may make faster than [`Memory::read`].
+    #[inline]
+    fn read_le(&mut self, va: u64, size: usize) -> Result<u64, Fault> {
+        let mut buf = [0u8; 8];
+        self.read(va, &mut buf[..size.min(8)], AccessKind::Read)?;
+        Ok(u64::from_le_bytes(buf))
+    }
+
+    /// Writes the low `size` (1, 2, 4 or 8) bytes of `value` at `va`, little-endian.
+    #[inline]
+    fn write_le(&mut self, va: u64, size: usize, value: u64) -> Result<(), Fault> {
+        self.write(va, &value.to_le_bytes()[..size.min(8)])
+    }
+
     /// Checks that the page holding `va` may be fetched from, and starts watching it for the
     /// PE's decoded-instruction cache: from now on a write to the page (by any path: guest
     /// store, syscall, loader), unmapping it, remapping it or changing its permissions reports
@@ -111,6 +126,19 @@ struct Page {
 /// Entries in [`FlatMemory`]'s direct-mapped lookup cache of page slots.
 const TLB_ENTRIES: usize = 64;
 
+/// A page number and the host address of its bytes (an address, not a pointer, so that
+/// `FlatMemory` stays `Send`); `vpn == u64::MAX` is empty.
+#[derive(Clone, Copy)]
+struct HostPage {
+    vpn: u64,
+    bytes: usize,
+}
+
+const NO_PAGE: HostPage = HostPage {
+    vpn: u64::MAX,
+    bytes: 0,
+};
+
 /// A flat, sparse user-mode address space. Virtual address = physical address.
 pub struct FlatMemory {
     index: HashMap<u64, usize>,
@@ -119,6 +147,12 @@ pub struct FlatMemory {
     /// Direct-mapped lookup cache of `(page number, slot)` indexed by the page number's low
     /// bits, cleared on unmap. `u64::MAX` marks an empty entry (no page number is that large).
     tlb: [(u64, usize); TLB_ENTRIES],
+    /// Direct-mapped caches of the host address of each page's bytes, by page number, for the
+    /// pages that may be read (`read_tlb`) and written without reporting (`write_tlb`: not
+    /// watched as code). An entry is dropped whenever its page is unmapped, remapped, changes
+    /// permissions or starts being watched. The bytes never move: each page is its own box.
+    read_tlb: Box<[HostPage; TLB_ENTRIES]>,
+    write_tlb: Box<[HostPage; TLB_ENTRIES]>,
     /// Watched code pages that changed, for [`Memory::drain_code_changes`].
     code_changes: Vec<u64>,
 }
@@ -130,6 +164,8 @@ impl Default for FlatMemory {
             pages: Vec::new(),
             free: Vec::new(),
             tlb: [(u64::MAX, 0); TLB_ENTRIES],
+            read_tlb: Box::new([NO_PAGE; TLB_ENTRIES]),
+            write_tlb: Box::new([NO_PAGE; TLB_ENTRIES]),
             code_changes: Vec::new(),
         }
     }
@@ -147,6 +183,7 @@ impl FlatMemory {
             match self.index.get(&vpn) {
                 Some(&slot) => {
                     self.code_changed_at(slot, vpn);
+                    self.forget_host_page(vpn);
                     let p = &mut self.pages[slot];
                     p.data.fill(0);
                     p.perms = perms;
@@ -184,6 +221,19 @@ impl FlatMemory {
             }
         }
         self.tlb = [(u64::MAX, 0); TLB_ENTRIES];
+        *self.read_tlb = [NO_PAGE; TLB_ENTRIES];
+        *self.write_tlb = [NO_PAGE; TLB_ENTRIES];
+    }
+
+    /// Drops `vpn` from the host-address caches.
+    #[inline]
+    fn forget_host_page(&mut self, vpn: u64) {
+        for tlb in [&mut self.read_tlb, &mut self.write_tlb] {
+            let e = &mut tlb[vpn as usize % TLB_ENTRIES];
+            if e.vpn == vpn {
+                *e = NO_PAGE;
+            }
+        }
     }
 
     /// Changes the permissions of mapped pages in the range; false if any page is unmapped.
@@ -193,6 +243,7 @@ impl FlatMemory {
             match self.index.get(&vpn) {
                 Some(&slot) => {
                     self.code_changed_at(slot, vpn);
+                    self.forget_host_page(vpn);
                     self.pages[slot].perms = perms;
                 }
                 None => all = false,
@@ -307,6 +358,40 @@ fn copy_small(dst: &mut [u8], src: &[u8]) {
 }
 
 impl FlatMemory {
+    /// `read_le` off the fast path: fills the cache entry when the page may be read.
+    #[cold]
+    #[inline(never)]
+    fn read_le_slow(&mut self, va: u64, size: usize) -> Result<u64, Fault> {
+        let mut buf = [0u8; 8];
+        self.read(va, &mut buf[..size.min(8)], AccessKind::Read)?;
+        let vpn = va / PAGE_SIZE;
+        if let Some(slot) = self.slot(vpn) {
+            let page = &mut self.pages[slot];
+            if page.perms.read {
+                let bytes = page.data.as_mut_ptr() as usize;
+                self.read_tlb[vpn as usize % TLB_ENTRIES] = HostPage { vpn, bytes };
+            }
+        }
+        Ok(u64::from_le_bytes(buf))
+    }
+
+    /// `write_le` off the fast path: fills the cache entry when the page may be written and is
+    /// not watched as code.
+    #[cold]
+    #[inline(never)]
+    fn write_le_slow(&mut self, va: u64, size: usize, value: u64) -> Result<(), Fault> {
+        self.write(va, &value.to_le_bytes()[..size.min(8)])?;
+        let vpn = va / PAGE_SIZE;
+        if let Some(slot) = self.slot(vpn) {
+            let page = &mut self.pages[slot];
+            if page.perms.write && !page.code {
+                let bytes = page.data.as_mut_ptr() as usize;
+                self.write_tlb[vpn as usize % TLB_ENTRIES] = HostPage { vpn, bytes };
+            }
+        }
+        Ok(())
+    }
+
     /// The page holding `va` if `access` is allowed; a write to a watched code page is
     /// reported.
     #[inline(always)]
@@ -360,6 +445,48 @@ impl Memory for FlatMemory {
         )
     }
 
+    #[inline(always)]
+    fn read_le(&mut self, va: u64, size: usize) -> Result<u64, Fault> {
+        let vpn = va / PAGE_SIZE;
+        let off = (va % PAGE_SIZE) as usize;
+        let e = self.read_tlb[vpn as usize % TLB_ENTRIES];
+        if e.vpn == vpn && off + size <= PAGE_SIZE as usize {
+            // SAFETY: `e.bytes` is the address of the live page `vpn`'s PAGE_SIZE bytes (entries
+            // are dropped before a page goes away), and off + size stays inside them.
+            let p = (e.bytes + off) as *const u8;
+            return Ok(unsafe {
+                match size {
+                    1 => u64::from(*p),
+                    2 => u64::from(u16::from_le(p.cast::<u16>().read_unaligned())),
+                    4 => u64::from(u32::from_le(p.cast::<u32>().read_unaligned())),
+                    _ => u64::from_le(p.cast::<u64>().read_unaligned()),
+                }
+            });
+        }
+        self.read_le_slow(va, size)
+    }
+
+    #[inline(always)]
+    fn write_le(&mut self, va: u64, size: usize, value: u64) -> Result<(), Fault> {
+        let vpn = va / PAGE_SIZE;
+        let off = (va % PAGE_SIZE) as usize;
+        let e = self.write_tlb[vpn as usize % TLB_ENTRIES];
+        if e.vpn == vpn && off + size <= PAGE_SIZE as usize {
+            // SAFETY: as in `read_le`; the page is writable and not watched as code.
+            let p = (e.bytes + off) as *mut u8;
+            unsafe {
+                match size {
+                    1 => *p = value as u8,
+                    2 => p.cast::<u16>().write_unaligned((value as u16).to_le()),
+                    4 => p.cast::<u32>().write_unaligned((value as u32).to_le()),
+                    _ => p.cast::<u64>().write_unaligned(value.to_le()),
+                }
+            }
+            return Ok(());
+        }
+        self.write_le_slow(va, size, value)
+    }
+
     fn watch_code(&mut self, va: u64) -> Result<(), Fault> {
         let fault = |kind| Fault {
             va,
@@ -374,6 +501,8 @@ impl Memory for FlatMemory {
             return Err(fault(FaultKind::Permission));
         }
         page.code = true;
+        // Writes to the page must now be seen, so they leave the fast path.
+        self.forget_host_page(va / PAGE_SIZE);
         Ok(())
     }
 

@@ -25,7 +25,7 @@ enum Mode {
 
 #[inline(always)]
 pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<Exec> {
-    let mode = match i.id {
+    match i.id {
         E::LDRB_32_ldst_pos
         | E::LDRH_32_ldst_pos
         | E::LDRSB_32_ldst_pos
@@ -49,7 +49,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::STR_D_ldst_pos
         | E::STR_H_ldst_pos
         | E::STR_Q_ldst_pos
-        | E::STR_S_ldst_pos => Mode::UnsignedOffset,
+        | E::STR_S_ldst_pos => Some(single(cpu, mem, i, Mode::UnsignedOffset)),
         E::LDRB_32_ldst_immpre
         | E::LDRH_32_ldst_immpre
         | E::LDRSB_32_ldst_immpre
@@ -72,7 +72,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::STR_D_ldst_immpre
         | E::STR_H_ldst_immpre
         | E::STR_Q_ldst_immpre
-        | E::STR_S_ldst_immpre => Mode::PreIndex,
+        | E::STR_S_ldst_immpre => Some(single(cpu, mem, i, Mode::PreIndex)),
         E::LDRB_32_ldst_immpost
         | E::LDRH_32_ldst_immpost
         | E::LDRSB_32_ldst_immpost
@@ -95,7 +95,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::STR_D_ldst_immpost
         | E::STR_H_ldst_immpost
         | E::STR_Q_ldst_immpost
-        | E::STR_S_ldst_immpost => Mode::PostIndex,
+        | E::STR_S_ldst_immpost => Some(single(cpu, mem, i, Mode::PostIndex)),
         E::LDURB_32_ldst_unscaled
         | E::LDURH_32_ldst_unscaled
         | E::LDURSB_32_ldst_unscaled
@@ -119,7 +119,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::STUR_D_ldst_unscaled
         | E::STUR_H_ldst_unscaled
         | E::STUR_Q_ldst_unscaled
-        | E::STUR_S_ldst_unscaled => Mode::Unscaled,
+        | E::STUR_S_ldst_unscaled => Some(single(cpu, mem, i, Mode::Unscaled)),
         E::LDRB_32BL_ldst_regoff
         | E::LDRB_32B_ldst_regoff
         | E::LDRH_32_ldst_regoff
@@ -149,14 +149,14 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::STR_D_ldst_regoff
         | E::STR_H_ldst_regoff
         | E::STR_Q_ldst_regoff
-        | E::STR_S_ldst_regoff => Mode::Register,
+        | E::STR_S_ldst_regoff => Some(single(cpu, mem, i, Mode::Register)),
         E::LDR_32_loadlit
         | E::LDR_64_loadlit
         | E::LDRSW_64_loadlit
         | E::LDR_S_loadlit
         | E::LDR_D_loadlit
         | E::LDR_Q_loadlit
-        | E::PRFM_P_loadlit => return Some(load_literal(cpu, mem, i)),
+        | E::PRFM_P_loadlit => Some(load_literal(cpu, mem, i)),
         E::LDP_32_ldstpair_off
         | E::LDP_64_ldstpair_off
         | E::LDP_S_ldstpair_off
@@ -177,7 +177,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::STNP_64_ldstnapair_offs
         | E::STNP_S_ldstnapair_offs
         | E::STNP_D_ldstnapair_offs
-        | E::STNP_Q_ldstnapair_offs => return Some(pair(cpu, mem, i, false, false)),
+        | E::STNP_Q_ldstnapair_offs => Some(pair(cpu, mem, i, false, false)),
         E::LDP_32_ldstpair_pre
         | E::LDP_64_ldstpair_pre
         | E::LDP_S_ldstpair_pre
@@ -188,7 +188,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::STP_64_ldstpair_pre
         | E::STP_S_ldstpair_pre
         | E::STP_D_ldstpair_pre
-        | E::STP_Q_ldstpair_pre => return Some(pair(cpu, mem, i, true, false)),
+        | E::STP_Q_ldstpair_pre => Some(pair(cpu, mem, i, true, false)),
         E::LDP_32_ldstpair_post
         | E::LDP_64_ldstpair_post
         | E::LDP_S_ldstpair_post
@@ -199,7 +199,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::STP_64_ldstpair_post
         | E::STP_S_ldstpair_post
         | E::STP_D_ldstpair_post
-        | E::STP_Q_ldstpair_post => return Some(pair(cpu, mem, i, true, true)),
+        | E::STP_Q_ldstpair_post => Some(pair(cpu, mem, i, true, true)),
         E::LDAXRB_LR32_ldstexclr
         | E::LDAXRH_LR32_ldstexclr
         | E::LDAXR_LR32_ldstexclr
@@ -215,7 +215,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::STXRB_SR32_ldstexclr
         | E::STXRH_SR32_ldstexclr
         | E::STXR_SR32_ldstexclr
-        | E::STXR_SR64_ldstexclr => return Some(exclusive(cpu, mem, i, false)),
+        | E::STXR_SR64_ldstexclr => Some(exclusive(cpu, mem, i, false)),
         E::LDAXP_LP32_ldstexclp
         | E::LDAXP_LP64_ldstexclp
         | E::LDXP_LP32_ldstexclp
@@ -223,7 +223,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::STLXP_SP32_ldstexclp
         | E::STLXP_SP64_ldstexclp
         | E::STXP_SP32_ldstexclp
-        | E::STXP_SP64_ldstexclp => return Some(exclusive(cpu, mem, i, true)),
+        | E::STXP_SP64_ldstexclp => Some(exclusive(cpu, mem, i, true)),
         E::LDARB_LR32_ldstord
         | E::LDARH_LR32_ldstord
         | E::LDAR_LR32_ldstord
@@ -231,7 +231,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::STLRB_SL32_ldstord
         | E::STLRH_SL32_ldstord
         | E::STLR_SL32_ldstord
-        | E::STLR_SL64_ldstord => return Some(ordered(cpu, mem, i)),
+        | E::STLR_SL64_ldstord => Some(ordered(cpu, mem, i)),
         E::LDLARB_LR32_ldstord
         | E::LDLARH_LR32_ldstord
         | E::LDLAR_LR32_ldstord
@@ -243,11 +243,10 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
             if !cpu.config.features.lor {
                 return Some(i.undefined());
             }
-            return Some(ordered(cpu, mem, i));
+            Some(ordered(cpu, mem, i))
         }
-        _ => return None,
-    };
-    Some(single(cpu, mem, i, mode))
+        _ => None,
+    }
 }
 
 /// What a single-register access moves: from `size`, `V` and `opc`.
@@ -263,7 +262,8 @@ enum Op {
     Prefetch,
 }
 
-#[inline]
+/// Inlined into each addressing mode's arm, so `mode` is a constant there.
+#[inline(always)]
 fn single(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, mode: Mode) -> Exec {
     let size = i.bits(31, 30);
     let opc = i.bits(23, 22);
@@ -524,6 +524,12 @@ pub(super) fn read(
     address: u64,
     bytes: usize,
 ) -> Result<u128, Exception> {
+    if bytes <= 8 {
+        return mem
+            .read_le(address, bytes)
+            .map(u128::from)
+            .map_err(|f| i.data_abort(f));
+    }
     let mut buf = [0u8; 16];
     mem.read(address, &mut buf[..bytes], AccessKind::Read)
         .map_err(|f| i.data_abort(f))?;
@@ -539,6 +545,11 @@ pub(super) fn write(
     bytes: usize,
     data: u128,
 ) -> Result<(), Exception> {
+    if bytes <= 8 {
+        return mem
+            .write_le(address, bytes, data as u64)
+            .map_err(|f| i.data_abort(f));
+    }
     let buf = data.to_le_bytes();
     mem.write(address, &buf[..bytes])
         .map_err(|f| i.data_abort(f))

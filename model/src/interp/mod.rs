@@ -299,7 +299,7 @@ pub enum Stop {
 }
 
 /// How many groups [`Cpu::execute_group`] knows.
-const GROUPS: u8 = 6;
+const GROUPS: u8 = 14;
 
 /// The outcome of executing one instruction: `Ok` or an exception.
 pub(crate) type Exec = Result<(), Exception>;
@@ -490,18 +490,28 @@ impl Cpu {
             0 => dp::execute(self, i),
             1 => branch::execute(self, i),
             2 => ldst::execute(self, mem, i),
+            _ => self.execute_other_group(mem, g, i),
+        }
+    }
+
+    /// The groups other than the base integer ones, out of line so the hot loop stays small.
+    /// Each module is a group of its own, so the decode cache sends an instruction straight to
+    /// its module.
+    #[inline(never)]
+    fn execute_other_group(&mut self, mem: &mut impl Memory, g: u8, i: Insn) -> Option<Exec> {
+        match g {
             3 => system::execute(self, mem, i),
-            4 => simd::execute(self, mem, i)
-                .or_else(|| simd_ldst::execute(self, mem, i))
-                .or_else(|| simd_fp::execute(self, i))
-                .or_else(|| crypto::execute(self, i))
-                .or_else(|| fp::execute(self, i)),
+            4 => simd::execute(self, mem, i),
+            5 => simd_ldst::execute(self, mem, i),
+            6 => simd_fp::execute(self, i),
+            7 => crypto::execute(self, i),
+            8 => fp::execute(self, i),
             // The EL0 features v8.x and v9.0 add, one module each.
-            5 => atomics::execute(self, mem, i)
-                .or_else(|| rcpc::execute(self, mem, i))
-                .or_else(|| crc::execute(self, i))
-                .or_else(|| flagm::execute(self, i))
-                .or_else(|| pauth::execute(self, mem, i)),
+            9 => atomics::execute(self, mem, i),
+            10 => rcpc::execute(self, mem, i),
+            11 => crc::execute(self, i),
+            12 => flagm::execute(self, i),
+            13 => pauth::execute(self, mem, i),
             _ => None,
         }
     }
