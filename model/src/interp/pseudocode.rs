@@ -87,19 +87,17 @@ pub fn ror(x: u64, shift: u32, datasize: u32) -> u64 {
     }
 }
 
-/// `Replicate(x<esize-1:0>)` to 64 bits.
+/// `Replicate(x<esize-1:0>)` to 64 bits (`esize` a power of two): a multiplication by the
+/// pattern with a one at the bottom of each element, which cannot carry between elements.
+#[inline]
 fn replicate(x: u64, esize: u32) -> u64 {
-    let mut r = x & ones(esize);
-    let mut s = esize;
-    while s < 64 {
-        r |= r << s;
-        s *= 2;
-    }
-    r
+    let m = ones(esize);
+    (x & m).wrapping_mul(u64::MAX / m)
 }
 
 /// `DecodeBitMasks(immN, imms, immr, immediate, M)`: `(wmask, tmask)`, or `None` where the
 /// pseudocode says UNDEFINED (a reserved value).
+#[inline]
 pub fn decode_bit_masks(
     imm_n: u32,
     imms: u32,

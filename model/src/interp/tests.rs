@@ -550,3 +550,46 @@ fn decode_bit_masks_matches_the_pseudocode() {
     assert_eq!(decode_bit_masks(0, 0b111111, 0, true, 32), None);
     assert_eq!(decode_bit_masks(1, 0b111111, 0, true, 64), None);
 }
+
+/// Every (N, imms, immr) against the pseudocode written out bit by bit (Replicate as a loop).
+#[test]
+fn decode_bit_masks_agrees_with_a_bitwise_reference_everywhere() {
+    use super::decode_bit_masks;
+    fn reference(n: u32, imms: u32, immr: u32, immediate: bool, m: u32) -> Option<(u64, u64)> {
+        let combined = (n << 6) | (!imms & 0x3f);
+        let len = (0..7).rev().find(|b| combined >> b & 1 == 1)?;
+        if len < 1 {
+            return None;
+        }
+        let esize = 1u32 << len;
+        if esize > m {
+            return None;
+        }
+        let levels = esize - 1;
+        if immediate && imms & levels == levels {
+            return None;
+        }
+        let (s, r) = (imms & levels, immr & levels);
+        let d = s.wrapping_sub(r) & levels;
+        let bit_ones = |k: u32| (0..k).fold(0u64, |a, b| a | 1 << b);
+        let (welem, telem) = (bit_ones(s + 1), bit_ones(d + 1));
+        let rot = (0..esize).fold(0u64, |a, b| a | ((welem >> ((b + r) % esize)) & 1) << b);
+        let rep = |e: u64| (0..m).fold(0u64, |a, b| a | ((e >> (b % esize)) & 1) << b);
+        Some((rep(rot), rep(telem)))
+    }
+    for m in [32, 64] {
+        for n in 0..2 {
+            for imms in 0..64 {
+                for immr in 0..64 {
+                    for immediate in [false, true] {
+                        assert_eq!(
+                            decode_bit_masks(n, imms, immr, immediate, m),
+                            reference(n, imms, immr, immediate, m),
+                            "N={n} imms={imms:#b} immr={immr:#b} immediate={immediate} M={m}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
