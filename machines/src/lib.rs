@@ -6,3 +6,4 @@
 //! trait that the command line implements; the boards themselves do no I/O.
 
 pub mod linux_user;
+pub mod workloads;

@@ -197,13 +197,39 @@ fn fastest(repeat: u32, mut f: impl FnMut() -> Command) -> Result<(f64, Vec<u8>,
 /// Runs `binary args` on `specula run --stats` (this executable) and on `qemu-aarch64 -cpu
 /// max`, both as child processes timed the same way, and prints the figures. qemu counts no
 /// instructions: its MIPS are our count over its time (the same binary, arguments and result).
-fn side_by_side(name: &str, binary: &Path, args: &[String], repeat: u32) -> Result<(), String> {
+/// With `sysroot`, both run with `-L SYSROOT`; with `stdin`, both read that file.
+fn side_by_side(
+    name: &str,
+    binary: &Path,
+    args: &[String],
+    sysroot: Option<&Path>,
+    stdin: Option<&Path>,
+    repeat: u32,
+) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let setup = |c: &mut Command| -> Result<(), String> {
+        if let Some(dir) = sysroot {
+            c.arg("-L").arg(dir);
+        }
+        c.arg(binary).args(args);
+        if let Some(file) = stdin {
+            let f = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            c.stdin(f);
+        }
+        Ok(())
+    };
+    let mut failed = None;
     let (ours, our_out, stats) = fastest(repeat, || {
         let mut c = Command::new(&exe);
-        c.args(["run", "--stats"]).arg(binary).args(args);
+        c.args(["run", "--stats"]);
+        if let Err(e) = setup(&mut c) {
+            failed = Some(e);
+        }
         c
     })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
     let insns: u64 = stats
         .lines()
         .find_map(|l| l.strip_prefix("instructions: ")?.trim().parse().ok())
@@ -216,7 +242,8 @@ fn side_by_side(name: &str, binary: &Path, args: &[String], repeat: u32) -> Resu
     );
     match fastest(repeat, || {
         let mut c = Command::new("qemu-aarch64");
-        c.args(["-cpu", "max"]).arg(binary).args(args);
+        c.args(["-cpu", "max"]);
+        let _ = setup(&mut c);
         c
     }) {
         Ok((qemu, qemu_out, _)) => {
@@ -228,10 +255,14 @@ fn side_by_side(name: &str, binary: &Path, args: &[String], repeat: u32) -> Resu
             if qemu_out == our_out {
                 println!("  output: identical");
             } else {
+                let show = |b: &[u8]| {
+                    let s = String::from_utf8_lossy(&b[..b.len().min(200)]).into_owned();
+                    format!("{} bytes {s:?}", b.len())
+                };
                 println!(
-                    "  output DIFFERS: specula {:?}, qemu {:?}",
-                    String::from_utf8_lossy(&our_out),
-                    String::from_utf8_lossy(&qemu_out)
+                    "  output DIFFERS: specula {}, qemu {}",
+                    show(&our_out),
+                    show(&qemu_out)
                 );
             }
         }
@@ -245,7 +276,8 @@ fn bench_run(rounds: u64, repeat: u32) -> ExitCode {
     // (a) cpu: our CPU-bound C program (sieve, CRC-32, insertion and heap sort).
     match build_cpu_workload() {
         Ok(binary) => {
-            if let Err(e) = side_by_side("cpu", &binary, &[rounds.to_string()], repeat) {
+            if let Err(e) = side_by_side("cpu", &binary, &[rounds.to_string()], None, None, repeat)
+            {
                 eprintln!("specula: bench cpu: {e}");
                 ok = false;
             }
@@ -255,12 +287,30 @@ fn bench_run(rounds: u64, repeat: u32) -> ExitCode {
             ok = false;
         }
     }
-    // (b) xz-6: `xz -6` of a fixed 4 MB file. Debian's xz is dynamically linked; this slot
-    // runs it once `specula run -L SYSROOT` loads dynamic programs.
-    println!(
-        "workload xz-6: skipped: `xz -6` of a fixed 4 MB file needs a dynamically linked xz \
-         under `specula run -L SYSROOT`, and the board loads only static programs so far"
-    );
+    // (b) xz-6: Debian's (dynamically linked) xz compressing a fixed 4 MiB
+    // (`machines::workloads::xz_corpus`), from the sysroot `machines/fetch-sysroot.sh` makes.
+    let sysroot = workspace().join("work/sysroot");
+    let xz = sysroot.join("usr/bin/xz");
+    if xz.exists() {
+        let input = workspace().join("target/bench/xz-input");
+        let written = std::fs::create_dir_all(workspace().join("target/bench"))
+            .and_then(|()| std::fs::write(&input, machines::workloads::xz_corpus()));
+        let r = written
+            .map_err(|e| format!("{}: {e}", input.display()))
+            .and_then(|()| {
+                let args = ["-6".to_string(), "-c".to_string()];
+                side_by_side("xz-6", &xz, &args, Some(&sysroot), Some(&input), repeat)
+            });
+        if let Err(e) = r {
+            eprintln!("specula: bench xz-6: {e}");
+            ok = false;
+        }
+    } else {
+        println!(
+            "workload xz-6: skipped: no {} (run machines/fetch-sysroot.sh)",
+            xz.display()
+        );
+    }
     if ok {
         ExitCode::SUCCESS
     } else {
