@@ -4,9 +4,10 @@
 use super::pseudocode::{condition_holds, sign_extend};
 use super::{Cpu, Exec, Insn};
 use crate::decode::EncodingId as E;
+use crate::memory::Memory;
 
 #[inline(always)]
-pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
+pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<Exec> {
     let s = &mut cpu.state;
     match i.id {
         E::B_only_branch_imm | E::BL_only_branch_imm => {
@@ -49,7 +50,7 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
                 s.x[30] = i.pc.wrapping_add(4);
             }
             // PSTATE.BTYPE for FEAT_BTI; op in bits 22:21.
-            super::bti::set_btype_for_branch(&mut s.pstate, i.bits(22, 21), i.rn());
+            super::bti::set_btype_for_branch(&mut s.pstate, mem, i.pc, i.bits(22, 21), i.rn());
             s.pc = target;
         }
         _ => return None,

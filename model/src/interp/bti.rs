@@ -2,35 +2,33 @@
 //! instruction they reach, when it lies in a guarded page ([`Memory::is_guarded`]), must be a
 //! landing pad compatible with it, or it takes a Branch Target exception.
 //!
-//! `Cpu::step` checks before executing an instruction while BTYPE is not zero, clears BTYPE
-//! (every instruction but the indirect branches sets it to zero), and after a BR whose own
-//! page is not guarded corrects BTYPE from 11 to 01 ([`resolve_br`]).
+//! `Cpu::step` checks before executing an instruction while BTYPE is not zero and clears BTYPE
+//! (every instruction but the indirect branches sets it to zero); the indirect branches set it
+//! with [`set_btype_for_branch`], where a BR whose own page is not guarded sets 01, not 11.
 
-use super::{Cpu, Exception, Insn};
+use super::{Exception, Insn};
 use crate::decode::EncodingId as E;
 use crate::memory::Memory;
 use crate::state::Pstate;
 
-/// BTypeNext of an indirect branch, `op` as in bits 22:21 of the branch-register group (00 BR,
-/// 01 BLR, 10 RET) and `n` its target register. For BR the value assumes the branch is in a
-/// guarded page; `resolve_br` corrects it when it is not.
+/// Sets BTypeNext of an indirect branch at `pc`, `op` as in bits 22:21 of the branch-register
+/// group (00 BR, 01 BLR, 10 RET) and `n` its target register. A BR through a register other
+/// than X16 and X17 sets 11 from a guarded page and 01 from any other.
 #[inline]
-pub(super) fn set_btype_for_branch(pstate: &mut Pstate, op: u32, n: u32) {
+pub(super) fn set_btype_for_branch(
+    pstate: &mut Pstate,
+    mem: &mut impl Memory,
+    pc: u64,
+    op: u32,
+    n: u32,
+) {
     pstate.btype = match op {
         0 if n == 16 || n == 17 => 0b01,
-        0 => 0b11,
+        0 if mem.is_guarded(pc) => 0b11,
+        0 => 0b01,
         1 => 0b10,
         _ => 0b00,
     };
-}
-
-/// After an instruction at `pc` left BTYPE = 11 (a BR through a register other than X16 and
-/// X17): outside a guarded page such a BR sets 01.
-#[inline(never)]
-pub(super) fn resolve_br(cpu: &mut Cpu, mem: &mut impl Memory, pc: u64) {
-    if !mem.is_guarded(pc) {
-        cpu.state.pstate.btype = 0b01;
-    }
 }
 
 /// Whether `i` may be executed with `btype` (not zero): not in a guarded page, or a landing

@@ -416,9 +416,6 @@ impl Cpu {
         // Branches overwrite this; everything else falls through to the next instruction.
         self.state.pc = pc.wrapping_add(4);
         let r = self.execute(mem, word, id, pc, entry.group);
-        if self.state.pstate.btype == 0b11 {
-            bti::resolve_br(self, mem, pc);
-        }
         match r {
             Ok(()) => {
                 self.retired += 1;
@@ -488,7 +485,7 @@ impl Cpu {
     fn execute_group(&mut self, mem: &mut impl Memory, g: u8, i: Insn) -> Option<Exec> {
         match g {
             0 => dp::execute(self, i),
-            1 => branch::execute(self, i),
+            1 => branch::execute(self, mem, i),
             2 => ldst::execute(self, mem, i),
             _ => self.execute_other_group(mem, g, i),
         }

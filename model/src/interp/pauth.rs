@@ -368,7 +368,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
             if op == 1 {
                 cpu.state.x[30] = i.pc.wrapping_add(4);
             }
-            super::bti::set_btype_for_branch(&mut cpu.state.pstate, op, n);
+            super::bti::set_btype_for_branch(&mut cpu.state.pstate, mem, i.pc, op, n);
             cpu.state.pc = target;
             Ok(())
         }
