@@ -55,7 +55,6 @@ struct CodePage {
 }
 
 /// The cache of one PE.
-#[derive(Clone)]
 pub struct DecodeCache {
     index: HashMap<u64, usize>,
     pages: Vec<CodePage>,
@@ -63,6 +62,25 @@ pub struct DecodeCache {
     /// The page the PE is executing from: its number and slot. `u64::MAX`: none.
     current_vpn: u64,
     current: usize,
+    /// The address of the current page's entries, so the hot lookup is one load: each page's
+    /// entries are a box of their own, which neither moving `pages` nor reusing the slot
+    /// moves. Meaningful only while `current_vpn` names a page. (An address, not a pointer,
+    /// so the cache stays `Send`.)
+    current_entries: usize,
+}
+
+impl Clone for DecodeCache {
+    /// A clone owns new boxes, so it starts with no current page rather than point into ours.
+    fn clone(&self) -> DecodeCache {
+        DecodeCache {
+            index: self.index.clone(),
+            pages: self.pages.clone(),
+            free: self.free.clone(),
+            current_vpn: u64::MAX,
+            current: 0,
+            current_entries: 0,
+        }
+    }
 }
 
 impl Default for DecodeCache {
@@ -73,6 +91,7 @@ impl Default for DecodeCache {
             free: Vec::new(),
             current_vpn: u64::MAX,
             current: 0,
+            current_entries: 0,
         }
     }
 }
@@ -94,11 +113,17 @@ impl DecodeCache {
             self.enter_page(mem, pc)?;
         }
         debug_assert!(self.current < self.pages.len());
-        // SAFETY: `current` indexes `pages` whenever `current_vpn` names a page: `enter_page`
-        // sets both, `pages` never shrinks, and `drop_page` resets `current_vpn` when it frees
-        // the current slot. The entry index is reduced modulo the page.
-        let page = unsafe { self.pages.get_unchecked_mut(self.current) };
-        let e = &mut page.entries[(pc / 4) as usize % INSNS_PER_PAGE];
+        debug_assert_eq!(
+            self.current_entries,
+            self.pages[self.current].entries.as_ptr() as usize
+        );
+        // SAFETY: `current_entries` is the address of the live entries of page `current_vpn`:
+        // `enter_page` sets both, the entries are a box that stays put while the slot lives,
+        // `pages` never shrinks, and `drop_page` resets `current_vpn` when it frees the current
+        // slot. The entry index is reduced modulo the page, and `&mut self` is exclusive.
+        let e = unsafe {
+            &mut *(self.current_entries as *mut Entry).add((pc / 4) as usize % INSNS_PER_PAGE)
+        };
         if !e.valid {
             fill(mem, pc, e)?;
         }
@@ -134,6 +159,7 @@ impl DecodeCache {
         };
         self.current_vpn = vpn;
         self.current = slot;
+        self.current_entries = self.pages[slot].entries.as_mut_ptr() as usize;
         Ok(())
     }
 
@@ -158,7 +184,12 @@ impl DecodeCache {
     /// Records that group `g` executes the instruction at `pc`, on the page being executed.
     pub(super) fn learn_group(&mut self, pc: u64, g: u8) {
         if pc / PAGE_SIZE == self.current_vpn {
-            self.pages[self.current].entries[(pc / 4) as usize % INSNS_PER_PAGE].group = g;
+            // SAFETY: as in `lookup`; going through the same address keeps it the only way
+            // the current page's entries are reached between `enter_page`s.
+            unsafe {
+                (*(self.current_entries as *mut Entry).add((pc / 4) as usize % INSNS_PER_PAGE))
+                    .group = g;
+            }
         }
     }
 
