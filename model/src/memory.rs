@@ -265,6 +265,12 @@ impl FlatMemory {
         all
     }
 
+    /// The permissions of the page holding `va`, if it is mapped.
+    pub fn perms(&self, va: u64) -> Option<Perms> {
+        let slot = *self.index.get(&(va / PAGE_SIZE))?;
+        Some(self.pages[slot].perms)
+    }
+
     /// Whether any page overlapping the range is mapped.
     pub fn is_mapped(&self, addr: u64, len: u64) -> bool {
         page_range(addr, len).any(|vpn| self.index.contains_key(&vpn))

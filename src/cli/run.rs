@@ -212,6 +212,12 @@ impl Host for StdHost {
         }
     }
 
+    fn sleep(&mut self, nanos: u128) {
+        std::thread::sleep(std::time::Duration::from_nanos(
+            u64::try_from(nanos).unwrap_or(u64::MAX),
+        ));
+    }
+
     fn log(&mut self, line: &str) {
         if self.log {
             eprintln!("{line}");

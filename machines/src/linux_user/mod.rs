@@ -5,6 +5,7 @@
 mod files;
 mod loader;
 mod process;
+mod sched;
 mod signal;
 mod syscalls;
 
@@ -58,6 +59,11 @@ pub trait Host: Files {
     fn now(&mut self, clock: Clock) -> (u64, u32);
     /// Fills `buf` with random bytes (AT_RANDOM, getrandom).
     fn random(&mut self, buf: &mut [u8]);
+    /// Sleeps `nanos` nanoseconds of host time (nanosleep, a futex wait with a timeout). The
+    /// default does not sleep: time is the host's business.
+    fn sleep(&mut self, nanos: u128) {
+        let _ = nanos;
+    }
     /// A diagnostic line from the board (unimplemented syscalls), shown only when the user
     /// asked for logging.
     fn log(&mut self, line: &str);

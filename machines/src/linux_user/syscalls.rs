@@ -60,6 +60,11 @@ impl Board {
             66 => R(self.writev(host, a[0] as i32, a[1], a[2])),
             93 | 94 => Outcome::Exit(Exit::Status((a[0] & 0xff) as i32)),
             96 => R(Ok(u64::from(self.pid))),
+            98 => R(self.futex(host, a)),
+            101 => R(self.nanosleep(host, a[0])),
+            115 => R(self.clock_nanosleep(host, a)),
+            123 => R(self.sched_getaffinity(a[1], a[2])),
+            124 => R(Ok(0)), // sched_yield: the only thread
             99 => R(Ok(0)),
             113 => R(self.clock_gettime(host, a[0], a[1])),
             129 => R(self.kill_process(host, a[0] as i64, a[1])),
@@ -75,6 +80,7 @@ impl Board {
             160 => R(self.uname(a[0])),
             169 => R(self.gettimeofday(host, a[0])),
             172 | 178 => R(Ok(u64::from(self.pid))),
+            179 => R(self.sysinfo(host, a[0])),
             173 => R(Ok(1)),
             174 | 175 => R(Ok(UID)),
             176 | 177 => R(Ok(GID)),
@@ -82,6 +88,7 @@ impl Board {
             220 => R(self.clone_process(host, a)),
             221 => R(self.execve(host, a)),
             215 => R(self.munmap(a[0], a[1])),
+            216 => R(self.mremap(a)),
             222 => R(self.mmap_file(host, a)),
             226 => R(self.mprotect(a[0], a[1], a[2])),
             233 => R(Ok(0)), // madvise: advice only
@@ -296,6 +303,71 @@ impl Board {
         self.mem
             .set_guarded(start, len, bti && prot & PROT_BTI != 0);
         Ok(start)
+    }
+
+    /// mremap(old, old_size, new_size, flags, new_address): shrink in place, grow in place
+    /// when the pages after are free, or move (MREMAP_MAYMOVE, MREMAP_FIXED) by copying; the
+    /// pages keep their permissions.
+    fn mremap(&mut self, a: [u64; 6]) -> SysResult {
+        const MREMAP_MAYMOVE: u64 = 1;
+        const MREMAP_FIXED: u64 = 2;
+        let (old, flags, target) = (a[0], a[3], a[4]);
+        if old % PAGE_SIZE != 0 || a[2] == 0 || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0 {
+            return Err(EINVAL);
+        }
+        if flags & MREMAP_FIXED != 0 && (flags & MREMAP_MAYMOVE == 0 || target % PAGE_SIZE != 0) {
+            return Err(EINVAL);
+        }
+        let old_len = a[1].div_ceil(PAGE_SIZE) * PAGE_SIZE;
+        let new_len = a[2].div_ceil(PAGE_SIZE) * PAGE_SIZE;
+        if new_len > 1 << 40 {
+            return Err(ENOMEM);
+        }
+        let Some(perms) = self.mem.perms(old) else {
+            return Err(EFAULT);
+        };
+        if old_len > 0 && !self.mem.is_mapped(old.saturating_add(old_len - 1), 1) {
+            return Err(EFAULT);
+        }
+        if flags & MREMAP_FIXED == 0 {
+            if new_len <= old_len {
+                self.mem.unmap(old + new_len, old_len - new_len);
+                return Ok(old);
+            }
+            let (tail, more) = (old + old_len, new_len - old_len);
+            if !self.mem.is_mapped(tail, more) && tail.saturating_add(more) <= self.mmap_top() {
+                self.mem.map(tail, more, perms);
+                return Ok(old);
+            }
+            if flags & MREMAP_MAYMOVE == 0 {
+                return Err(ENOMEM);
+            }
+        }
+        let new = if flags & MREMAP_FIXED != 0 {
+            self.mem.unmap(target, new_len);
+            target
+        } else {
+            let Some(start) = self.mmap_next.checked_sub(new_len) else {
+                return Err(ENOMEM);
+            };
+            if start < self.brk_start + (1 << 32) {
+                return Err(ENOMEM);
+            }
+            self.mmap_next = start;
+            start
+        };
+        self.mem.map(new, new_len, Perms::RW);
+        let mut buf = vec![0u8; old_len.min(new_len) as usize];
+        let _ = self.mem.peek(old, &mut buf);
+        let _ = self.mem.poke(new, &buf);
+        self.mem.protect(new, new_len, perms);
+        self.mem.unmap(old, old_len);
+        Ok(new)
+    }
+
+    /// The top of the region mmap hands out (the stack's guard gap starts above it).
+    fn mmap_top(&self) -> u64 {
+        super::loader::MMAP_TOP
     }
 
     fn munmap(&mut self, addr: u64, len: u64) -> SysResult {

@@ -25,6 +25,8 @@ const CC: &str = "aarch64-linux-gnu-gcc";
 struct BufferHost {
     stdout: Vec<u8>,
     stderr: Vec<u8>,
+    /// Nanoseconds slept: the clocks stand still except across sleeps, so runs repeat.
+    slept: u128,
 }
 
 /// No file system: every file syscall is ENOSYS.
@@ -59,7 +61,11 @@ impl Host for BufferHost {
         false
     }
     fn now(&mut self, _clock: Clock) -> (u64, u32) {
-        (1_700_000_000, 0)
+        let ns = 1_700_000_000 * 1_000_000_000 + self.slept;
+        ((ns / 1_000_000_000) as u64, (ns % 1_000_000_000) as u32)
+    }
+    fn sleep(&mut self, nanos: u128) {
+        self.slept = self.slept.saturating_add(nanos.min(1 << 64));
     }
     fn random(&mut self, buf: &mut [u8]) {
         for (i, b) in buf.iter_mut().enumerate() {
