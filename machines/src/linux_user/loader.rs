@@ -402,6 +402,8 @@ pub(super) fn load(
         logged: Vec::new(),
         pid: 4242,
         signals: Default::default(),
+        comm: comm(process.execfn),
+        dumpable: true,
         exe: super::files::absolute(host, process.execfn),
     })
 }
@@ -493,6 +495,16 @@ fn marked_for_bti(phdrs: &[elf::ProgramHeader64<LE>], data: &[u8]) -> bool {
         o += 8 + (size as usize).next_multiple_of(8);
     }
     false
+}
+
+/// The name a new process image has: its file name's first 15 bytes (`/proc/self/comm`).
+fn comm(execfn: &str) -> [u8; 16] {
+    let base = execfn.rsplit('/').next().unwrap_or_default().as_bytes();
+    let mut name = [0u8; 16];
+    for (d, s) in name.iter_mut().zip(base.iter().take(15)) {
+        *d = *s;
+    }
+    name
 }
 
 fn nul(s: &str) -> Vec<u8> {

@@ -2,6 +2,7 @@
 //! the ELF program and builds the initial stack; `syscalls` answers SVCs. Exceptions the
 //! process does not handle end it the way Linux would, with a signal.
 
+mod creds;
 mod files;
 mod loader;
 mod process;
@@ -131,6 +132,9 @@ pub struct Board {
     exe: String,
     /// Handlers, masks, pending signals and the alternate stack.
     signals: signal::Signals,
+    /// prctl's PR_SET_NAME name (NUL-padded) and PR_SET_DUMPABLE flag.
+    comm: [u8; 16],
+    dumpable: bool,
 }
 
 /// What a program is started with.

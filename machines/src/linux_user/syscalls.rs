@@ -77,7 +77,18 @@ impl Board {
                 Ok(x0) => R(Ok(x0)),
                 Err(exit) => Outcome::Exit(exit),
             },
+            144 => R(self.set_ids(&a[..1], GID)), // setgid
+            146 => R(self.set_ids(&a[..1], UID)), // setuid
+            147 => R(self.set_ids(&a[..3], UID)), // setresuid
+            148 => R(self.get_res_ids(a, UID)),
+            149 => R(self.set_ids(&a[..3], GID)), // setresgid
+            150 => R(self.get_res_ids(a, GID)),
+            153 => R(self.times(a[0])),
+            158 => R(self.getgroups()),
+            159 => R(Err(1)), // setgroups: EPERM without privilege
             160 => R(self.uname(a[0])),
+            165 => R(self.getrusage(a[0], a[1])),
+            167 => R(self.prctl(a)),
             169 => R(self.gettimeofday(host, a[0])),
             172 | 178 => R(Ok(u64::from(self.pid))),
             179 => R(self.sysinfo(host, a[0])),
@@ -91,6 +102,7 @@ impl Board {
             216 => R(self.mremap(a)),
             222 => R(self.mmap_file(host, a)),
             226 => R(self.mprotect(a[0], a[1], a[2])),
+            232 => R(self.mincore(a[0], a[1], a[2])),
             233 => R(Ok(0)), // madvise: advice only
             260 => R(self.wait4(host, a)),
             261 => R(self.prlimit64(a[1], a[3])),
@@ -368,6 +380,22 @@ impl Board {
     /// The top of the region mmap hands out (the stack's guard gap starts above it).
     fn mmap_top(&self) -> u64 {
         super::loader::MMAP_TOP
+    }
+
+    /// mincore(addr, len, vec): every mapped page is resident; an unmapped one is ENOMEM.
+    fn mincore(&mut self, addr: u64, len: u64, vec: u64) -> SysResult {
+        if addr % PAGE_SIZE != 0 {
+            return Err(EINVAL);
+        }
+        let pages = len.div_ceil(PAGE_SIZE);
+        if pages > 1 << 28 {
+            return Err(ENOMEM);
+        }
+        if (0..pages).any(|p| !self.mem.is_mapped(addr + p * PAGE_SIZE, 1)) {
+            return Err(ENOMEM);
+        }
+        self.guest_write(vec, &vec![1u8; pages as usize])?;
+        Ok(0)
     }
 
     fn munmap(&mut self, addr: u64, len: u64) -> SysResult {
