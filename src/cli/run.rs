@@ -15,7 +15,11 @@ use std::os::unix::fs::MetadataExt;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use machines::linux_user::{Board, Clock, Errno, Exit, FileStat, Forked, Host, Process};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use machines::linux_user::{
+    Board, Clock, Disposition, Errno, Exit, FileStat, Forked, Host, Process,
+};
 use model::interp::{Config, Features};
 
 #[derive(clap::Args)]
@@ -129,6 +133,16 @@ pub fn run(args: RunArgs) -> ExitCode {
     ExitCode::from(exit.code().clamp(0, 255) as u8)
 }
 
+/// Signals caught for the guest since the board last asked, bit `sig - 1`: the one piece of
+/// state a signal handler may touch.
+static CAUGHT: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    if (1..=64).contains(&sig) {
+        CAUGHT.fetch_or(1 << (sig - 1), Ordering::Relaxed);
+    }
+}
+
 pub(super) struct StdHost {
     start: Instant,
     log: bool,
@@ -210,6 +224,35 @@ impl Host for StdHost {
                 *b = (t >> ((i % 16) * 8)) as u8 ^ i as u8;
             }
         }
+    }
+
+    fn pid(&mut self) -> u32 {
+        std::process::id()
+    }
+
+    fn ppid(&mut self) -> u32 {
+        // SAFETY: getppid has no preconditions.
+        unsafe { libc::getppid() as u32 }
+    }
+
+    fn signal_disposition(&mut self, sig: i32, d: Disposition) {
+        let handler = match d {
+            Disposition::Default => libc::SIG_DFL,
+            Disposition::Ignore => libc::SIG_IGN,
+            Disposition::Catch => on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        };
+        // SAFETY: installs a handler that only does an atomic OR; no SA_RESTART, so a host
+        // call the signal interrupts returns EINTR and the board can deliver the signal.
+        unsafe {
+            let mut act: libc::sigaction = std::mem::zeroed();
+            act.sa_sigaction = handler;
+            libc::sigemptyset(&mut act.sa_mask);
+            libc::sigaction(sig, &act, std::ptr::null_mut());
+        }
+    }
+
+    fn take_signals(&mut self) -> u64 {
+        CAUGHT.swap(0, Ordering::Relaxed)
     }
 
     fn sleep(&mut self, nanos: u128) {

@@ -478,9 +478,12 @@ impl Board {
             return Err(EINVAL);
         }
         let mut raw = vec![0u8; n as usize * 8];
-        self.mem
-            .read(fds, &mut raw, AccessKind::Read)
-            .map_err(|_| EFAULT)?;
+        // No fds (pause() is ppoll(NULL, 0, NULL, NULL)): nothing to read, whatever `fds` is.
+        if n > 0 {
+            self.mem
+                .read(fds, &mut raw, AccessKind::Read)
+                .map_err(|_| EFAULT)?;
+        }
         let mut polls: Vec<PollFd> = raw
             .chunks(8)
             .map(|c| PollFd {
@@ -507,7 +510,9 @@ impl Board {
         for (c, p) in raw.chunks_mut(8).zip(&polls) {
             c[6..8].copy_from_slice(&p.revents.to_le_bytes());
         }
-        self.put_bytes(fds, &raw)?;
+        if n > 0 {
+            self.put_bytes(fds, &raw)?;
+        }
         Ok(ready as u64)
     }
 

@@ -48,6 +48,18 @@ pub struct FileStat {
     pub ctime: (i64, u32),
 }
 
+/// What the host does with a signal sent to the process from outside (another process, the
+/// terminal), following the guest's disposition of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// The host's default action (which for most signals ends the process).
+    Default,
+    Ignore,
+    /// Caught and reported through [`Host::take_signals`], interrupting a blocking host call
+    /// (which then fails with EINTR).
+    Catch,
+}
+
 /// The host, as the board sees it: the command line implements it over the real files and
 /// clocks, tests over buffers. File descriptors are the guest's. `Files` is the file system.
 pub trait Host: Files {
@@ -64,6 +76,24 @@ pub trait Host: Files {
     /// default does not sleep: time is the host's business.
     fn sleep(&mut self, nanos: u128) {
         let _ = nanos;
+    }
+    /// The process ID the guest has, and its parent's. Processes see each other's IDs (kill,
+    /// wait4), so a host that forks gives real ones; the default is a fixed pair, so runs on
+    /// a host of buffers repeat.
+    fn pid(&mut self) -> u32 {
+        4242
+    }
+    fn ppid(&mut self) -> u32 {
+        1
+    }
+    /// The guest changed its disposition of `sig`, one a process can receive from outside
+    /// (never SIGKILL, SIGSTOP or the signals faults raise). The default ignores the change.
+    fn signal_disposition(&mut self, sig: i32, d: Disposition) {
+        let _ = (sig, d);
+    }
+    /// The signals caught since the last call, bit `sig - 1`. The default catches none.
+    fn take_signals(&mut self) -> u64 {
+        0
     }
     /// A diagnostic line from the board (unimplemented syscalls), shown only when the user
     /// asked for logging.
@@ -132,6 +162,11 @@ pub struct Board {
     exe: String,
     /// Handlers, masks, pending signals and the alternate stack.
     signals: signal::Signals,
+    /// The syscall that failed with EINTR, to restart (x0 as it was) if the signal that
+    /// interrupted it is ignored or its handler asks for SA_RESTART.
+    restart: Option<u64>,
+    /// The mask rt_sigsuspend replaced while it waits, for the handler's frame to save.
+    suspended_mask: Option<u64>,
     /// prctl's PR_SET_NAME name (NUL-padded) and PR_SET_DUMPABLE flag.
     comm: [u8; 16],
     dumpable: bool,
@@ -162,13 +197,18 @@ impl Board {
     pub fn run(&mut self, host: &mut dyn Host, max_insns: Option<u64>) -> Exit {
         let end = max_insns.map(|m| self.cpu.retired.saturating_add(m));
         loop {
+            // Slices of at most SLICE instructions, so signals from outside arrive promptly.
             let budget = match end {
                 Some(end) if self.cpu.retired >= end => return Exit::Budget,
-                Some(end) => end - self.cpu.retired,
-                None => u64::MAX,
+                Some(end) => (end - self.cpu.retired).min(SLICE),
+                None => SLICE,
             };
             match self.cpu.run(&mut self.mem, budget) {
-                Stop::Budget => {}
+                Stop::Budget => {
+                    if let Some(exit) = self.deliver_pending(host) {
+                        return exit;
+                    }
+                }
                 Stop::Exception(Exception::SupervisorCall { .. }) => {
                     // Exception entry and return clear the local monitor.
                     self.cpu.monitor.marked = None;
@@ -256,6 +296,9 @@ impl Board {
 }
 
 const SIGSYS: i32 = 31;
+
+/// Instructions between two looks for signals from outside (about 10 ms).
+const SLICE: u64 = 1 << 20;
 
 pub fn signal_name(signal: i32) -> &'static str {
     match signal {

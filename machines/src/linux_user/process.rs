@@ -149,6 +149,7 @@ impl Board {
             })?;
         new.pid = self.pid;
         new.cpu.retired = self.cpu.retired;
+        self.signals.uncatch_for_exec(host);
         new.signals = std::mem::take(&mut self.signals).after_exec();
         new.logged = std::mem::take(&mut self.logged);
         *self = new;

@@ -10,7 +10,7 @@
 //! board's trampoline `mov x8, #139; svc #0` at [`SIGTRAMP`], our stand-in for the vDSO's
 //! `__kernel_rt_sigreturn`.
 
-use super::{Board, Errno, Exit, Host, SIGBUS, SIGILL, SIGKILL, SIGSEGV, SIGTRAP};
+use super::{Board, Disposition, Errno, Exit, Host, SIGBUS, SIGILL, SIGKILL, SIGSEGV, SIGTRAP};
 use model::interp::Exception;
 use model::memory::{AccessKind, FaultKind, Memory, PAGE_SIZE, Perms};
 
@@ -100,6 +100,16 @@ impl Default for Signals {
 }
 
 impl Signals {
+    /// Tells the host that the caught signals from outside go back to their default action,
+    /// as execve does to every caught signal.
+    pub(super) fn uncatch_for_exec(&self, host: &mut dyn Host) {
+        for (i, a) in self.actions.iter().enumerate() {
+            if a.handler > 1 && from_outside(i + 1) {
+                host.signal_disposition(i as i32 + 1, Disposition::Default);
+            }
+        }
+    }
+
     /// What execve keeps: the mask, pending signals and ignored dispositions.
     pub(super) fn after_exec(self) -> Signals {
         let mut s = Signals {
@@ -119,6 +129,36 @@ impl Signals {
 
 fn bit(sig: usize) -> u64 {
     1 << (sig - 1)
+}
+
+/// The signals another process or the terminal may send, which the host forwards: all but
+/// SIGKILL and SIGSTOP (the host acts on them itself) and those a fault raises (SIGILL, SIGTRAP,
+/// SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS), which the emulator must keep for itself.
+const FROM_OUTSIDE: u64 = !(bit_const(4)
+    | bit_const(5)
+    | bit_const(6)
+    | bit_const(7)
+    | bit_const(8)
+    | bit_const(9)
+    | bit_const(11)
+    | bit_const(19)
+    | bit_const(31));
+
+const fn bit_const(sig: usize) -> u64 {
+    1 << (sig - 1)
+}
+
+fn from_outside(sig: usize) -> bool {
+    FROM_OUTSIDE & bit(sig) != 0
+}
+
+/// The host disposition that matches a guest handler value.
+fn disposition(handler: u64) -> Disposition {
+    match handler {
+        0 => Disposition::Default,
+        1 => Disposition::Ignore,
+        _ => Disposition::Catch,
+    }
 }
 
 const UNBLOCKABLE: u64 = (1 << (SIGKILL as usize - 1)) | (1 << (SIGSTOP - 1));
@@ -227,9 +267,11 @@ impl Board {
         self.sig_get::<4>(addr).map(u32::from_le_bytes)
     }
 
-    /// rt_sigaction(sig, act, oact, sigsetsize).
+    /// rt_sigaction(sig, act, oact, sigsetsize). The host learns the new disposition of a
+    /// signal that can come from outside.
     pub(super) fn rt_sigaction(
         &mut self,
+        host: &mut dyn Host,
         sig: u64,
         act: u64,
         oact: u64,
@@ -268,8 +310,47 @@ impl Board {
             if a.handler == 1 || (a.handler == 0 && default_ignored(i + 1)) {
                 self.signals.pending &= !bit(i + 1);
             }
+            if from_outside(i + 1) {
+                host.signal_disposition(sig as i32, disposition(a.handler));
+            }
         }
         Ok(0)
+    }
+
+    /// rt_sigsuspend(mask, sigsetsize): waits with `mask` blocked for a signal that runs a
+    /// handler or ends the process; the handler's frame restores the mask it replaced.
+    pub(super) fn rt_sigsuspend(
+        &mut self,
+        host: &mut dyn Host,
+        mask: u64,
+        size: u64,
+    ) -> Result<u64, Errno> {
+        if size != 8 {
+            return Err(EINVAL);
+        }
+        let wait_mask = self.sig_get64(mask)? & !UNBLOCKABLE;
+        let old = self.signals.blocked;
+        loop {
+            self.signals.pending |= host.take_signals();
+            let ready = self.signals.pending & !wait_mask;
+            // Signals that would be ignored do not end the wait; Linux discards them.
+            let ignored = (0..64)
+                .filter(|&i| ready & (1 << i) != 0)
+                .filter(|&i| {
+                    let h = self.signals.actions[i].handler;
+                    h == 1 || (h == 0 && default_ignored(i + 1))
+                })
+                .fold(0u64, |m, i| m | 1 << i);
+            self.signals.pending &= !ignored;
+            if ready & !ignored != 0 {
+                break;
+            }
+            host.sleep(1_000_000);
+        }
+        // Deliver under the suspend mask; the handler's frame saves the old one.
+        self.signals.blocked = wait_mask;
+        self.suspended_mask = Some(old);
+        Err(4) // EINTR
     }
 
     /// rt_sigprocmask(how, set, oldset, sigsetsize).
@@ -408,10 +489,25 @@ impl Board {
     /// Delivers the pending signals that are not blocked, after a syscall. `Some` when one
     /// ends the process.
     pub(super) fn deliver_pending(&mut self, host: &mut dyn Host) -> Option<Exit> {
-        let _ = host;
+        self.signals.pending |= host.take_signals() & FROM_OUTSIDE;
+        let restart = self.restart.take();
+        let exit = self.deliver_ready(restart);
+        if let Some(old) = self.suspended_mask.take() {
+            self.signals.blocked = old;
+        }
+        exit
+    }
+
+    /// `deliver_pending`'s loop; `restart` is the interrupted syscall's x0, if one was.
+    fn deliver_ready(&mut self, mut restart: Option<u64>) -> Option<Exit> {
         loop {
             let ready = self.signals.pending & !self.signals.blocked;
             if ready == 0 {
+                // Nothing ran a handler: an interrupted syscall restarts, as on Linux.
+                if let Some(x0) = restart {
+                    self.cpu.state.x[0] = x0;
+                    self.cpu.state.pc = self.cpu.state.pc.wrapping_sub(4);
+                }
                 return None;
             }
             let sig = ready.trailing_zeros() as usize + 1;
@@ -430,6 +526,12 @@ impl Board {
                     signal: sig as i32,
                     reason: None,
                 });
+            }
+            if let Some(x0) = restart.take()
+                && a.flags & SA_RESTART != 0
+            {
+                self.cpu.state.x[0] = x0;
+                self.cpu.state.pc = self.cpu.state.pc.wrapping_sub(4);
             }
             let pc = self.cpu.state.pc;
             if self.setup_frame(sig, info, 0, None, pc).is_err() {
@@ -539,7 +641,9 @@ impl Board {
         w(uc + 16, &self.signals.alt_sp.to_le_bytes());
         w(uc + 24, &uc_stack_flags.to_le_bytes());
         w(uc + 32, &self.signals.alt_size.to_le_bytes());
-        w(uc + UC_SIGMASK, &self.signals.blocked.to_le_bytes());
+        // The mask sigreturn restores: the one rt_sigsuspend replaced, if it was waiting.
+        let saved_mask = self.suspended_mask.take().unwrap_or(self.signals.blocked);
+        w(uc + UC_SIGMASK, &saved_mask.to_le_bytes());
         // mcontext
         let mc = uc + UC_MCONTEXT;
         w(mc, &fault_address.to_le_bytes());

@@ -40,6 +40,14 @@ impl Board {
             Outcome::Exit(exit) => return Some(exit),
             Outcome::Return(r) => r,
         };
+        // A host call a caught signal interrupted: Linux restarts it after the signal unless
+        // a handler without SA_RESTART runs. Sleeps, waits for signals and the polls report
+        // EINTR whatever the handler asks.
+        const EINTR: Errno = 4;
+        let restartable = !matches!(nr, 73 | 101 | 115 | 133);
+        if r == Err(EINTR) && restartable {
+            self.restart = Some(a[0]);
+        }
         self.cpu.state.x[0] = match r {
             Ok(v) => v,
             Err(errno) => (-i64::from(errno)) as u64,
@@ -71,7 +79,8 @@ impl Board {
             130 => R(self.kill(a[0] as i64, a[1], true)),
             131 => R(self.kill(a[1] as i64, a[2], true)),
             132 => R(self.sigaltstack(a[0], a[1])),
-            134 => R(self.rt_sigaction(a[0], a[1], a[2], a[3])),
+            133 => R(self.rt_sigsuspend(host, a[0], a[1])),
+            134 => R(self.rt_sigaction(host, a[0], a[1], a[2], a[3])),
             135 => R(self.rt_sigprocmask(a[0], a[1], a[2], a[3])),
             139 => match self.rt_sigreturn() {
                 Ok(x0) => R(Ok(x0)),
@@ -92,7 +101,7 @@ impl Board {
             169 => R(self.gettimeofday(host, a[0])),
             172 | 178 => R(Ok(u64::from(self.pid))),
             179 => R(self.sysinfo(host, a[0])),
-            173 => R(Ok(1)),
+            173 => R(Ok(u64::from(host.ppid()))),
             174 | 175 => R(Ok(UID)),
             176 | 177 => R(Ok(GID)),
             214 => R(Ok(self.brk(a[0]))),
