@@ -28,8 +28,10 @@ enum Command {
     Conformance(cli::conformance::ConformanceArgs),
     /// Benchmarks that print figures (run them on a release build).
     Bench(cli::bench::BenchArgs),
-    /// Run a static AArch64 Linux program; exits with its status (128+signal, 124 on --max-insns).
+    /// Run an AArch64 Linux program; exits with its status (128+signal, 124 on --max-insns).
     Run(cli::run::RunArgs),
+    /// List the encodings in AArch64 ELF files that the interpreter does not implement yet.
+    Coverage(cli::coverage::CoverageArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,5 +49,6 @@ fn main() -> ExitCode {
         Command::Bench(args) => cli::bench::run(args),
         Command::Conformance(args) => cli::conformance::run(args),
         Command::Run(args) => cli::run::run(args),
+        Command::Coverage(args) => cli::coverage::run(args),
     }
 }

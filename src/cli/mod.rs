@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod conformance;
+pub mod coverage;
 pub mod cpu;
 pub mod decode;
 pub mod features;

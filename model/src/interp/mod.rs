@@ -17,6 +17,7 @@ mod flagm;
 mod fp;
 mod ldst;
 mod pauth;
+mod probe;
 mod pseudocode;
 mod rcpc;
 mod simd;
@@ -27,6 +28,7 @@ mod system;
 mod tests;
 
 pub use decode_cache::DecodeCache;
+pub use probe::{Probe, probe};
 pub use pseudocode::{add_with_carry, condition_holds, decode_bit_masks};
 
 use crate::decode::EncodingId;
