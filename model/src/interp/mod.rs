@@ -22,6 +22,7 @@ mod pseudocode;
 mod rcpc;
 mod simd;
 mod simd_fp;
+mod simd_int;
 mod simd_ldst;
 mod system;
 #[cfg(test)]
@@ -301,7 +302,7 @@ pub enum Stop {
 }
 
 /// How many groups [`Cpu::execute_group`] knows.
-const GROUPS: u8 = 14;
+const GROUPS: u8 = 15;
 
 /// The outcome of executing one instruction: `Ok` or an exception.
 pub(crate) type Exec = Result<(), Exception>;
@@ -511,6 +512,7 @@ impl Cpu {
             11 => crc::execute(self, i),
             12 => flagm::execute(self, i),
             13 => pauth::execute(self, mem, i),
+            14 => simd_int::execute(self, i),
             _ => None,
         }
     }

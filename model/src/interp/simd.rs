@@ -297,25 +297,15 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
             }
             v_result(cpu, d, r, datasize)
         }
-        E::XTN_asimdmisc_N | E::SHRN_asimdshf_N => {
-            // Narrow: Vn has 2*esize elements; Q=1 writes the upper half (XTN2/SHRN2).
-            let (esize, shift) = if i.id == E::XTN_asimdmisc_N {
-                if esize == 64 {
-                    return Some(i.undefined());
-                }
-                (esize, 0)
-            } else {
-                let immh = i.bits(22, 19);
-                if immh & 8 != 0 || immh == 0 {
-                    return Some(i.undefined());
-                }
-                let esize = 8u32 << (31 - immh.leading_zeros());
-                (esize, 2 * esize - ((immh << 3) | i.bits(18, 16)))
-            };
+        E::XTN_asimdmisc_N => {
+            // Narrow: Vn has 2*esize elements; Q=1 writes the upper half (XTN2).
+            if esize == 64 {
+                return Some(i.undefined());
+            }
             let count = 64 / esize;
             let mut half = 0u128;
             for e in 0..count {
-                set_elem(&mut half, e, esize, elem(vn, e, 2 * esize) >> shift);
+                set_elem(&mut half, e, esize, elem(vn, e, 2 * esize));
             }
             let r = if q {
                 (vd & u128::from(u64::MAX)) | (half << 64)
@@ -323,28 +313,6 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
                 half
             };
             v_result(cpu, d, r, 128)
-        }
-        E::USHR_asimdshf_R | E::SSHR_asimdshf_R | E::SHL_asimdshf_R => {
-            let immh = i.bits(22, 19);
-            if immh == 0 || (immh & 8 != 0 && !q) {
-                return Some(i.undefined());
-            }
-            let esize = 8u32 << (31 - immh.leading_zeros());
-            let immhb = (immh << 3) | i.bits(18, 16);
-            let mut r = 0u128;
-            for e in 0..datasize / esize {
-                let a = elem(vn, e, esize);
-                let x = match i.id {
-                    E::SHL_asimdshf_R => a << (immhb - esize),
-                    E::USHR_asimdshf_R => {
-                        let s = 2 * esize - immhb;
-                        if s >= 64 { 0 } else { a >> s }
-                    }
-                    _ => (sext(a, esize) >> (2 * esize - immhb).min(63)) as u64,
-                };
-                set_elem(&mut r, e, esize, x);
-            }
-            v_result(cpu, d, r, datasize)
         }
         E::EXT_asimdext_only => {
             let pos = i.bits(14, 11);
