@@ -382,7 +382,8 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         }
         E::DUP_asimdins_DR_r | E::DUP_asimdins_DV_v => {
             let imm5 = i.bits(20, 16);
-            if imm5 & 0xf == 0 || (imm5 & 8 != 0 && !q) {
+            // 64-bit elements (imm5 = x1000) need Q = 1.
+            if imm5 & 0xf == 0 || (imm5 & 0xf == 8 && !q) {
                 return Some(i.undefined());
             }
             let size = imm5.trailing_zeros();

@@ -3,7 +3,12 @@
 //! multiply-accumulate long, saturating doubling multiplies, PMULL), shift by immediate
 //! (`asimdshf`, `asisdshf`: every integer shift, rounding, accumulating, inserting, narrowing,
 //! saturating and lengthening form), and the shifts by register of the three-same group
-//! (`SSHL`, `USHL`, `SRSHL`, `URSHL`, `SQSHL`, `UQSHL`, `SQRSHL`, `UQRSHL`), vector and scalar.
+//! (`SSHL`, `USHL`, `SRSHL`, `URSHL`, `SQSHL`, `UQSHL`, `SQRSHL`, `UQRSHL`), vector and scalar;
+//! and the rest of the integer three-same, two-register miscellaneous, across-lanes and
+//! by-element instructions that `simd.rs` (the string-routine subset) does not have: halving,
+//! saturating, min/max, absolute difference, multiply and doubling-multiply-high arithmetic,
+//! pairwise long adds, counts, saturating narrows, SHLL, RBIT, URECPE/URSQRTE, SADDLV/SMAXV/
+//! SMINV, scalar DUP, TRN1/TRN2 and TBX.
 //!
 //! Elements are computed in i128, wide enough for every intermediate the pseudocode forms
 //! (a 64-bit element shifted or doubled, plus a rounding constant), then saturated or
@@ -150,7 +155,7 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
         | E::UQSHL_asisdsame_only
         | E::SQRSHL_asisdsame_only
         | E::UQRSHL_asisdsame_only => Some(shift_reg(cpu, i)),
-        _ => None,
+        _ => execute_same_misc(cpu, i),
     }
 }
 
@@ -518,4 +523,624 @@ fn shift_reg(cpu: &mut Cpu, i: Insn) -> Exec {
     }
     set_qc(cpu, saturated);
     v_result(cpu, i.rd(), r, if scalar { 64 } else { datasize })
+}
+
+/// Saturating arithmetic, halving, min/max and so on: the three-same instructions `simd.rs`
+/// lacks, the two-register miscellaneous ones, across lanes, by element, scalar DUP, TRN and
+/// TBX.
+fn execute_same_misc(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
+    Some(match i.id {
+        E::SHADD_asimdsame_only
+        | E::UHADD_asimdsame_only
+        | E::SRHADD_asimdsame_only
+        | E::URHADD_asimdsame_only
+        | E::SHSUB_asimdsame_only
+        | E::UHSUB_asimdsame_only
+        | E::SMAX_asimdsame_only
+        | E::SMIN_asimdsame_only
+        | E::UMAX_asimdsame_only
+        | E::UMIN_asimdsame_only
+        | E::SABD_asimdsame_only
+        | E::UABD_asimdsame_only
+        | E::SABA_asimdsame_only
+        | E::UABA_asimdsame_only
+        | E::MUL_asimdsame_only
+        | E::MLA_asimdsame_only
+        | E::MLS_asimdsame_only
+        | E::PMUL_asimdsame_only
+        | E::SQADD_asimdsame_only
+        | E::UQADD_asimdsame_only
+        | E::SQSUB_asimdsame_only
+        | E::UQSUB_asimdsame_only
+        | E::SQDMULH_asimdsame_only
+        | E::SQRDMULH_asimdsame_only
+        | E::SQADD_asisdsame_only
+        | E::UQADD_asisdsame_only
+        | E::SQSUB_asisdsame_only
+        | E::UQSUB_asisdsame_only
+        | E::SQDMULH_asisdsame_only
+        | E::SQRDMULH_asisdsame_only
+        | E::ADD_asisdsame_only
+        | E::SUB_asisdsame_only
+        | E::CMEQ_asisdsame_only
+        | E::CMGE_asisdsame_only
+        | E::CMGT_asisdsame_only
+        | E::CMHI_asisdsame_only
+        | E::CMHS_asisdsame_only
+        | E::CMTST_asisdsame_only => same(cpu, i),
+        E::SMAXP_asimdsame_only | E::SMINP_asimdsame_only => pairwise(cpu, i),
+        E::REV16_asimdmisc_R
+        | E::REV32_asimdmisc_R
+        | E::CLS_asimdmisc_R
+        | E::CLZ_asimdmisc_R
+        | E::RBIT_asimdmisc_R
+        | E::ABS_asimdmisc_R
+        | E::NEG_asimdmisc_R
+        | E::SQABS_asimdmisc_R
+        | E::SQNEG_asimdmisc_R
+        | E::SUQADD_asimdmisc_R
+        | E::USQADD_asimdmisc_R
+        | E::CMLE_asimdmisc_Z
+        | E::CMLT_asimdmisc_Z
+        | E::ABS_asisdmisc_R
+        | E::NEG_asisdmisc_R
+        | E::SQABS_asisdmisc_R
+        | E::SQNEG_asisdmisc_R
+        | E::SUQADD_asisdmisc_R
+        | E::USQADD_asisdmisc_R
+        | E::CMEQ_asisdmisc_Z
+        | E::CMGE_asisdmisc_Z
+        | E::CMGT_asisdmisc_Z
+        | E::CMLE_asisdmisc_Z
+        | E::CMLT_asisdmisc_Z
+        | E::URECPE_asimdmisc_R
+        | E::URSQRTE_asimdmisc_R => misc(cpu, i),
+        E::SADDLP_asimdmisc_P
+        | E::UADDLP_asimdmisc_P
+        | E::SADALP_asimdmisc_P
+        | E::UADALP_asimdmisc_P => add_pairs_long(cpu, i),
+        E::SQXTN_asimdmisc_N
+        | E::UQXTN_asimdmisc_N
+        | E::SQXTUN_asimdmisc_N
+        | E::SQXTN_asisdmisc_N
+        | E::UQXTN_asisdmisc_N
+        | E::SQXTUN_asisdmisc_N => saturating_narrow(cpu, i),
+        E::SHLL_asimdmisc_S => shll(cpu, i),
+        E::SADDLV_asimdall_only | E::SMAXV_asimdall_only | E::SMINV_asimdall_only => across(cpu, i),
+        E::MUL_asimdelem_R
+        | E::MLA_asimdelem_R
+        | E::MLS_asimdelem_R
+        | E::SQDMULH_asimdelem_R
+        | E::SQRDMULH_asimdelem_R
+        | E::SQDMULH_asisdelem_R
+        | E::SQRDMULH_asisdelem_R => by_element(cpu, i),
+        E::SMULL_asimdelem_L
+        | E::UMULL_asimdelem_L
+        | E::SMLAL_asimdelem_L
+        | E::UMLAL_asimdelem_L
+        | E::SMLSL_asimdelem_L
+        | E::UMLSL_asimdelem_L
+        | E::SQDMULL_asimdelem_L
+        | E::SQDMLAL_asimdelem_L
+        | E::SQDMLSL_asimdelem_L
+        | E::SQDMULL_asisdelem_L
+        | E::SQDMLAL_asisdelem_L
+        | E::SQDMLSL_asisdelem_L => by_element_long(cpu, i),
+        E::DUP_asisdone_only => {
+            let imm5 = i.bits(20, 16);
+            if imm5 & 0xf == 0 {
+                return Some(i.undefined());
+            }
+            let size = imm5.trailing_zeros();
+            let esize = 8 << size;
+            let x = elem(cpu.state.v[i.rn() as usize], imm5 >> (size + 1), esize);
+            v_result(cpu, i.rd(), u128::from(x), 64)
+        }
+        E::TRN1_asimdperm_only | E::TRN2_asimdperm_only => {
+            let size = i.bits(23, 22);
+            if size == 3 && !i.bit(30) {
+                return Some(i.undefined());
+            }
+            let esize = 8u32 << size;
+            let datasize = if i.bit(30) { 128 } else { 64 };
+            let part = u32::from(i.id == E::TRN2_asimdperm_only);
+            let (vn, vm) = (cpu.state.v[i.rn() as usize], cpu.state.v[i.rm() as usize]);
+            let mut r = 0u128;
+            for p in 0..datasize / esize / 2 {
+                set_elem(&mut r, 2 * p, esize, elem(vn, 2 * p + part, esize));
+                set_elem(&mut r, 2 * p + 1, esize, elem(vm, 2 * p + part, esize));
+            }
+            v_result(cpu, i.rd(), r, datasize)
+        }
+        E::TBX_asimdtbl_L1_1
+        | E::TBX_asimdtbl_L2_2
+        | E::TBX_asimdtbl_L3_3
+        | E::TBX_asimdtbl_L4_4 => {
+            let regs = i.bits(14, 13) + 1;
+            let datasize = if i.bit(30) { 128 } else { 64 };
+            let (n, vm) = (i.rn(), cpu.state.v[i.rm() as usize]);
+            // Indexes out of the table keep Vd's byte.
+            let mut r = cpu.state.v[i.rd() as usize];
+            for b in 0..datasize / 8 {
+                let idx = elem(vm, b, 8) as u32;
+                if idx < 16 * regs {
+                    let t = cpu.state.v[((n + idx / 16) % 32) as usize];
+                    set_elem(&mut r, b, 8, elem(t, idx % 16, 8));
+                }
+            }
+            v_result(cpu, i.rd(), r, datasize)
+        }
+        _ => return None,
+    })
+}
+
+/// Vector datasize from Q, and whether (`size`, Q, scalar) is a reserved combination for an
+/// instruction whose scalar form exists only for `scalar_sizes`, and whose vector form lacks
+/// `size` 3 when `no_64` (else needs Q = 1 for it).
+fn shape(i: Insn, scalar_sizes: &[u32], no_64: bool) -> Option<(u32, u32, bool)> {
+    let size = i.bits(23, 22);
+    let scalar = i.bits(28, 28) == 1;
+    let esize = 8u32 << size;
+    if scalar {
+        return scalar_sizes.contains(&size).then_some((esize, esize, true));
+    }
+    if size == 3 && (no_64 || !i.bit(30)) {
+        return None;
+    }
+    Some((esize, if i.bit(30) { 128 } else { 64 }, false))
+}
+
+fn same(cpu: &mut Cpu, i: Insn) -> Exec {
+    let id = i.id;
+    let (scalar_sizes, no_64): (&[u32], bool) = match id {
+        E::SQADD_asimdsame_only
+        | E::UQADD_asimdsame_only
+        | E::SQSUB_asimdsame_only
+        | E::UQSUB_asimdsame_only
+        | E::SQADD_asisdsame_only
+        | E::UQADD_asisdsame_only
+        | E::SQSUB_asisdsame_only
+        | E::UQSUB_asisdsame_only => (&[0, 1, 2, 3], false),
+        E::SQDMULH_asimdsame_only
+        | E::SQRDMULH_asimdsame_only
+        | E::SQDMULH_asisdsame_only
+        | E::SQRDMULH_asisdsame_only => (&[1, 2], true),
+        E::ADD_asisdsame_only
+        | E::SUB_asisdsame_only
+        | E::CMEQ_asisdsame_only
+        | E::CMGE_asisdsame_only
+        | E::CMGT_asisdsame_only
+        | E::CMHI_asisdsame_only
+        | E::CMHS_asisdsame_only
+        | E::CMTST_asisdsame_only => (&[3], false),
+        _ => (&[], true),
+    };
+    let Some((esize, datasize, scalar)) = shape(i, scalar_sizes, no_64) else {
+        return i.undefined();
+    };
+    let size = i.bits(23, 22);
+    if (matches!(id, E::SQDMULH_asimdsame_only | E::SQRDMULH_asimdsame_only) && size == 0)
+        || (id == E::PMUL_asimdsame_only && size != 0)
+    {
+        return i.undefined();
+    }
+    let (vn, vm, vd) = (
+        cpu.state.v[i.rn() as usize],
+        cpu.state.v[i.rm() as usize],
+        cpu.state.v[i.rd() as usize],
+    );
+    let ones = mask(esize);
+    let t = |c: bool| if c { ones } else { 0 };
+    let mut r = 0u128;
+    let mut saturated = false;
+    for e in 0..datasize / esize {
+        let (xa, xb, xd) = (elem(vn, e, esize), elem(vm, e, esize), elem(vd, e, esize));
+        let (sa, sb) = (int(xa, esize, false), int(xb, esize, false));
+        let (ua, ub) = (int(xa, esize, true), int(xb, esize, true));
+        let mut satq = |v: i128, unsigned: bool| {
+            let (x, s) = sat(v, esize, unsigned);
+            saturated |= s;
+            x
+        };
+        let y: u64 = match id {
+            E::SHADD_asimdsame_only => ((sa + sb) >> 1) as u64,
+            E::UHADD_asimdsame_only => ((ua + ub) >> 1) as u64,
+            E::SRHADD_asimdsame_only => ((sa + sb + 1) >> 1) as u64,
+            E::URHADD_asimdsame_only => ((ua + ub + 1) >> 1) as u64,
+            E::SHSUB_asimdsame_only => ((sa - sb) >> 1) as u64,
+            E::UHSUB_asimdsame_only => ((ua - ub) >> 1) as u64,
+            E::SMAX_asimdsame_only => sa.max(sb) as u64,
+            E::SMIN_asimdsame_only => sa.min(sb) as u64,
+            E::UMAX_asimdsame_only => ua.max(ub) as u64,
+            E::UMIN_asimdsame_only => ua.min(ub) as u64,
+            E::SABD_asimdsame_only => (sa - sb).unsigned_abs() as u64,
+            E::UABD_asimdsame_only => (ua - ub).unsigned_abs() as u64,
+            E::SABA_asimdsame_only => xd.wrapping_add((sa - sb).unsigned_abs() as u64),
+            E::UABA_asimdsame_only => xd.wrapping_add((ua - ub).unsigned_abs() as u64),
+            E::MUL_asimdsame_only => xa.wrapping_mul(xb),
+            E::MLA_asimdsame_only => xd.wrapping_add(xa.wrapping_mul(xb)),
+            E::MLS_asimdsame_only => xd.wrapping_sub(xa.wrapping_mul(xb)),
+            E::PMUL_asimdsame_only => (0..8)
+                .filter(|k| xb >> k & 1 == 1)
+                .fold(0u64, |acc, k| acc ^ (xa << k)),
+            E::SQADD_asimdsame_only | E::SQADD_asisdsame_only => satq(sa + sb, false),
+            E::UQADD_asimdsame_only | E::UQADD_asisdsame_only => satq(ua + ub, true),
+            E::SQSUB_asimdsame_only | E::SQSUB_asisdsame_only => satq(sa - sb, false),
+            E::UQSUB_asimdsame_only | E::UQSUB_asisdsame_only => satq(ua - ub, true),
+            E::SQDMULH_asimdsame_only | E::SQDMULH_asisdsame_only => {
+                satq((2 * sa * sb) >> esize, false)
+            }
+            E::SQRDMULH_asimdsame_only | E::SQRDMULH_asisdsame_only => {
+                satq((2 * sa * sb + (1i128 << (esize - 1))) >> esize, false)
+            }
+            E::ADD_asisdsame_only => xa.wrapping_add(xb),
+            E::SUB_asisdsame_only => xa.wrapping_sub(xb),
+            E::CMEQ_asisdsame_only => t(xa == xb),
+            E::CMGE_asisdsame_only => t(sa >= sb),
+            E::CMGT_asisdsame_only => t(sa > sb),
+            E::CMHI_asisdsame_only => t(ua > ub),
+            E::CMHS_asisdsame_only => t(ua >= ub),
+            _ => t(xa & xb != 0), // CMTST
+        };
+        set_elem(&mut r, e, esize, y);
+    }
+    set_qc(cpu, saturated);
+    v_result(cpu, i.rd(), r, if scalar { 64 } else { datasize })
+}
+
+/// SMAXP, SMINP: pairs from the concatenation Vm:Vn.
+fn pairwise(cpu: &mut Cpu, i: Insn) -> Exec {
+    let Some((esize, datasize, _)) = shape(i, &[], true) else {
+        return i.undefined();
+    };
+    let (vn, vm) = (cpu.state.v[i.rn() as usize], cpu.state.v[i.rm() as usize]);
+    let elements = datasize / esize;
+    let mut r = 0u128;
+    for e in 0..elements {
+        let src = if e < elements / 2 { vn } else { vm };
+        let k = (e % (elements / 2)) * 2;
+        let (a, b) = (
+            int(elem(src, k, esize), esize, false),
+            int(elem(src, k + 1, esize), esize, false),
+        );
+        let y = if i.id == E::SMAXP_asimdsame_only {
+            a.max(b)
+        } else {
+            a.min(b)
+        };
+        set_elem(&mut r, e, esize, y as u64);
+    }
+    v_result(cpu, i.rd(), r, datasize)
+}
+
+/// `UnsignedRecipEstimate`'s and `UnsignedRSqrtEstimate`'s tables, computed as the Arm ARM's
+/// `RecipEstimate` and `RecipSqrtEstimate` define them (9-bit in, 9-bit out).
+fn recip_estimate(a: u32) -> u32 {
+    let a = a * 2 + 1;
+    let b = (1u32 << 19) / a;
+    (b + 1) / 2
+}
+
+fn recip_sqrt_estimate(a: u32) -> u32 {
+    // 0.25 <= a < 0.5, or 0.5 <= a < 1 with its last bit dropped, scaled as the pseudocode
+    // does before the search for the largest b with a * (b + 1)^2 < 2^28.
+    let a = u64::from(if a < 256 {
+        a * 2 + 1
+    } else {
+        (((a >> 1) << 1) + 1) * 2
+    });
+    let mut b = 512u64;
+    while a * (b + 1) * (b + 1) < 1 << 28 {
+        b += 1;
+    }
+    ((b + 1) / 2) as u32
+}
+
+fn misc(cpu: &mut Cpu, i: Insn) -> Exec {
+    let id = i.id;
+    let (scalar_sizes, no_64): (&[u32], bool) = match id {
+        E::REV16_asimdmisc_R
+        | E::REV32_asimdmisc_R
+        | E::CLS_asimdmisc_R
+        | E::CLZ_asimdmisc_R
+        | E::RBIT_asimdmisc_R
+        | E::URECPE_asimdmisc_R
+        | E::URSQRTE_asimdmisc_R => (&[], true),
+        E::SQABS_asimdmisc_R
+        | E::SQNEG_asimdmisc_R
+        | E::SUQADD_asimdmisc_R
+        | E::USQADD_asimdmisc_R
+        | E::SQABS_asisdmisc_R
+        | E::SQNEG_asisdmisc_R
+        | E::SUQADD_asisdmisc_R
+        | E::USQADD_asisdmisc_R => (&[0, 1, 2, 3], false),
+        _ => (&[3], false), // ABS, NEG, CMxx #0
+    };
+    let Some((esize, datasize, scalar)) = shape(i, scalar_sizes, no_64) else {
+        return i.undefined();
+    };
+    // RBIT's bits 23:22 are fixed (01): its elements are bytes.
+    let esize = if id == E::RBIT_asimdmisc_R { 8 } else { esize };
+    let size = i.bits(23, 22);
+    let reserved = match id {
+        E::REV16_asimdmisc_R => size != 0,
+        E::REV32_asimdmisc_R => size > 1,
+        E::URECPE_asimdmisc_R | E::URSQRTE_asimdmisc_R => size != 2,
+        _ => false,
+    };
+    if reserved {
+        return i.undefined();
+    }
+    let (vn, vd) = (cpu.state.v[i.rn() as usize], cpu.state.v[i.rd() as usize]);
+    let ones = mask(esize);
+    let t = |c: bool| if c { ones } else { 0 };
+    let mut r = 0u128;
+    let mut saturated = false;
+    let elements = datasize / esize;
+    for e in 0..elements {
+        let x = elem(vn, e, esize);
+        let s = int(x, esize, false);
+        let mut satq = |v: i128, unsigned: bool| {
+            let (y, q) = sat(v, esize, unsigned);
+            saturated |= q;
+            y
+        };
+        let (target, y) = match id {
+            E::REV16_asimdmisc_R | E::REV32_asimdmisc_R => {
+                // Reverse the elements within each 16- or 32-bit container.
+                let per = if id == E::REV16_asimdmisc_R {
+                    2
+                } else {
+                    4 >> size
+                };
+                (e - e % per + (per - 1 - e % per), x)
+            }
+            E::CLS_asimdmisc_R => {
+                let v = if s < 0 { !x & ones } else { x };
+                (
+                    e,
+                    u64::from((v << (64 - esize)).leading_zeros().min(esize)) - 1,
+                )
+            }
+            E::CLZ_asimdmisc_R => (e, u64::from((x << (64 - esize)).leading_zeros().min(esize))),
+            E::RBIT_asimdmisc_R => (e, u64::from((x as u8).reverse_bits())),
+            E::ABS_asimdmisc_R | E::ABS_asisdmisc_R => (e, s.unsigned_abs() as u64),
+            E::NEG_asimdmisc_R | E::NEG_asisdmisc_R => (e, x.wrapping_neg()),
+            E::SQABS_asimdmisc_R | E::SQABS_asisdmisc_R => (e, satq(s.abs(), false)),
+            E::SQNEG_asimdmisc_R | E::SQNEG_asisdmisc_R => (e, satq(-s, false)),
+            E::SUQADD_asimdmisc_R | E::SUQADD_asisdmisc_R => {
+                let acc = int(elem(vd, e, esize), esize, false);
+                (e, satq(acc + int(x, esize, true), false))
+            }
+            E::USQADD_asimdmisc_R | E::USQADD_asisdmisc_R => {
+                let acc = int(elem(vd, e, esize), esize, true);
+                (e, satq(acc + s, true))
+            }
+            E::CMLE_asimdmisc_Z | E::CMLE_asisdmisc_Z => (e, t(s <= 0)),
+            E::CMLT_asimdmisc_Z | E::CMLT_asisdmisc_Z => (e, t(s < 0)),
+            E::CMEQ_asisdmisc_Z => (e, t(s == 0)),
+            E::CMGE_asisdmisc_Z => (e, t(s >= 0)),
+            E::CMGT_asisdmisc_Z => (e, t(s > 0)),
+            E::URECPE_asimdmisc_R => {
+                if x >> 31 == 0 {
+                    (e, 0xffff_ffff)
+                } else {
+                    (e, u64::from(recip_estimate((x >> 23) as u32 & 0x1ff)) << 23)
+                }
+            }
+            _ => {
+                // URSQRTE
+                if x >> 30 == 0 {
+                    (e, 0xffff_ffff)
+                } else {
+                    (
+                        e,
+                        u64::from(recip_sqrt_estimate((x >> 23) as u32 & 0x1ff)) << 23,
+                    )
+                }
+            }
+        };
+        set_elem(&mut r, target, esize, y);
+    }
+    set_qc(cpu, saturated);
+    v_result(cpu, i.rd(), r, if scalar { 64 } else { datasize })
+}
+
+/// SADDLP, UADDLP and the accumulating SADALP, UADALP: adjacent pairs summed into elements
+/// twice as wide.
+fn add_pairs_long(cpu: &mut Cpu, i: Insn) -> Exec {
+    let Some((esize, datasize, _)) = shape(i, &[], true) else {
+        return i.undefined();
+    };
+    let unsigned = i.bit(29);
+    let acc = matches!(i.id, E::SADALP_asimdmisc_P | E::UADALP_asimdmisc_P);
+    let (vn, vd) = (cpu.state.v[i.rn() as usize], cpu.state.v[i.rd() as usize]);
+    let mut r = 0u128;
+    for e in 0..datasize / (2 * esize) {
+        let sum = int(elem(vn, 2 * e, esize), esize, unsigned)
+            + int(elem(vn, 2 * e + 1, esize), esize, unsigned);
+        let y = if acc {
+            (sum as u64).wrapping_add(elem(vd, e, 2 * esize))
+        } else {
+            sum as u64
+        };
+        set_elem(&mut r, e, 2 * esize, y);
+    }
+    v_result(cpu, i.rd(), r, datasize)
+}
+
+/// SQXTN, UQXTN, SQXTUN: `2 * esize` elements saturated to `esize`.
+fn saturating_narrow(cpu: &mut Cpu, i: Insn) -> Exec {
+    let size = i.bits(23, 22);
+    if size == 3 {
+        return i.undefined();
+    }
+    let esize = 8u32 << size;
+    let scalar = i.bits(28, 28) == 1;
+    let (src_unsigned, dst_unsigned) = match i.id {
+        E::SQXTN_asimdmisc_N | E::SQXTN_asisdmisc_N => (false, false),
+        E::UQXTN_asimdmisc_N | E::UQXTN_asisdmisc_N => (true, true),
+        _ => (false, true),
+    };
+    let vn = cpu.state.v[i.rn() as usize];
+    let mut r = 0u128;
+    let mut saturated = false;
+    for e in 0..if scalar { 1 } else { 64 / esize } {
+        let (y, s) = sat(
+            int(elem(vn, e, 2 * esize), 2 * esize, src_unsigned),
+            esize,
+            dst_unsigned,
+        );
+        saturated |= s;
+        set_elem(&mut r, e, esize, y);
+    }
+    set_qc(cpu, saturated);
+    if scalar {
+        v_result(cpu, i.rd(), r, 64)
+    } else {
+        write_part(cpu, i.rd(), r, i.bit(30))
+    }
+}
+
+/// SHLL, SHLL2: the lower or upper half's elements widened and shifted left by their size.
+fn shll(cpu: &mut Cpu, i: Insn) -> Exec {
+    let size = i.bits(23, 22);
+    if size == 3 {
+        return i.undefined();
+    }
+    let esize = 8u32 << size;
+    let vn = vpart(cpu.state.v[i.rn() as usize], i.bit(30));
+    let mut r = 0u128;
+    for e in 0..64 / esize {
+        set_elem(&mut r, e, 2 * esize, elem(vn, e, esize) << esize);
+    }
+    v_result(cpu, i.rd(), r, 128)
+}
+
+/// SADDLV, SMAXV, SMINV.
+fn across(cpu: &mut Cpu, i: Insn) -> Exec {
+    let size = i.bits(23, 22);
+    if size == 3 || (size == 2 && !i.bit(30)) {
+        return i.undefined();
+    }
+    let esize = 8u32 << size;
+    let datasize = if i.bit(30) { 128 } else { 64 };
+    let vn = cpu.state.v[i.rn() as usize];
+    let xs = (0..datasize / esize).map(|e| int(elem(vn, e, esize), esize, false));
+    let (y, width) = match i.id {
+        E::SADDLV_asimdall_only => (xs.sum::<i128>(), 2 * esize),
+        E::SMAXV_asimdall_only => (xs.max().unwrap_or(0), esize),
+        _ => (xs.min().unwrap_or(0), esize),
+    };
+    v_result(cpu, i.rd(), u128::from(y as u64 & mask(width)), 64)
+}
+
+/// The element index and Vm of a by-element instruction: 16-bit elements take H:L:M and
+/// V0-V15, 32-bit ones H:L and M:Rm. Other sizes are reserved.
+fn element_operand(i: Insn) -> Option<(u32, u32, u32)> {
+    let (h, l, m) = (i.bits(11, 11), i.bits(21, 21), i.bits(20, 20));
+    match i.bits(23, 22) {
+        1 => Some((16, (h << 2) | (l << 1) | m, i.bits(19, 16))),
+        2 => Some((32, (h << 1) | l, i.bits(20, 16))),
+        _ => None,
+    }
+}
+
+/// MUL, MLA, MLS, SQDMULH, SQRDMULH by element, vector and scalar.
+fn by_element(cpu: &mut Cpu, i: Insn) -> Exec {
+    let Some((esize, index, rm)) = element_operand(i) else {
+        return i.undefined();
+    };
+    let scalar = i.bits(28, 28) == 1;
+    let datasize = if scalar {
+        esize
+    } else if i.bit(30) {
+        128
+    } else {
+        64
+    };
+    let (vn, vd) = (cpu.state.v[i.rn() as usize], cpu.state.v[i.rd() as usize]);
+    let xb = elem(cpu.state.v[rm as usize], index, esize);
+    let sb = int(xb, esize, false);
+    let mut r = 0u128;
+    let mut saturated = false;
+    for e in 0..datasize / esize {
+        let (xa, xd) = (elem(vn, e, esize), elem(vd, e, esize));
+        let sa = int(xa, esize, false);
+        let y = match i.id {
+            E::MUL_asimdelem_R => xa.wrapping_mul(xb),
+            E::MLA_asimdelem_R => xd.wrapping_add(xa.wrapping_mul(xb)),
+            E::MLS_asimdelem_R => xd.wrapping_sub(xa.wrapping_mul(xb)),
+            E::SQDMULH_asimdelem_R | E::SQDMULH_asisdelem_R => {
+                let (v, s) = sat((2 * sa * sb) >> esize, esize, false);
+                saturated |= s;
+                v
+            }
+            _ => {
+                let (v, s) = sat(
+                    (2 * sa * sb + (1i128 << (esize - 1))) >> esize,
+                    esize,
+                    false,
+                );
+                saturated |= s;
+                v
+            }
+        };
+        set_elem(&mut r, e, esize, y);
+    }
+    set_qc(cpu, saturated);
+    v_result(cpu, i.rd(), r, if scalar { 64 } else { datasize })
+}
+
+/// The long multiplies by element: SMULL, UMULL, SMLAL, UMLAL, SMLSL, UMLSL and the
+/// saturating doubling SQDMULL, SQDMLAL, SQDMLSL (vector and scalar).
+fn by_element_long(cpu: &mut Cpu, i: Insn) -> Exec {
+    let Some((esize, index, rm)) = element_operand(i) else {
+        return i.undefined();
+    };
+    let scalar = i.bits(28, 28) == 1;
+    let unsigned = matches!(
+        i.id,
+        E::UMULL_asimdelem_L | E::UMLAL_asimdelem_L | E::UMLSL_asimdelem_L
+    );
+    let vn = if scalar {
+        cpu.state.v[i.rn() as usize]
+    } else {
+        vpart(cpu.state.v[i.rn() as usize], i.bit(30))
+    };
+    let vd = cpu.state.v[i.rd() as usize];
+    let b = int(
+        elem(cpu.state.v[rm as usize], index, esize),
+        esize,
+        unsigned,
+    );
+    let mut r = 0u128;
+    let mut saturated = false;
+    for e in 0..if scalar { 1 } else { 64 / esize } {
+        let a = int(elem(vn, e, esize), esize, unsigned);
+        let acc = int(elem(vd, e, 2 * esize), 2 * esize, unsigned);
+        let y = match i.id {
+            E::SMULL_asimdelem_L | E::UMULL_asimdelem_L => (a * b) as u64,
+            E::SMLAL_asimdelem_L | E::UMLAL_asimdelem_L => (acc + a * b) as u64,
+            E::SMLSL_asimdelem_L | E::UMLSL_asimdelem_L => (acc - a * b) as u64,
+            id => {
+                let (p, s1) = sat(2 * a * b, 2 * esize, false);
+                let p = i128::from(sext(p, 2 * esize));
+                let (v, s2) = match id {
+                    E::SQDMLAL_asimdelem_L | E::SQDMLAL_asisdelem_L => {
+                        sat(acc + p, 2 * esize, false)
+                    }
+                    E::SQDMLSL_asimdelem_L | E::SQDMLSL_asisdelem_L => {
+                        sat(acc - p, 2 * esize, false)
+                    }
+                    _ => (p as u64 & mask(2 * esize), false),
+                };
+                saturated |= s1 || s2;
+                v
+            }
+        };
+        set_elem(&mut r, e, 2 * esize, y);
+    }
+    set_qc(cpu, saturated);
+    v_result(cpu, i.rd(), r, if scalar { 64 } else { 128 })
 }
