@@ -188,6 +188,28 @@ pub struct Env {
     pub flags: u32,
 }
 
+/// `RecipEstimate(a)` for 9-bit `a` in 256..512: the Arm ARM's reciprocal table.
+pub fn recip_estimate_table(a: u32) -> u32 {
+    let a = a * 2 + 1;
+    let b = (1u32 << 19) / a;
+    b.div_ceil(2)
+}
+
+/// `RecipSqrtEstimate(a)` for 9-bit `a` in 128..512: the Arm ARM's reciprocal square root
+/// table.
+pub fn recip_sqrt_estimate_table(a: u32) -> u32 {
+    let a = u64::from(if a < 256 {
+        a * 2 + 1
+    } else {
+        (((a >> 1) << 1) + 1) * 2
+    });
+    let mut b = 512u64;
+    while a * (b + 1) * (b + 1) < 1 << 28 {
+        b += 1;
+    }
+    b.div_ceil(2) as u32
+}
+
 /// An exact nonzero magnitude: `mant * 2^exp`, plus something strictly between 0 and `2^exp`
 /// when `sticky`.
 #[derive(Clone, Copy, Debug)]
@@ -690,6 +712,183 @@ impl Env {
                 Some((sign, r)) => self.round(fmt, sign, r, rounding),
             }
         }
+    }
+
+    /// `FPMulX(op1, op2, fpcr)`: FPMul, except that infinity times zero is 2.0 with the
+    /// product's sign.
+    pub fn mul_x(&mut self, fmt: Fmt, a: u64, b: u64) -> u64 {
+        let ua = self.unpack(fmt, a);
+        let ub = self.unpack(fmt, b);
+        if !ua.is_nan()
+            && !ub.is_nan()
+            && ((ua.is_inf() && ub.is_zero()) || (ua.is_zero() && ub.is_inf()))
+        {
+            return fmt.pow2(ua.sign ^ ub.sign, 1);
+        }
+        self.mul(fmt, a, b)
+    }
+
+    /// `FPRecipStepFused(op1, op2)`: `2.0 - op1 * op2` with one rounding; infinity times zero
+    /// gives 2.0.
+    pub fn recip_step(&mut self, fmt: Fmt, a: u64, b: u64) -> u64 {
+        self.step_fused(fmt, a, b, 1, 1, 0)
+    }
+
+    /// `FPRSqrtStepFused(op1, op2)`: `(3.0 - op1 * op2) / 2` with one rounding; infinity
+    /// times zero gives 1.5.
+    pub fn rsqrt_step(&mut self, fmt: Fmt, a: u64, b: u64) -> u64 {
+        self.step_fused(fmt, a, b, 3, 0, -1)
+    }
+
+    /// `(c_mant * 2^c_exp - a * b) * 2^scale`, rounded once, with the step instructions'
+    /// special cases: NaNs first (of -a and b), infinity times zero is the constant times
+    /// 2^scale, an infinite product gives an infinity.
+    fn step_fused(
+        &mut self,
+        fmt: Fmt,
+        a: u64,
+        b: u64,
+        c_mant: u128,
+        c_exp: i32,
+        scale: i32,
+    ) -> u64 {
+        let neg_a = Self::neg(fmt, a);
+        let ua = self.unpack(fmt, neg_a);
+        let ub = self.unpack(fmt, b);
+        if let Some(r) = self.process_nans(fmt, &[(ua, neg_a), (ub, b)]) {
+            return r;
+        }
+        let sign = ua.sign ^ ub.sign;
+        if (ua.is_inf() && ub.is_zero()) || (ua.is_zero() && ub.is_inf()) {
+            return if c_mant == 1 {
+                fmt.pow2(false, c_exp + scale)
+            } else {
+                // 1.5: 2^0 with the top fraction bit set.
+                fmt.pow2(false, 0) | (1 << (fmt.f() - 1))
+            };
+        }
+        if ua.is_inf() || ub.is_inf() {
+            return fmt.infinity(sign);
+        }
+        let rounding = self.rounding();
+        let (pm, pe) = if ua.is_zero() || ub.is_zero() {
+            (0, 0)
+        } else {
+            (u128::from(ua.mant) * u128::from(ub.mant), ua.exp + ub.exp)
+        };
+        match add_exact(false, c_mant, c_exp, sign, pm, pe) {
+            None => fmt.zero(rounding == Rounding::NegInf),
+            Some((sign, mut r)) => {
+                r.exp += scale;
+                self.round(fmt, sign, r, rounding)
+            }
+        }
+    }
+
+    /// `FPRecipEstimate(op, fpcr)` (without FEAT_RPRES): an 8-bit reciprocal estimate from
+    /// the Arm ARM's RecipEstimate table, with its special cases.
+    pub fn recip_estimate(&mut self, fmt: Fmt, a: u64) -> u64 {
+        let u = self.unpack(fmt, a);
+        let (n, f) = (fmt.bits(), fmt.f());
+        match u.ty {
+            FpType::SNaN | FpType::QNaN => return self.process_nan(fmt, u.ty, a),
+            FpType::Infinity => return fmt.zero(u.sign),
+            FpType::Zero => {
+                self.raise(flags::DZC);
+                return fmt.infinity(u.sign);
+            }
+            _ => {}
+        }
+        let biased = ((a >> f) & ((1 << fmt.e()) - 1)) as i32;
+        // |value| < 2^-(bias+1): the reciprocal overflows.
+        let tiny = biased == 0 && (a & fmt.frac_mask()) >> (f - 2) == 0;
+        if tiny {
+            let to_inf = match self.rounding() {
+                Rounding::TieEven | Rounding::TieAway => true,
+                Rounding::PosInf => !u.sign,
+                Rounding::NegInf => u.sign,
+                _ => false,
+            };
+            self.raise(flags::OFC | flags::IXC);
+            return if to_inf {
+                fmt.infinity(u.sign)
+            } else {
+                fmt.zero(u.sign) | ((((1u64 << fmt.e()) - 2) << f) | fmt.frac_mask())
+            };
+        }
+        // |value| >= 2^(bias-1) under flush-to-zero: the result would be tiny.
+        if self.fz(fmt) && biased >= fmt.bias() * 2 - 1 {
+            self.raise(flags::UFC);
+            return fmt.zero(u.sign);
+        }
+        let mut exp = biased;
+        let mut fraction = a & fmt.frac_mask();
+        if exp == 0 {
+            if (fraction >> (f - 1)) & 1 == 0 {
+                exp = -1;
+                fraction = (fraction << 2) & fmt.frac_mask();
+            } else {
+                fraction = (fraction << 1) & fmt.frac_mask();
+            }
+        }
+        let scaled = (1 << 8) | (fraction >> (f - 8)) as u32;
+        let mut result_exp = 2 * fmt.bias() - 1 - exp;
+        let estimate = u64::from(recip_estimate_table(scaled));
+        let mut fraction = (estimate & 0xff) << (f - 8);
+        if result_exp == 0 {
+            fraction = (1 << (f - 1)) | (fraction >> 1);
+        } else if result_exp == -1 {
+            fraction = (1 << (f - 2)) | (fraction >> 2);
+            result_exp = 0;
+        }
+        let _ = n;
+        fmt.zero(u.sign) | ((result_exp as u64) << f) | fraction
+    }
+
+    /// `FPRSqrtEstimate(op, fpcr)` (without FEAT_RPRES).
+    pub fn rsqrt_estimate(&mut self, fmt: Fmt, a: u64) -> u64 {
+        let u = self.unpack(fmt, a);
+        let f = fmt.f();
+        match u.ty {
+            FpType::SNaN | FpType::QNaN => return self.process_nan(fmt, u.ty, a),
+            FpType::Zero => {
+                self.raise(flags::DZC);
+                return fmt.infinity(u.sign);
+            }
+            _ if u.sign => return self.invalid(fmt),
+            FpType::Infinity => return fmt.zero(false),
+            _ => {}
+        }
+        let mut exp = ((a >> f) & ((1 << fmt.e()) - 1)) as i32;
+        let mut fraction = a & fmt.frac_mask();
+        if exp == 0 {
+            while (fraction >> (f - 1)) & 1 == 0 {
+                fraction = (fraction << 1) & fmt.frac_mask();
+                exp -= 1;
+            }
+            fraction = (fraction << 1) & fmt.frac_mask();
+        }
+        let scaled = if exp & 1 == 0 {
+            (1 << 8) | (fraction >> (f - 8)) as u32
+        } else {
+            (1 << 7) | (fraction >> (f - 7)) as u32
+        };
+        let result_exp = (3 * fmt.bias() - 1 - exp).div_euclid(2);
+        let estimate = u64::from(recip_sqrt_estimate_table(scaled));
+        ((result_exp as u64) << f) | ((estimate & 0xff) << (f - 8))
+    }
+
+    /// `FPRecpX(op, fpcr)`: the exponent inverted, the fraction cleared.
+    pub fn recip_x(&mut self, fmt: Fmt, a: u64) -> u64 {
+        let u = self.unpack(fmt, a);
+        if u.is_nan() {
+            return self.process_nan(fmt, u.ty, a);
+        }
+        let f = fmt.f();
+        let field = (1u64 << fmt.e()) - 1;
+        let exp = (a >> f) & field;
+        let new = if exp == 0 { field - 1 } else { !exp & field };
+        fmt.zero(u.sign) | (new << f)
     }
 
     /// `FPSqrt(op, fpcr)`.

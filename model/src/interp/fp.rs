@@ -52,7 +52,7 @@ fn set_vreg(cpu: &mut Cpu, d: u32, x: u64, fmt: Fmt) {
 }
 
 /// `VFPExpandImm(imm8)`.
-fn vfp_expand_imm(fmt: Fmt, imm8: u32) -> u64 {
+pub(super) fn vfp_expand_imm(fmt: Fmt, imm8: u32) -> u64 {
     let (e, f) = match fmt {
         Fmt::H => (5, 10),
         Fmt::S => (8, 23),

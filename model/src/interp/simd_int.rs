@@ -818,7 +818,7 @@ fn pairwise(cpu: &mut Cpu, i: Insn) -> Exec {
 fn recip_estimate(a: u32) -> u32 {
     let a = a * 2 + 1;
     let b = (1u32 << 19) / a;
-    (b + 1) / 2
+    b.div_ceil(2)
 }
 
 fn recip_sqrt_estimate(a: u32) -> u32 {
@@ -833,7 +833,7 @@ fn recip_sqrt_estimate(a: u32) -> u32 {
     while a * (b + 1) * (b + 1) < 1 << 28 {
         b += 1;
     }
-    ((b + 1) / 2) as u32
+    b.div_ceil(2) as u32
 }
 
 fn misc(cpu: &mut Cpu, i: Insn) -> Exec {
