@@ -785,6 +785,54 @@ impl Env {
         }
     }
 
+    /// `FPMulAddH(addend, op1, op2, fpcr)` (FEAT_FHM): `addend + op1 * op2` in single precision
+    /// from half-precision `op1` and `op2`, with one rounding. NaNs are chosen as
+    /// FPProcessNaNs3H does (signalling before quiet, the addend first), a half NaN widened.
+    pub fn mul_add_h(&mut self, addend: u64, a: u64, b: u64) -> u64 {
+        let uc = self.unpack(Fmt::S, addend);
+        let ua = self.unpack(Fmt::H, a);
+        let ub = self.unpack(Fmt::H, b);
+        let inf_times_zero = (ua.is_inf() && ub.is_zero()) || (ua.is_zero() && ub.is_inf());
+        for want in [FpType::SNaN, FpType::QNaN] {
+            if uc.ty == want {
+                // As in FPMulAdd: a quiet NaN addend with infinity times zero is invalid.
+                if want == FpType::QNaN && inf_times_zero {
+                    return self.invalid(Fmt::S);
+                }
+                return self.process_nan(Fmt::S, uc.ty, addend);
+            }
+            for (u, x) in [(ua, a), (ub, b)] {
+                if u.ty == want {
+                    // FPConvertNaN: the payload below the quiet bit moves to the top of the
+                    // single's fraction, the quiet bit set. (FPUnpack, not FPUnpackCV: AHP
+                    // plays no part.)
+                    if want == FpType::SNaN {
+                        self.raise(flags::IOC);
+                    }
+                    if self.dn() {
+                        return Fmt::S.default_nan();
+                    }
+                    let sign = (x >> 15) & 1;
+                    return (sign << 31) | 0x7fc0_0000 | ((x & 0x1ff) << 13);
+                }
+            }
+        }
+        // Neither is a NaN: each half is exactly a single (flushed by FZ16 as it unpacked).
+        let widen = |u: Unpacked| match u.ty {
+            FpType::Zero => Fmt::S.zero(u.sign),
+            FpType::Infinity => Fmt::S.infinity(u.sign),
+            _ => {
+                // mant * 2^exp with mant < 2^11: normal in single.
+                let lead = 63 - u.mant.leading_zeros() as i32;
+                let e = u.exp + lead;
+                let frac = (u.mant << (23 - lead)) & Fmt::S.frac_mask();
+                Fmt::S.zero(u.sign) | (((e + Fmt::S.bias()) as u64) << 23) | frac
+            }
+        };
+        let (a32, b32) = (widen(ua), widen(ub));
+        self.mul_add(Fmt::S, addend, a32, b32)
+    }
+
     /// `FPRecipEstimate(op, fpcr)` (without FEAT_RPRES): an 8-bit reciprocal estimate from
     /// the Arm ARM's RecipEstimate table, with its special cases.
     pub fn recip_estimate(&mut self, fmt: Fmt, a: u64) -> u64 {

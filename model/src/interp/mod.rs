@@ -134,6 +134,11 @@ pub const IMPLEMENTED: &[&str] = &[
     "FEAT_SB",
     "FEAT_SSBS",
     "FEAT_FP16",
+    "FEAT_RDM",
+    "FEAT_DotProd",
+    "FEAT_FCMA",
+    "FEAT_FHM",
+    "FEAT_I8MM",
     // LDLAR and STLLR, with no LORegions configured (EL0 cannot), order like LDAR and STLR.
     "FEAT_LOR",
 ];

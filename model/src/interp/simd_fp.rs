@@ -5,7 +5,8 @@
 //! FMOV (vector, half). Half-precision forms need FEAT_FP16. Every lane goes through the exact
 //! core in `crate::fp` with the instruction's FPCR, and the lanes' flags accumulate in FPSR.
 //!
-//! Not here yet: FHM (FMLAL/FMLSL), FCMA (FCMLA/FCADD) and BF16.
+//! FHM (FMLAL/FMLSL, widening half to single) and FCMA (FCMLA/FCADD, complex arithmetic) are
+//! here too. Not here yet: BF16.
 
 use super::simd::{elem, set_elem, v_result};
 use super::{Cpu, Exec, Insn};
@@ -371,8 +372,169 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
             let r = (0..8).fold(0u128, |acc, k| acc | (u128::from(h) << (16 * k)));
             v_result(cpu, i.rd(), r, if i.bit(30) { 128 } else { 64 })
         }
+        E::FCADD_asimdsame2_C => fcadd(cpu, i),
+        E::FCMLA_asimdsame2_C | E::FCMLA_advsimd_elt => fcmla(cpu, i),
+        E::FMLAL_asimdsame_F
+        | E::FMLAL2_asimdsame_F
+        | E::FMLSL_asimdsame_F
+        | E::FMLSL2_asimdsame_F
+        | E::FMLAL_asimdelem_LH
+        | E::FMLAL2_asimdelem_LH
+        | E::FMLSL_asimdelem_LH
+        | E::FMLSL2_asimdelem_LH => fmlal(cpu, i),
         _ => return None,
     })
+}
+
+/// The element size of a complex-number instruction (FCMA): size 01 half (FEAT_FP16), 10
+/// single, 11 double (Q = 1 only).
+fn complex_esize(cpu: &Cpu, i: Insn) -> Option<u32> {
+    if !cpu.config.features.fcma {
+        return None;
+    }
+    match i.bits(23, 22) {
+        1 if cpu.config.features.fp16 => Some(16),
+        2 => Some(32),
+        3 if i.bit(30) => Some(64),
+        _ => None,
+    }
+}
+
+/// FCADD: complex add with the second operand rotated by 90 (rot = 0) or 270 degrees.
+fn fcadd(cpu: &mut Cpu, i: Insn) -> Exec {
+    let Some(esize) = complex_esize(cpu, i) else {
+        return i.undefined();
+    };
+    let fmt = fmt_of(esize);
+    let datasize = if i.bit(30) { 128 } else { 64 };
+    let rot270 = i.bit(12);
+    let (vn, vm) = (cpu.state.v[i.rn() as usize], cpu.state.v[i.rm() as usize]);
+    let r = with_env(cpu, |env| {
+        let mut r = 0u128;
+        for e in 0..datasize / esize / 2 {
+            let (re, im) = (elem(vm, 2 * e, esize), elem(vm, 2 * e + 1, esize));
+            let (e1, e3) = if rot270 {
+                (im, Env::neg(fmt, re))
+            } else {
+                (Env::neg(fmt, im), re)
+            };
+            let lo = env.add(fmt, elem(vn, 2 * e, esize), e1);
+            let hi = env.add(fmt, elem(vn, 2 * e + 1, esize), e3);
+            set_elem(&mut r, 2 * e, esize, lo);
+            set_elem(&mut r, 2 * e + 1, esize, hi);
+        }
+        r
+    });
+    v_result(cpu, i.rd(), r, datasize)
+}
+
+/// FCMLA, vector and by element: one half of a complex multiply-accumulate, by rotation.
+fn fcmla(cpu: &mut Cpu, i: Insn) -> Exec {
+    let Some(esize) = complex_esize(cpu, i) else {
+        return i.undefined();
+    };
+    let fmt = fmt_of(esize);
+    let datasize = if i.bit(30) { 128 } else { 64 };
+    let by_element = i.id == E::FCMLA_advsimd_elt;
+    let (rot, index, rm) = if by_element {
+        let (h, l) = (i.bits(11, 11), i.bits(21, 21));
+        let index = match esize {
+            16 if h == 1 && !i.bit(30) => return i.undefined(),
+            16 => (h << 1) | l,
+            32 if l == 1 || !i.bit(30) => return i.undefined(),
+            32 => h,
+            _ => return i.undefined(),
+        };
+        (i.bits(14, 13), Some(index), i.bits(20, 16))
+    } else {
+        (i.bits(12, 11), None, i.rm())
+    };
+    let (vn, vm, vd) = (
+        cpu.state.v[i.rn() as usize],
+        cpu.state.v[rm as usize],
+        cpu.state.v[i.rd() as usize],
+    );
+    let r = with_env(cpu, |env| {
+        let mut r = 0u128;
+        for e in 0..datasize / esize / 2 {
+            // By element, every lane pair takes the same pair of Vm.
+            let pair = index.unwrap_or(e);
+            let (m_re, m_im) = (elem(vm, 2 * pair, esize), elem(vm, 2 * pair + 1, esize));
+            let (n_re, n_im) = (elem(vn, 2 * e, esize), elem(vn, 2 * e + 1, esize));
+            let neg = |x| Env::neg(fmt, x);
+            let (e1, e2, e3, e4) = match rot {
+                0 => (m_re, n_re, m_im, n_re),
+                1 => (neg(m_im), n_im, m_re, n_im),
+                2 => (neg(m_re), n_re, neg(m_im), n_re),
+                _ => (m_im, n_im, neg(m_re), n_im),
+            };
+            let lo = env.mul_add(fmt, elem(vd, 2 * e, esize), e2, e1);
+            let hi = env.mul_add(fmt, elem(vd, 2 * e + 1, esize), e4, e3);
+            set_elem(&mut r, 2 * e, esize, lo);
+            set_elem(&mut r, 2 * e + 1, esize, hi);
+        }
+        r
+    });
+    v_result(cpu, i.rd(), r, datasize)
+}
+
+/// FMLAL, FMLAL2, FMLSL, FMLSL2 (FEAT_FHM), vector and by element: single-precision lanes gain
+/// the product of the lower (or, for the 2 forms, upper) half-precision lanes, one rounding.
+fn fmlal(cpu: &mut Cpu, i: Insn) -> Exec {
+    if !cpu.config.features.fhm || !cpu.config.features.fp16 {
+        return i.undefined();
+    }
+    let id = i.id;
+    let upper = matches!(
+        id,
+        E::FMLAL2_asimdsame_F
+            | E::FMLSL2_asimdsame_F
+            | E::FMLAL2_asimdelem_LH
+            | E::FMLSL2_asimdelem_LH
+    );
+    let subtract = matches!(
+        id,
+        E::FMLSL_asimdsame_F
+            | E::FMLSL2_asimdsame_F
+            | E::FMLSL_asimdelem_LH
+            | E::FMLSL2_asimdelem_LH
+    );
+    let by_element = matches!(
+        id,
+        E::FMLAL_asimdelem_LH
+            | E::FMLAL2_asimdelem_LH
+            | E::FMLSL_asimdelem_LH
+            | E::FMLSL2_asimdelem_LH
+    );
+    let datasize = if i.bit(30) { 128 } else { 64 };
+    let elements = datasize / 32;
+    let (index, rm) = if by_element {
+        let index = (i.bits(11, 11) << 2) | (i.bits(21, 21) << 1) | i.bits(20, 20);
+        (Some(index), i.bits(19, 16))
+    } else {
+        (None, i.rm())
+    };
+    let (vn, vm, vd) = (
+        cpu.state.v[i.rn() as usize],
+        cpu.state.v[rm as usize],
+        cpu.state.v[i.rd() as usize],
+    );
+    // The source lanes: the lower or upper datasize/2 bits.
+    let base = if upper { elements } else { 0 };
+    let r = with_env(cpu, |env| {
+        let mut r = 0u128;
+        for e in 0..elements {
+            let a = elem(vn, base + e, 16);
+            let a = if subtract { Env::neg(Fmt::H, a) } else { a };
+            let b = match index {
+                Some(x) => elem(vm, x, 16),
+                None => elem(vm, base + e, 16),
+            };
+            set_elem(&mut r, e, 32, env.mul_add_h(elem(vd, e, 32), a, b));
+        }
+        r
+    });
+    v_result(cpu, i.rd(), r, datasize)
 }
 
 fn same(cpu: &mut Cpu, i: Insn, op: Op2, half: bool, pairwise: bool) -> Exec {

@@ -90,7 +90,10 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
         | E::UMULL_asimddiff_L
         | E::SQDMLAL_asimddiff_L
         | E::SQDMLSL_asimddiff_L
-        | E::SQDMULL_asimddiff_L => Some(long(cpu, i)),
+        | E::SQDMULL_asimddiff_L
+        | E::SQDMLAL_asisddiff_only
+        | E::SQDMLSL_asisddiff_only
+        | E::SQDMULL_asisddiff_only => Some(long(cpu, i)),
         E::ADDHN_asimddiff_N
         | E::RADDHN_asimddiff_N
         | E::SUBHN_asimddiff_N
@@ -168,8 +171,15 @@ fn long(cpu: &mut Cpu, i: Insn) -> Exec {
     let id = i.id;
     let doubling = matches!(
         id,
-        E::SQDMLAL_asimddiff_L | E::SQDMLSL_asimddiff_L | E::SQDMULL_asimddiff_L
+        E::SQDMLAL_asimddiff_L
+            | E::SQDMLSL_asimddiff_L
+            | E::SQDMULL_asimddiff_L
+            | E::SQDMLAL_asisddiff_only
+            | E::SQDMLSL_asisddiff_only
+            | E::SQDMULL_asisddiff_only
     );
+    // The scalar forms take element 0 of each operand (and write one wide element).
+    let scalar = i.bits(28, 28) == 1;
     if size == 3 || (doubling && size == 0) {
         return i.undefined();
     }
@@ -183,11 +193,14 @@ fn long(cpu: &mut Cpu, i: Insn) -> Exec {
         cpu.state.v[i.rm() as usize],
         cpu.state.v[i.rd() as usize],
     );
-    let op1 = if wide { vn } else { vpart(vn, upper) };
-    let op2 = vpart(vm, upper);
+    let (op1, op2) = if scalar {
+        (vn, vm)
+    } else {
+        (if wide { vn } else { vpart(vn, upper) }, vpart(vm, upper))
+    };
     let mut r = 0u128;
     let mut saturated = false;
-    for e in 0..64 / esize {
+    for e in 0..if scalar { 1 } else { 64 / esize } {
         let a = if wide {
             int(elem(op1, e, 2 * esize), 2 * esize, unsigned)
         } else {
@@ -213,8 +226,12 @@ fn long(cpu: &mut Cpu, i: Insn) -> Exec {
                 let (product, s1) = sat(2 * a * b, 2 * esize, false);
                 let product = i128::from(sext(product, 2 * esize));
                 let (x, s2) = match id {
-                    E::SQDMLAL_asimddiff_L => sat(acc + product, 2 * esize, false),
-                    E::SQDMLSL_asimddiff_L => sat(acc - product, 2 * esize, false),
+                    E::SQDMLAL_asimddiff_L | E::SQDMLAL_asisddiff_only => {
+                        sat(acc + product, 2 * esize, false)
+                    }
+                    E::SQDMLSL_asimddiff_L | E::SQDMLSL_asisddiff_only => {
+                        sat(acc - product, 2 * esize, false)
+                    }
                     _ => (product as u64 & mask(2 * esize), false),
                 };
                 saturated |= s1 || s2;
@@ -224,7 +241,7 @@ fn long(cpu: &mut Cpu, i: Insn) -> Exec {
         set_elem(&mut r, e, 2 * esize, x as u64);
     }
     set_qc(cpu, saturated);
-    v_result(cpu, i.rd(), r, 128)
+    v_result(cpu, i.rd(), r, if scalar { 64 } else { 128 })
 }
 
 /// ADDHN, RADDHN, SUBHN, RSUBHN: the high halves of sums or differences of `2 * esize`
@@ -670,8 +687,171 @@ fn execute_same_misc(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
             }
             v_result(cpu, i.rd(), r, datasize)
         }
+        E::SQRDMLAH_asimdsame2_only
+        | E::SQRDMLSH_asimdsame2_only
+        | E::SQRDMLAH_asisdsame2_only
+        | E::SQRDMLSH_asisdsame2_only
+        | E::SQRDMLAH_asimdelem_R
+        | E::SQRDMLSH_asimdelem_R
+        | E::SQRDMLAH_asisdelem_R
+        | E::SQRDMLSH_asisdelem_R => rdm(cpu, i),
+        E::SDOT_asimdsame2_D
+        | E::UDOT_asimdsame2_D
+        | E::USDOT_asimdsame2_D
+        | E::SDOT_asimdelem_D
+        | E::UDOT_asimdelem_D
+        | E::USDOT_asimdelem_D
+        | E::SUDOT_asimdelem_D => dot(cpu, i),
+        E::SMMLA_asimdsame2_G | E::UMMLA_asimdsame2_G | E::USMMLA_asimdsame2_G => mmla(cpu, i),
         _ => return None,
     })
+}
+
+/// SQRDMLAH, SQRDMLSH (FEAT_RDM), vector, scalar and by element: the accumulator shifted up
+/// by esize, plus or minus the doubled product, rounded, the high half saturated.
+fn rdm(cpu: &mut Cpu, i: Insn) -> Exec {
+    if !cpu.config.features.rdm {
+        return i.undefined();
+    }
+    let by_element = matches!(
+        i.id,
+        E::SQRDMLAH_asimdelem_R
+            | E::SQRDMLSH_asimdelem_R
+            | E::SQRDMLAH_asisdelem_R
+            | E::SQRDMLSH_asisdelem_R
+    );
+    let subtract = matches!(
+        i.id,
+        E::SQRDMLSH_asimdsame2_only
+            | E::SQRDMLSH_asisdsame2_only
+            | E::SQRDMLSH_asimdelem_R
+            | E::SQRDMLSH_asisdelem_R
+    );
+    let (esize, index, rm) = if by_element {
+        match element_operand(i) {
+            Some(x) => x,
+            None => return i.undefined(),
+        }
+    } else {
+        match i.bits(23, 22) {
+            1 => (16, 0, i.rm()),
+            2 => (32, 0, i.rm()),
+            _ => return i.undefined(),
+        }
+    };
+    let scalar = i.bits(28, 28) == 1;
+    let datasize = if scalar {
+        esize
+    } else if i.bit(30) {
+        128
+    } else {
+        64
+    };
+    let (vn, vm, vd) = (
+        cpu.state.v[i.rn() as usize],
+        cpu.state.v[rm as usize],
+        cpu.state.v[i.rd() as usize],
+    );
+    let mut r = 0u128;
+    let mut saturated = false;
+    for e in 0..datasize / esize {
+        let a = int(elem(vn, e, esize), esize, false);
+        let b = int(
+            elem(vm, if by_element { index } else { e }, esize),
+            esize,
+            false,
+        );
+        let acc = int(elem(vd, e, esize), esize, false) << esize;
+        let product = 2 * a * b;
+        let sum = if subtract {
+            acc - product
+        } else {
+            acc + product
+        };
+        let (v, s) = sat((sum + (1i128 << (esize - 1))) >> esize, esize, false);
+        saturated |= s;
+        set_elem(&mut r, e, esize, v);
+    }
+    set_qc(cpu, saturated);
+    v_result(cpu, i.rd(), r, if scalar { 64 } else { datasize })
+}
+
+/// SDOT, UDOT (FEAT_DotProd) and USDOT, SUDOT (FEAT_I8MM), vector and by element: each 32-bit
+/// element of Vd gains the dot product of four bytes of Vn and four of Vm.
+fn dot(cpu: &mut Cpu, i: Insn) -> Exec {
+    let id = i.id;
+    let (n_unsigned, m_unsigned, feature) = match id {
+        E::SDOT_asimdsame2_D | E::SDOT_asimdelem_D => (false, false, cpu.config.features.dotprod),
+        E::UDOT_asimdsame2_D | E::UDOT_asimdelem_D => (true, true, cpu.config.features.dotprod),
+        E::USDOT_asimdsame2_D | E::USDOT_asimdelem_D => (true, false, cpu.config.features.i8mm),
+        _ => (false, true, cpu.config.features.i8mm), // SUDOT
+    };
+    let sized = matches!(
+        id,
+        E::SDOT_asimdsame2_D | E::UDOT_asimdsame2_D | E::SDOT_asimdelem_D | E::UDOT_asimdelem_D
+    );
+    if !feature || (sized && i.bits(23, 22) != 2) {
+        return i.undefined();
+    }
+    let by_element = matches!(
+        id,
+        E::SDOT_asimdelem_D | E::UDOT_asimdelem_D | E::USDOT_asimdelem_D | E::SUDOT_asimdelem_D
+    );
+    let (index, rm) = if by_element {
+        ((i.bits(11, 11) << 1) | i.bits(21, 21), i.bits(20, 16))
+    } else {
+        (0, i.rm())
+    };
+    let datasize = if i.bit(30) { 128 } else { 64 };
+    let (vn, vm, vd) = (
+        cpu.state.v[i.rn() as usize],
+        cpu.state.v[rm as usize],
+        cpu.state.v[i.rd() as usize],
+    );
+    let mut r = 0u128;
+    for e in 0..datasize / 32 {
+        let me = if by_element { index } else { e };
+        let sum: i128 = (0..4)
+            .map(|k| {
+                int(elem(vn, 4 * e + k, 8), 8, n_unsigned)
+                    * int(elem(vm, 4 * me + k, 8), 8, m_unsigned)
+            })
+            .sum();
+        set_elem(&mut r, e, 32, elem(vd, e, 32).wrapping_add(sum as u64));
+    }
+    v_result(cpu, i.rd(), r, datasize)
+}
+
+/// SMMLA, UMMLA, USMMLA (FEAT_I8MM): Vd, a 2x2 matrix of 32-bit sums, gains the product of the
+/// 2x8 byte matrix Vn and the transpose of the 2x8 byte matrix Vm.
+fn mmla(cpu: &mut Cpu, i: Insn) -> Exec {
+    if !cpu.config.features.i8mm {
+        return i.undefined();
+    }
+    let (n_unsigned, m_unsigned) = match i.id {
+        E::SMMLA_asimdsame2_G => (false, false),
+        E::UMMLA_asimdsame2_G => (true, true),
+        _ => (true, false),
+    };
+    let (vn, vm, vd) = (
+        cpu.state.v[i.rn() as usize],
+        cpu.state.v[i.rm() as usize],
+        cpu.state.v[i.rd() as usize],
+    );
+    let mut r = 0u128;
+    for row in 0..2 {
+        for col in 0..2 {
+            let sum: i128 = (0..8)
+                .map(|k| {
+                    int(elem(vn, 8 * row + k, 8), 8, n_unsigned)
+                        * int(elem(vm, 8 * col + k, 8), 8, m_unsigned)
+                })
+                .sum();
+            let e = 2 * row + col;
+            set_elem(&mut r, e, 32, elem(vd, e, 32).wrapping_add(sum as u64));
+        }
+    }
+    v_result(cpu, i.rd(), r, 128)
 }
 
 /// Vector datasize from Q, and whether (`size`, Q, scalar) is a reserved combination for an
