@@ -506,7 +506,7 @@ impl Cpu {
     fn execute_other_group(&mut self, mem: &mut impl Memory, g: u8, i: Insn) -> Option<Exec> {
         match g {
             3 => system::execute(self, mem, i),
-            4 => simd::execute(self, mem, i),
+            4 => simd::execute(self, i),
             5 => simd_ldst::execute(self, mem, i),
             6 => simd_fp::execute(self, i),
             7 => crypto::execute(self, i),

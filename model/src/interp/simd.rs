@@ -1,12 +1,12 @@
-//! SIMD&FP: the Advanced SIMD integer subset that C libraries' string and memory routines use
-//! (LD1/ST1 multiple structures, three-same and two-register-misc integer operations,
-//! comparisons, pairwise and across-lanes reductions, permutes, TBL, modified immediates,
-//! shifts by immediate, element moves) and FMOV between general and SIMD&FP registers. Other
-//! SIMD&FP encodings, all floating-point arithmetic among them, are UNDEFINED for now.
+//! SIMD&FP: the Advanced SIMD integer instructions that C libraries' string and memory routines
+//! use (logical, add/sub and compares of the three-same group, NOT, CNT, REV64, XTN, pairwise
+//! and across-lanes reductions, permutes, EXT, TBL, modified immediates, element moves) and
+//! FMOV between general and SIMD&FP registers, with the lane helpers the other SIMD&FP modules
+//! share. The rest of AdvSIMD integer is `simd_int`, floating point `simd_fp`, structure loads
+//! and stores `simd_ldst`.
 
 use super::{Cpu, Exec, Insn};
 use crate::decode::EncodingId as E;
-use crate::memory::Memory;
 
 /// `Elem[vector, e, esize]`.
 #[inline]
@@ -87,7 +87,7 @@ pub(super) fn adv_simd_expand_imm(op: bool, cmode: u32, imm8: u64) -> u64 {
     }
 }
 
-pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<Exec> {
+pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
     let q = i.bit(30);
     let datasize = if q { 128 } else { 64 };
     let esize = 8u32 << i.bits(23, 22);
@@ -97,78 +97,6 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
     let vm = cpu.state.v[m as usize];
     let vd = cpu.state.v[d as usize];
     Some(match i.id {
-        E::LD1_asisdlse_R1_1v
-        | E::LD1_asisdlse_R2_2v
-        | E::LD1_asisdlse_R3_3v
-        | E::LD1_asisdlse_R4_4v
-        | E::LD1_asisdlsep_I1_i1
-        | E::LD1_asisdlsep_I2_i2
-        | E::LD1_asisdlsep_I3_i3
-        | E::LD1_asisdlsep_I4_i4
-        | E::LD1_asisdlsep_R1_r1
-        | E::LD1_asisdlsep_R2_r2
-        | E::LD1_asisdlsep_R3_r3
-        | E::LD1_asisdlsep_R4_r4
-        | E::ST1_asisdlse_R1_1v
-        | E::ST1_asisdlse_R2_2v
-        | E::ST1_asisdlse_R3_3v
-        | E::ST1_asisdlse_R4_4v
-        | E::ST1_asisdlsep_I1_i1
-        | E::ST1_asisdlsep_I2_i2
-        | E::ST1_asisdlsep_I3_i3
-        | E::ST1_asisdlsep_I4_i4
-        | E::ST1_asisdlsep_R1_r1
-        | E::ST1_asisdlsep_R2_r2
-        | E::ST1_asisdlsep_R3_r3
-        | E::ST1_asisdlsep_R4_r4 => {
-            let regs = match i.bits(15, 12) {
-                0b0111 => 1,
-                0b1010 => 2,
-                0b0110 => 3,
-                _ => 4,
-            };
-            let bytes = (datasize / 8) as usize;
-            if n == 31 && cpu.state.sp() & 15 != 0 {
-                return Some(Err(super::Exception::SpAlignment {
-                    pc: i.pc,
-                    word: i.word,
-                    encoding: i.id,
-                }));
-            }
-            let base = cpu.state.xsp(n);
-            let load = i.bit(22);
-            let t = i.rd();
-            if load {
-                let mut vals = [0u128; 4];
-                for (r, v) in vals.iter_mut().enumerate().take(regs) {
-                    let a = base.wrapping_add((r * bytes) as u64);
-                    *v = match super::ldst::read(mem, i, a, bytes) {
-                        Ok(v) => v,
-                        Err(e) => return Some(Err(e)),
-                    };
-                }
-                for (r, v) in vals.iter().enumerate().take(regs) {
-                    cpu.state.v[((t as usize) + r) % 32] = *v;
-                }
-            } else {
-                for r in 0..regs {
-                    let a = base.wrapping_add((r * bytes) as u64);
-                    let v = cpu.state.v[((t as usize) + r) % 32];
-                    if let Err(e) = super::ldst::write(mem, i, a, bytes, v) {
-                        return Some(Err(e));
-                    }
-                }
-            }
-            if i.bit(23) {
-                let offset = if m == 31 {
-                    (regs * bytes) as u64
-                } else {
-                    cpu.state.xr(m)
-                };
-                cpu.state.set_xsp(n, base.wrapping_add(offset));
-            }
-            Ok(())
-        }
         E::AND_asimdsame_only => v_result(cpu, d, vn & vm, datasize),
         E::BIC_asimdsame_only => v_result(cpu, d, vn & !vm, datasize),
         E::ORR_asimdsame_only => v_result(cpu, d, vn | vm, datasize),
