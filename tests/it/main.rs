@@ -5,3 +5,4 @@ mod cli;
 mod guest_files;
 mod process;
 mod run;
+mod sysroot;
