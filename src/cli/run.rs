@@ -106,6 +106,13 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Programs such as xz close their stderr before exiting, so `--stats` keeps its own copy
+    // (close-on-exec, far above the fds guests use).
+    // SAFETY: fcntl on our own stderr; a returned fd >= 0 is ours to own.
+    let stats_out = args.stats.then(|| unsafe {
+        let fd = libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 900);
+        (fd >= 0).then(|| File::from_raw_fd(fd))
+    });
     let started = Instant::now();
     let exit = board.run(&mut host, args.max_insns);
     let seconds = started.elapsed().as_secs_f64();
@@ -125,10 +132,18 @@ pub fn run(args: RunArgs) -> ExitCode {
             libc::raise(*signal);
         }
     }
-    if args.stats {
+    if let Some(out) = stats_out {
         let n = board.cpu.retired;
-        eprintln!("instructions: {n}");
-        eprintln!("MIPS: {:.1}", n as f64 / seconds.max(1e-9) / 1e6);
+        let text = format!(
+            "instructions: {n}\nMIPS: {:.1}\n",
+            n as f64 / seconds.max(1e-9) / 1e6
+        );
+        match out {
+            Some(mut f) => {
+                let _ = f.write_all(text.as_bytes());
+            }
+            None => eprint!("{text}"),
+        }
     }
     ExitCode::from(exit.code().clamp(0, 255) as u8)
 }
