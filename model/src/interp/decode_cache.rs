@@ -20,6 +20,7 @@
 //! so that writes through an alias invalidate too. IC IALLU/IALLUIS/IVAU would then drop by
 //! PA or everything.
 
+use super::fastops::{FastOp, classify};
 use crate::decode::{EncodingId, decode};
 use crate::memory::{AccessKind, Fault, Memory, PAGE_SIZE};
 use std::collections::HashMap;
@@ -39,6 +40,9 @@ pub(super) struct Entry {
     pub group: u8,
     /// Whether the entry holds a decoded word at all.
     pub valid: bool,
+    /// The specialised body that runs it, if any (`fastops`), and that body's immediate.
+    pub fast: FastOp,
+    pub imm: u64,
 }
 
 const EMPTY: Entry = Entry {
@@ -46,6 +50,8 @@ const EMPTY: Entry = Entry {
     id: None,
     group: GROUP_UNKNOWN,
     valid: false,
+    fast: FastOp::None,
+    imm: 0,
 };
 
 #[derive(Clone)]
@@ -67,6 +73,9 @@ pub struct DecodeCache {
     /// moves. Meaningful only while `current_vpn` names a page. (An address, not a pointer,
     /// so the cache stays `Send`.)
     current_entries: usize,
+    /// `current_vpn * PAGE_SIZE`, or `u64::MAX` (which no aligned PC's page base equals) when
+    /// there is no current page: [`DecodeCache::current`] checks page and alignment at once.
+    current_base: u64,
 }
 
 impl Clone for DecodeCache {
@@ -79,6 +88,7 @@ impl Clone for DecodeCache {
             current_vpn: u64::MAX,
             current: 0,
             current_entries: 0,
+            current_base: u64::MAX,
         }
     }
 }
@@ -92,6 +102,7 @@ impl Default for DecodeCache {
             current_vpn: u64::MAX,
             current: 0,
             current_entries: 0,
+            current_base: u64::MAX,
         }
     }
 }
@@ -130,6 +141,20 @@ impl DecodeCache {
         Ok(e)
     }
 
+    /// The entry for `pc` if `pc` is 4-byte aligned and in the page being executed, filled or
+    /// not (an empty entry has no fast form, so the caller takes the reference path, which
+    /// fills it).
+    #[inline(always)]
+    pub(super) fn current(&self, pc: u64) -> Option<&Entry> {
+        if pc & !(PAGE_SIZE - 4) != self.current_base {
+            return None;
+        }
+        // SAFETY: as in `lookup`.
+        Some(unsafe {
+            &*(self.current_entries as *const Entry).add((pc / 4) as usize % INSNS_PER_PAGE)
+        })
+    }
+
     #[cold]
     #[inline(never)]
     fn enter_page(&mut self, mem: &mut impl Memory, pc: u64) -> Result<(), Fault> {
@@ -158,6 +183,7 @@ impl DecodeCache {
             }
         };
         self.current_vpn = vpn;
+        self.current_base = vpn * PAGE_SIZE;
         self.current = slot;
         self.current_entries = self.pages[slot].entries.as_mut_ptr() as usize;
         Ok(())
@@ -171,6 +197,7 @@ impl DecodeCache {
         }
         if self.current_vpn == vpn {
             self.current_vpn = u64::MAX;
+            self.current_base = u64::MAX;
         }
     }
 
@@ -210,11 +237,18 @@ fn fill(mem: &mut impl Memory, pc: u64, e: &mut Entry) -> Result<(), Fault> {
     let mut buf = [0u8; 4];
     mem.read(pc, &mut buf, AccessKind::Fetch)?;
     let word = u32::from_le_bytes(buf);
+    let id = decode(word);
+    let (fast, imm) = match id {
+        Some(id) => classify(word, id, pc),
+        None => (FastOp::None, 0),
+    };
     *e = Entry {
         word,
-        id: decode(word),
+        id,
         group: GROUP_UNKNOWN,
         valid: true,
+        fast,
+        imm,
     };
     Ok(())
 }

@@ -13,6 +13,7 @@ mod crc;
 mod crypto;
 mod decode_cache;
 mod dp;
+mod fastops;
 mod flagm;
 mod fp;
 mod ldst;
@@ -380,19 +381,66 @@ impl Cpu {
 
     /// Executes instructions until an exception or until `budget` instructions have retired.
     pub fn run(&mut self, mem: &mut impl Memory, budget: u64) -> Stop {
-        let end = self.retired.saturating_add(budget);
-        while self.retired < end {
-            if let Err(e) = self.step(mem) {
+        // Instructions the fast path retires are counted here and published to `retired`
+        // before anything else can read it (the reference path reads it for CNTVCT_EL0).
+        let start = self.retired;
+        let mut done = 0u64;
+        while done < budget {
+            if self.step_fast(mem) {
+                done += 1;
+                continue;
+            }
+            self.retired = start + done;
+            let r = self.step_reference(mem);
+            done = self.retired - start;
+            if let Err(e) = r {
                 return Stop::Exception(e);
             }
         }
+        self.retired = start + done;
         Stop::Budget
+    }
+
+    /// The common case of [`Cpu::step`], kept small so it stays in the loop: a cached
+    /// instruction with a specialised body (`fastops`), not after an indirect branch (no BTI
+    /// check due), with no code changed since the last step. Returns whether it ran the
+    /// instruction; if not, nothing has changed and the reference path must run it. Does not
+    /// count the instruction: the caller does.
+    #[inline(always)]
+    fn step_fast(&mut self, mem: &mut impl Memory) -> bool {
+        let pc = self.state.pc;
+        if mem.code_changed() || self.state.pstate.btype != 0 {
+            return false;
+        }
+        let Some(entry) = self.decode_cache.current(pc) else {
+            return false;
+        };
+        let (fast, word, imm) = (entry.fast, entry.word, entry.imm);
+        if fast == fastops::FastOp::None {
+            return false;
+        }
+        self.state.pc = pc.wrapping_add(4);
+        if fastops::execute(self, mem, fast, word, imm) {
+            return true;
+        }
+        self.state.pc = pc;
+        false
     }
 
     /// Fetches, decodes and executes one instruction. On success PC has moved on and the
     /// instruction has retired. An SVC, BRK or HLT retires too; a fault or UNDEFINED does not.
     #[inline]
     pub fn step(&mut self, mem: &mut impl Memory) -> Result<(), Exception> {
+        if self.step_fast(mem) {
+            self.retired += 1;
+            return Ok(());
+        }
+        self.step_reference(mem)
+    }
+
+    /// [`Cpu::step`] through the reference semantics.
+    #[inline(never)]
+    fn step_reference(&mut self, mem: &mut impl Memory) -> Result<(), Exception> {
         let pc = self.state.pc;
         if pc & 3 != 0 {
             return Err(Exception::PcAlignment { pc });
@@ -404,6 +452,7 @@ impl Cpu {
             .decode_cache
             .lookup(mem, pc)
             .map_err(|fault| Exception::InstructionAbort { pc, fault })?;
+        let btype = self.state.pstate.btype;
         let word = entry.word;
         let Some(id) = entry.id else {
             return Err(Exception::Undefined {
@@ -414,7 +463,6 @@ impl Cpu {
         };
         // After an indirect branch: the landing-pad check (FEAT_BTI). Every instruction sets
         // BTYPE to zero unless it is an indirect branch, which sets its own.
-        let btype = self.state.pstate.btype;
         if btype != 0 {
             if self.config.features.bti {
                 bti::check(mem, Insn { word, id, pc }, btype)?;

@@ -52,25 +52,47 @@ pub fn logical_flags(result: u64, datasize: u32) -> u8 {
     )
 }
 
-/// `ConditionHolds(cond)`.
-#[inline]
+/// `ConditionHolds(cond)`, by table: bit `nzcv` of `CONDITIONS[cond]`.
+#[inline(always)]
 pub fn condition_holds(cond: u32, p: &Pstate) -> bool {
-    let result = match cond >> 1 {
-        0 => p.z,
-        1 => p.c,
-        2 => p.n,
-        3 => p.v,
-        4 => p.c && !p.z,
-        5 => p.n == p.v,
-        6 => p.n == p.v && !p.z,
-        _ => true,
-    };
-    if cond & 1 == 1 && cond != 0b1111 {
-        !result
-    } else {
-        result
-    }
+    let nzcv =
+        (u32::from(p.n) << 3) | (u32::from(p.z) << 2) | (u32::from(p.c) << 1) | u32::from(p.v);
+    (CONDITIONS[cond as usize & 15] >> nzcv) & 1 != 0
 }
+
+/// For each condition, the NZCV values (as bit numbers) for which it holds: the pseudocode's
+/// `ConditionHolds`, evaluated once at build time.
+const CONDITIONS: [u16; 16] = {
+    let mut table = [0u16; 16];
+    let mut cond = 0;
+    while cond < 16 {
+        let mut nzcv = 0;
+        while nzcv < 16 {
+            let (n, z, c, v) = (nzcv & 8 != 0, nzcv & 4 != 0, nzcv & 2 != 0, nzcv & 1 != 0);
+            let result = match cond >> 1 {
+                0 => z,
+                1 => c,
+                2 => n,
+                3 => v,
+                4 => c && !z,
+                5 => n == v,
+                6 => n == v && !z,
+                _ => true,
+            };
+            let holds = if cond & 1 == 1 && cond != 0b1111 {
+                !result
+            } else {
+                result
+            };
+            if holds {
+                table[cond] |= 1 << nzcv;
+            }
+            nzcv += 1;
+        }
+        cond += 1;
+    }
+    table
+};
 
 /// `HighestSetBit`, -1 for zero.
 fn highest_set_bit(x: u32) -> i32 {
