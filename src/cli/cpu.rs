@@ -40,16 +40,31 @@ fn max() -> Result<(String, Resolved), String> {
         .ok_or("no architecture version has only implemented features")?;
     let mut spec = base;
     let mut r = resolve_str(&spec).map_err(|e| e.to_string())?;
-    for f in IMPLEMENTED {
-        if r.has(f) {
-            continue;
-        }
-        let wider = format!("{spec},+{f}");
+    // One at a time, then the rest together, then in pairs: some features only come in
+    // company (FEAT_Crypto's constraints want FEAT_AES with FEAT_PMULL or FEAT_SHA256, …).
+    let try_add = |names: &[&str], spec: &mut String, r: &mut Resolved| {
+        let wider = names.iter().fold(spec.clone(), |s, f| format!("{s},+{f}"));
         if let Ok(w) = resolve_str(&wider)
             && unimplemented(&w).is_none()
         {
-            spec = wider;
-            r = w;
+            *spec = wider;
+            *r = w;
+        }
+    };
+    for f in IMPLEMENTED {
+        if !r.has(f) {
+            try_add(&[f], &mut spec, &mut r);
+        }
+    }
+    let rest: Vec<&str> = IMPLEMENTED.iter().copied().filter(|f| !r.has(f)).collect();
+    if !rest.is_empty() {
+        try_add(&rest, &mut spec, &mut r);
+    }
+    for a in IMPLEMENTED {
+        for b in IMPLEMENTED {
+            if a < b && !r.has(a) && !r.has(b) {
+                try_add(&[a, b], &mut spec, &mut r);
+            }
         }
     }
     Ok((spec, r))

@@ -17,13 +17,16 @@ pub enum Fmt {
     H,
     S,
     D,
+    /// BFloat16: single precision's exponent with seven fraction bits. Only rounding
+    /// (`FPConvertBF`) uses it.
+    BF,
 }
 
 impl Fmt {
     /// The width N.
     pub const fn bits(self) -> u32 {
         match self {
-            Fmt::H => 16,
+            Fmt::H | Fmt::BF => 16,
             Fmt::S => 32,
             Fmt::D => 64,
         }
@@ -33,7 +36,7 @@ impl Fmt {
     const fn e(self) -> u32 {
         match self {
             Fmt::H => 5,
-            Fmt::S => 8,
+            Fmt::S | Fmt::BF => 8,
             Fmt::D => 11,
         }
     }
@@ -44,6 +47,7 @@ impl Fmt {
             Fmt::H => 10,
             Fmt::S => 23,
             Fmt::D => 52,
+            Fmt::BF => 7,
         }
     }
 
@@ -217,6 +221,28 @@ struct Real {
     mant: u128,
     exp: i32,
     sticky: bool,
+}
+
+/// `BFUnpack(op)`: a single-precision value whose denormals are zeros and whose NaNs are all
+/// quiet (BFloat16 arithmetic has no signalling NaNs and no input exceptions).
+fn bf_unpack(x: u64) -> Unpacked {
+    let mut u = Env::new(0).unpack_base(Fmt::S, x, true, false, false);
+    if u.ty == FpType::SNaN {
+        u.ty = FpType::QNaN;
+    }
+    u
+}
+
+/// `BFRound(op)`: the nonzero `(-1)^sign * r` to single precision, rounding to odd, flushing
+/// results below the normal range to zero, and overflowing to infinity; no exceptions.
+fn bf_round(sign: bool, r: Real) -> u64 {
+    let mut scratch = Env::new(0);
+    let result = scratch.round_base(Fmt::S, sign, r, true, false, Rounding::Odd);
+    if scratch.flags & flags::OFC != 0 {
+        Fmt::S.infinity(sign)
+    } else {
+        result
+    }
 }
 
 fn bitlen(x: u128) -> i32 {
@@ -1082,6 +1108,91 @@ impl Env {
             core::cmp::Ordering::Less => 0b1000,
             core::cmp::Ordering::Greater => 0b0010,
         }
+    }
+
+    /// `FPConvertBF(op, fpcr)`: single precision to BFloat16 (BFCVT, BFCVTN), rounded by FPCR
+    /// to 8 fraction bits less than single, flushed by FZ, with the usual NaN handling and
+    /// exceptions; the BFloat16 value is the top half of the rounded single.
+    pub fn convert_bf(&mut self, a: u64) -> u64 {
+        let u = self.unpack(Fmt::S, a);
+        let single = match u.ty {
+            FpType::QNaN | FpType::SNaN => self.process_nan(Fmt::S, u.ty, a),
+            FpType::Infinity => Fmt::S.infinity(u.sign),
+            FpType::Zero => Fmt::S.zero(u.sign),
+            FpType::Denormal | FpType::Nonzero => {
+                // FPRoundBF: single's exponent range with seven fraction bits.
+                let fz = self.fz(Fmt::S);
+                let rounding = self.rounding();
+                let r = Real {
+                    mant: u.mant.into(),
+                    exp: u.exp,
+                    sticky: false,
+                };
+                let bf16 = self.round_base(Fmt::BF, u.sign, r, fz, false, rounding);
+                bf16 << 16
+            }
+        };
+        single >> 16
+    }
+
+    /// `BFMul(op1, op2)` without FEAT_EBF16: BFloat16 operands, a single-precision product
+    /// rounded by `BFRound`; FPCR and FPSR play no part.
+    pub fn bf_mul(a: u64, b: u64) -> u64 {
+        let (ua, ub) = (bf_unpack(a << 16), bf_unpack(b << 16));
+        let sign = ua.sign ^ ub.sign;
+        if ua.is_nan() || ub.is_nan() {
+            Fmt::S.default_nan()
+        } else if (ua.is_inf() && ub.is_zero()) || (ua.is_zero() && ub.is_inf()) {
+            Fmt::S.default_nan()
+        } else if ua.is_inf() || ub.is_inf() {
+            Fmt::S.infinity(sign)
+        } else if ua.is_zero() || ub.is_zero() {
+            Fmt::S.zero(sign)
+        } else {
+            let m = u128::from(ua.mant) * u128::from(ub.mant);
+            bf_round(
+                sign,
+                Real {
+                    mant: m,
+                    exp: ua.exp + ub.exp,
+                    sticky: false,
+                },
+            )
+        }
+    }
+
+    /// `BFAdd(op1, op2)` without FEAT_EBF16: single-precision operands and result, rounded by
+    /// `BFRound`; an exact zero sum is +0 (round to odd).
+    pub fn bf_add(a: u64, b: u64) -> u64 {
+        let (ua, ub) = (bf_unpack(a), bf_unpack(b));
+        if ua.is_nan() || ub.is_nan() || (ua.is_inf() && ub.is_inf() && ua.sign != ub.sign) {
+            Fmt::S.default_nan()
+        } else if (ua.is_inf() && !ua.sign) || (ub.is_inf() && !ub.sign) {
+            Fmt::S.infinity(false)
+        } else if (ua.is_inf() && ua.sign) || (ub.is_inf() && ub.sign) {
+            Fmt::S.infinity(true)
+        } else if ua.is_zero() && ub.is_zero() && ua.sign == ub.sign {
+            Fmt::S.zero(ua.sign)
+        } else {
+            match add_exact(
+                ua.sign,
+                ua.mant.into(),
+                ua.exp,
+                ub.sign,
+                ub.mant.into(),
+                ub.exp,
+            ) {
+                None => Fmt::S.zero(false),
+                Some((sign, r)) => bf_round(sign, r),
+            }
+        }
+    }
+
+    /// `BFDotAdd(addend, op1_a, op1_b, op2_a, op2_b)` without FEAT_EBF16:
+    /// `addend + (op1_a * op2_a + op1_b * op2_b)`, each step rounded by `BFRound`.
+    pub fn bf_dot_add(addend: u64, a1: u64, b1: u64, a2: u64, b2: u64) -> u64 {
+        let prod = Env::bf_add(Env::bf_mul(a1, a2), Env::bf_mul(b1, b2));
+        Env::bf_add(addend, prod)
     }
 
     /// `FPConvert(op, fpcr, rounding)` from `from` to `to`.

@@ -57,6 +57,7 @@ pub(super) fn vfp_expand_imm(fmt: Fmt, imm8: u32) -> u64 {
         Fmt::H => (5, 10),
         Fmt::S => (8, 23),
         Fmt::D => (11, 52),
+        Fmt::BF => (8, 7),
     };
     let imm8 = u64::from(imm8);
     let sign = imm8 >> 7;

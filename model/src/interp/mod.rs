@@ -140,6 +140,17 @@ pub const IMPLEMENTED: &[&str] = &[
     "FEAT_FCMA",
     "FEAT_FHM",
     "FEAT_I8MM",
+    "FEAT_BF16",
+    // The cryptographic extension: the umbrella name for AES, PMULL, SHA1 and SHA256 together.
+    "FEAT_Crypto",
+    "FEAT_AES",
+    "FEAT_PMULL",
+    "FEAT_SHA1",
+    "FEAT_SHA256",
+    "FEAT_SHA512",
+    "FEAT_SHA3",
+    "FEAT_SM3",
+    "FEAT_SM4",
     // LDLAR and STLLR, with no LORegions configured (EL0 cannot), order like LDAR and STLR.
     "FEAT_LOR",
 ];

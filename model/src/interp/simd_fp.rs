@@ -319,6 +319,13 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
         return Some(unary(cpu, i, op, half));
     }
     Some(match i.id {
+        E::BFCVT_BS_floatdp1
+        | E::BFCVTN_asimdmisc_4S
+        | E::BFDOT_asimdsame2_D
+        | E::BFDOT_asimdelem_E
+        | E::BFMLAL_asimdsame2_F_
+        | E::BFMLAL_asimdelem_F
+        | E::BFMMLA_asimdsame2_E => bf16(cpu, i),
         E::FADDP_asisdpair_only_H
         | E::FMAXP_asisdpair_only_H
         | E::FMINP_asisdpair_only_H
@@ -843,4 +850,108 @@ fn fcvtn(cpu: &mut Cpu, i: Insn) -> Exec {
         r
     };
     v_result(cpu, i.rd(), r, 128)
+}
+
+/// FEAT_BF16: BFCVT and BFCVTN/BFCVTN2 (single to BFloat16, rounded by FPCR), BFMLALB/BFMLALT
+/// (a fused multiply-add of widened even or odd lanes, by FPCR), and BFDOT and BFMMLA, whose
+/// products and sums follow the BFloat16 computation behaviours of `Env::bf_dot_add` (round to
+/// odd, denormals flushed, default NaN, FPSR untouched) since FEAT_EBF16 is not offered.
+fn bf16(cpu: &mut Cpu, i: Insn) -> Exec {
+    if !cpu.config.features.bf16 {
+        return i.undefined();
+    }
+    let (d, n) = (i.rd(), i.rn());
+    let (vn, vd) = (cpu.state.v[n as usize], cpu.state.v[d as usize]);
+    let h = |v: u128, k: u32| ((v >> (16 * k)) & 0xffff) as u64;
+    let w = |v: u128, k: u32| ((v >> (32 * k)) & 0xffff_ffff) as u64;
+    let from_words = |words: &[u64]| {
+        words
+            .iter()
+            .enumerate()
+            .fold(0u128, |acc, (k, &x)| acc | (u128::from(x) << (32 * k)))
+    };
+    let datasize = if i.bit(30) { 128 } else { 64 };
+    match i.id {
+        E::BFCVT_BS_floatdp1 => {
+            let r = with_env(cpu, |env| env.convert_bf(w(vn, 0)));
+            v_result(cpu, d, u128::from(r), 64)
+        }
+        E::BFCVTN_asimdmisc_4S => {
+            let r = with_env(cpu, |env| {
+                (0..4).fold(0u128, |acc, e| {
+                    acc | (u128::from(env.convert_bf(w(vn, e))) << (16 * e))
+                })
+            });
+            if i.bit(30) {
+                // BFCVTN2: the upper half, keeping the lower.
+                cpu.state.v[d as usize] = (vd & u128::from(u64::MAX)) | (r << 64);
+                Ok(())
+            } else {
+                v_result(cpu, d, r, 64)
+            }
+        }
+        E::BFDOT_asimdsame2_D | E::BFDOT_asimdelem_E => {
+            let (vm, index) = if i.id == E::BFDOT_asimdelem_E {
+                (
+                    cpu.state.v[i.rm() as usize],
+                    Some((i.bits(11, 11) << 1) | i.bits(21, 21)),
+                )
+            } else {
+                (cpu.state.v[i.rm() as usize], None)
+            };
+            let words: Vec<u64> = (0..datasize / 32)
+                .map(|e| {
+                    let pair = index.unwrap_or(e);
+                    Env::bf_dot_add(
+                        w(vd, e),
+                        h(vn, 2 * e),
+                        h(vn, 2 * e + 1),
+                        h(vm, 2 * pair),
+                        h(vm, 2 * pair + 1),
+                    )
+                })
+                .collect();
+            v_result(cpu, d, from_words(&words), datasize)
+        }
+        E::BFMLAL_asimdsame2_F_ | E::BFMLAL_asimdelem_F => {
+            let sel = i.bits(30, 30);
+            let (vm, index) = if i.id == E::BFMLAL_asimdelem_F {
+                let index = (i.bits(11, 11) << 2) | (i.bits(21, 21) << 1) | i.bits(20, 20);
+                (cpu.state.v[i.bits(19, 16) as usize], Some(index))
+            } else {
+                (cpu.state.v[i.rm() as usize], None)
+            };
+            let words: Vec<u64> = with_env(cpu, |env| {
+                (0..4)
+                    .map(|e| {
+                        let a = h(vn, 2 * e + sel) << 16;
+                        let b = h(vm, index.unwrap_or(2 * e + sel)) << 16;
+                        env.mul_add(Fmt::S, w(vd, e), a, b)
+                    })
+                    .collect()
+            });
+            v_result(cpu, d, from_words(&words), 128)
+        }
+        _ => {
+            // BFMMLA: Vd (2x2, single) += Vn (2x4, BFloat16) * transpose(Vm (2x4)).
+            let vm = cpu.state.v[i.rm() as usize];
+            let mut words = [0u64; 4];
+            for r in 0..2u32 {
+                for c in 0..2u32 {
+                    let mut sum = w(vd, 2 * r + c);
+                    for k in 0..2u32 {
+                        sum = Env::bf_dot_add(
+                            sum,
+                            h(vn, 4 * r + 2 * k),
+                            h(vn, 4 * r + 2 * k + 1),
+                            h(vm, 4 * c + 2 * k),
+                            h(vm, 4 * c + 2 * k + 1),
+                        );
+                    }
+                    words[(2 * r + c) as usize] = sum;
+                }
+            }
+            v_result(cpu, d, from_words(&words), 128)
+        }
+    }
 }
