@@ -96,19 +96,19 @@ fn directive<'a>(source: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// Builds freestanding (`-nostdlib`, general registers only) unless the source says
-/// `// build: glibc`, then as a glibc `-static -O2` program; `// cflags: ...` adds options
-/// (e.g. `-march=armv8.5-a+crc -mbranch-protection=standard`).
-fn build(src: &Path, glibc: bool, cflags: Option<&str>, out: &Path) {
+/// `// build: glibc`, then as a glibc `-static` program; `// cflags: ...` adds options
+/// (e.g. `-march=armv8.5-a+crc -mbranch-protection=standard`); `opt` is the optimisation level.
+fn build(src: &Path, glibc: bool, cflags: Option<&str>, opt: &str, out: &Path) {
     let mut cmd = Command::new(CC);
     cmd.args(cflags.unwrap_or_default().split_whitespace());
     if glibc {
-        cmd.args(["-O2", "-static", "-o"]).arg(out).arg(src);
+        cmd.args([opt, "-static", "-o"]).arg(out).arg(src);
     } else {
         cmd.args(["-static", "-nostdlib", "-o"]).arg(out).arg(src);
     }
     if !glibc && src.extension().is_some_and(|e| e == "c") {
         cmd.args([
-            "-O2",
+            opt,
             "-ffreestanding",
             "-mgeneral-regs-only",
             "-fno-tree-loop-distribute-patterns",
@@ -175,45 +175,49 @@ fn programs_match_expected_output_and_qemu() {
             .unwrap_or_default();
         let expected = std::fs::read(programs_dir().join(format!("expected/{name}.stdout")))
             .unwrap_or_else(|e| panic!("{name}: expected/{name}.stdout: {e}"));
-        let binary = out_dir.join(name);
-        build(
-            src,
-            directive(&text, "build") == Some("glibc"),
-            directive(&text, "cflags"),
-            &binary,
-        );
-        let (exit, host) = run_board(&binary, &args);
-        let mut problems = Vec::new();
-        // The shell's status: 128 + the signal when one kills the program.
-        if exit == Exit::Budget || exit.code() != status {
-            problems.push(format!("exit {exit:?}, expected status {status}"));
-        }
-        if host.stdout != expected {
-            problems.push(format!(
-                "stdout {:?}",
-                String::from_utf8_lossy(&host.stdout)
-            ));
-        }
-        // `// qemu-differs: WHY` skips the comparison where qemu-user and Linux disagree.
-        if qemu && directive(&text, "qemu-differs").is_none() {
-            let o = Command::new("qemu-aarch64")
-                .arg(&binary)
-                .args(&args)
-                .output()
-                .unwrap();
-            let qemu_status = o.status.code().or(o.status.signal().map(|s| 128 + s));
-            if o.stdout != host.stdout || qemu_status != Some(exit.code()) {
+        // Every program at -O0 and at -O2: the same output either way.
+        for opt in ["-O0", "-O2"] {
+            let binary = out_dir.join(format!("{name}{opt}"));
+            build(
+                src,
+                directive(&text, "build") == Some("glibc"),
+                directive(&text, "cflags"),
+                opt,
+                &binary,
+            );
+            let (exit, host) = run_board(&binary, &args);
+            let mut problems = Vec::new();
+            // The shell's status: 128 + the signal when one kills the program.
+            if exit == Exit::Budget || exit.code() != status {
+                problems.push(format!("exit {exit:?}, expected status {status}"));
+            }
+            if host.stdout != expected {
                 problems.push(format!(
-                    "qemu-aarch64 differs: status {:?}, stdout {:?}",
-                    qemu_status,
-                    String::from_utf8_lossy(&o.stdout)
+                    "stdout {:?}",
+                    String::from_utf8_lossy(&host.stdout)
                 ));
             }
-        }
-        if problems.is_empty() {
-            passed += 1;
-        } else {
-            failed.push(format!("{name}: {}", problems.join("; ")));
+            // `// qemu-differs: WHY` skips the comparison where qemu-user and Linux disagree.
+            if qemu && directive(&text, "qemu-differs").is_none() {
+                let o = Command::new("qemu-aarch64")
+                    .arg(&binary)
+                    .args(&args)
+                    .output()
+                    .unwrap();
+                let qemu_status = o.status.code().or(o.status.signal().map(|s| 128 + s));
+                if o.stdout != host.stdout || qemu_status != Some(exit.code()) {
+                    problems.push(format!(
+                        "qemu-aarch64 differs: status {:?}, stdout {:?}",
+                        qemu_status,
+                        String::from_utf8_lossy(&o.stdout)
+                    ));
+                }
+            }
+            if problems.is_empty() {
+                passed += 1;
+            } else {
+                failed.push(format!("{name} {opt}: {}", problems.join("; ")));
+            }
         }
     }
     eprintln!(

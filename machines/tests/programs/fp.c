@@ -106,7 +106,7 @@ typedef struct { u64 r, s, z; } out;
 #define F3(name, t, ins) \
     static void name##_##t(u64 a, u64 b, u64 d, u64 c, u64 cr, out *o) { RUN(IN##t(1, a) IN##t(2, b) IN##t(3, d) #ins " " #t "0, " #t "1, " #t "2, " #t "3" OUT); }
 #define CMP(name, t, text) \
-    static void name##_##t(u64 a, u64 b, u64 d, u64 c, u64 cr, out *o) { RUN(IN##t(1, a) IN##t(2, b) text); }
+    static void name##_##t(u64 a, u64 b, u64 d, u64 c, u64 cr, out *o) { RUN(IN##t(1, a) IN##t(2, b) text "\n mov %x[r], xzr"); }
 #define CVT(name, from, to) \
     static void name(u64 a, u64 b, u64 d, u64 c, u64 cr, out *o) { RUN(IN##from(1, a) "fcvt " #to "0, " #from "1" OUT); }
 #define TOINT(name, t, text) \
