@@ -161,6 +161,7 @@ fn programs_match_expected_output_and_qemu() {
         .collect();
     sources.sort();
     let (mut passed, mut failed) = (0, Vec::new());
+    let mut board_lines = Vec::new();
     for src in &sources {
         let name = src.file_stem().unwrap().to_str().unwrap();
         let text = std::fs::read_to_string(src).unwrap();
@@ -215,8 +216,10 @@ fn programs_match_expected_output_and_qemu() {
             }
             if problems.is_empty() {
                 passed += 1;
+                board_lines.push(format!("pass {name} {opt}"));
             } else {
                 failed.push(format!("{name} {opt}: {}", problems.join("; ")));
+                board_lines.push(format!("FAIL {name} {opt}"));
             }
         }
     }
@@ -225,6 +228,19 @@ fn programs_match_expected_output_and_qemu() {
         failed.len(),
         if qemu { "compared" } else { "not installed" }
     );
+    // The scoreboard, when qemu-aarch64 took part (a run without it proves less).
+    if qemu {
+        let text = format!(
+            "# Our C test programs (machines/tests/programs), each built at -O0 and -O2 with\n\
+             # gcc-aarch64-linux-gnu and run on the board: stdout and exit status compared with\n\
+             # the expected output and qemu-aarch64 (machines/tests/it/main.rs writes this file).\n\
+             programs: {passed} passed, {} failed\n{}\n",
+            failed.len(),
+            board_lines.join("\n")
+        );
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scoreboards/programs.txt");
+        std::fs::write(path, text).unwrap();
+    }
     assert!(
         passed + failed.len() >= 7,
         "ran {} programs",
