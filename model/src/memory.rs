@@ -123,8 +123,9 @@ struct Page {
     guarded: bool,
 }
 
-/// Entries in [`FlatMemory`]'s direct-mapped lookup cache of page slots.
-const TLB_ENTRIES: usize = 64;
+/// Entries in each of [`FlatMemory`]'s direct-mapped lookup caches: 16 MiB of pages, so that
+/// programs working over large buffers (xz's dictionary) rarely fall back to the page index.
+const TLB_ENTRIES: usize = 4096;
 
 /// A page number and the host address of its bytes (an address, not a pointer, so that
 /// `FlatMemory` stays `Send`); `vpn == u64::MAX` is empty.
@@ -146,7 +147,7 @@ pub struct FlatMemory {
     free: Vec<usize>,
     /// Direct-mapped lookup cache of `(page number, slot)` indexed by the page number's low
     /// bits, cleared on unmap. `u64::MAX` marks an empty entry (no page number is that large).
-    tlb: [(u64, usize); TLB_ENTRIES],
+    tlb: Box<[(u64, usize); TLB_ENTRIES]>,
     /// Direct-mapped caches of the host address of each page's bytes, by page number, for the
     /// pages that may be read (`read_tlb`) and written without reporting (`write_tlb`: not
     /// watched as code). An entry is dropped whenever its page is unmapped, remapped, changes
@@ -163,7 +164,7 @@ impl Default for FlatMemory {
             index: HashMap::new(),
             pages: Vec::new(),
             free: Vec::new(),
-            tlb: [(u64::MAX, 0); TLB_ENTRIES],
+            tlb: Box::new([(u64::MAX, 0); TLB_ENTRIES]),
             read_tlb: Box::new([NO_PAGE; TLB_ENTRIES]),
             write_tlb: Box::new([NO_PAGE; TLB_ENTRIES]),
             code_changes: Vec::new(),
@@ -214,15 +215,26 @@ impl FlatMemory {
 
     /// Unmaps every page overlapping `[addr, addr + len)`.
     pub fn unmap(&mut self, addr: u64, len: u64) {
-        for vpn in page_range(addr, len) {
+        let pages = page_range(addr, len);
+        let few = pages.end - pages.start <= 256;
+        for vpn in pages {
             if let Some(slot) = self.index.remove(&vpn) {
                 self.code_changed_at(slot, vpn);
                 self.free.push(slot);
             }
+            if few {
+                self.forget_host_page(vpn);
+                let e = &mut self.tlb[vpn as usize % TLB_ENTRIES];
+                if e.0 == vpn {
+                    *e = (u64::MAX, 0);
+                }
+            }
         }
-        self.tlb = [(u64::MAX, 0); TLB_ENTRIES];
-        *self.read_tlb = [NO_PAGE; TLB_ENTRIES];
-        *self.write_tlb = [NO_PAGE; TLB_ENTRIES];
+        if !few {
+            *self.tlb = [(u64::MAX, 0); TLB_ENTRIES];
+            *self.read_tlb = [NO_PAGE; TLB_ENTRIES];
+            *self.write_tlb = [NO_PAGE; TLB_ENTRIES];
+        }
     }
 
     /// Drops `vpn` from the host-address caches.

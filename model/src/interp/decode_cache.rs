@@ -30,28 +30,33 @@ const INSNS_PER_PAGE: usize = (PAGE_SIZE / 4) as usize;
 /// Which group's `execute` runs an instruction, learnt on its first execution.
 pub(super) const GROUP_UNKNOWN: u8 = u8::MAX;
 
-/// One cached instruction.
+/// The group of an entry that holds no decoded word yet.
+const GROUP_EMPTY: u8 = u8::MAX - 1;
+
+/// One cached instruction: 16 bytes, so a page's 1024 entries take 16 KiB.
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub(super) struct Entry {
+    /// The specialised body's immediate (`fastops`).
+    pub imm: u64,
     pub word: u32,
     /// `None`: UNDEFINED (no encoding claims the word).
     pub id: Option<EncodingId>,
-    /// Index of the group that executes it, or [`GROUP_UNKNOWN`].
+    /// Index of the group that executes it, [`GROUP_UNKNOWN`], or `GROUP_EMPTY` when the entry
+    /// holds no decoded word.
     pub group: u8,
-    /// Whether the entry holds a decoded word at all.
-    pub valid: bool,
-    /// The specialised body that runs it, if any (`fastops`), and that body's immediate.
+    /// The specialised body that runs it, if any.
     pub fast: FastOp,
-    pub imm: u64,
 }
 
+const _: () = assert!(std::mem::size_of::<Entry>() == 16);
+
 const EMPTY: Entry = Entry {
+    imm: 0,
     word: 0,
     id: None,
-    group: GROUP_UNKNOWN,
-    valid: false,
+    group: GROUP_EMPTY,
     fast: FastOp::None,
-    imm: 0,
 };
 
 #[derive(Clone)]
@@ -135,7 +140,7 @@ impl DecodeCache {
         let e = unsafe {
             &mut *(self.current_entries as *mut Entry).add((pc / 4) as usize % INSNS_PER_PAGE)
         };
-        if !e.valid {
+        if e.group == GROUP_EMPTY {
             fill(mem, pc, e)?;
         }
         Ok(e)
@@ -246,7 +251,6 @@ fn fill(mem: &mut impl Memory, pc: u64, e: &mut Entry) -> Result<(), Fault> {
         word,
         id,
         group: GROUP_UNKNOWN,
-        valid: true,
         fast,
         imm,
     };
