@@ -9,3 +9,4 @@ pub mod decode;
 pub mod differences;
 pub mod llvm_mc;
 pub mod oracle;
+pub mod tarmac;

@@ -549,3 +549,88 @@ fn page_range(addr: u64, len: u64) -> std::ops::Range<u64> {
     let last = addr.saturating_add(len - 1) / PAGE_SIZE;
     first..last + 1
 }
+
+/// One data access an instruction made, as a trace shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    pub write: bool,
+    pub va: u64,
+    /// 1 to 16 bytes, little-endian in the low bytes.
+    pub size: usize,
+    pub value: u128,
+}
+
+/// A [`Memory`] that passes everything to another and records each successful data read and
+/// write (not fetches), for tracing: wrapped around the board's memory for one step when
+/// `--trace` is on, so the untraced path pays nothing.
+pub struct Recording<'a, M: Memory> {
+    inner: &'a mut M,
+    pub accesses: Vec<Access>,
+}
+
+impl<'a, M: Memory> Recording<'a, M> {
+    pub fn new(inner: &'a mut M) -> Recording<'a, M> {
+        Recording {
+            inner,
+            accesses: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, write: bool, va: u64, bytes: &[u8]) {
+        // Accesses wider than 16 bytes (none today) are recorded in 16-byte pieces.
+        for (k, chunk) in bytes.chunks(16).enumerate() {
+            let mut b = [0u8; 16];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.accesses.push(Access {
+                write,
+                va: va.wrapping_add(16 * k as u64),
+                size: chunk.len(),
+                value: u128::from_le_bytes(b),
+            });
+        }
+    }
+}
+
+impl<M: Memory> Memory for Recording<'_, M> {
+    fn read(&mut self, va: u64, buf: &mut [u8], access: AccessKind) -> Result<(), Fault> {
+        self.inner.read(va, buf, access)?;
+        if access != AccessKind::Fetch {
+            self.record(false, va, buf);
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, va: u64, buf: &[u8]) -> Result<(), Fault> {
+        self.inner.write(va, buf)?;
+        self.record(true, va, buf);
+        Ok(())
+    }
+
+    fn read_le(&mut self, va: u64, size: usize) -> Result<u64, Fault> {
+        let v = self.inner.read_le(va, size)?;
+        self.record(false, va, &v.to_le_bytes()[..size.min(8)]);
+        Ok(v)
+    }
+
+    fn write_le(&mut self, va: u64, size: usize, value: u64) -> Result<(), Fault> {
+        self.inner.write_le(va, size, value)?;
+        self.record(true, va, &value.to_le_bytes()[..size.min(8)]);
+        Ok(())
+    }
+
+    fn watch_code(&mut self, va: u64) -> Result<(), Fault> {
+        self.inner.watch_code(va)
+    }
+
+    fn code_changed(&self) -> bool {
+        self.inner.code_changed()
+    }
+
+    fn drain_code_changes(&mut self, f: &mut dyn FnMut(u64)) {
+        self.inner.drain_code_changes(f)
+    }
+
+    fn is_guarded(&mut self, va: u64) -> bool {
+        self.inner.is_guarded(va)
+    }
+}

@@ -49,6 +49,31 @@ pub struct Pstate {
 }
 
 impl Pstate {
+    /// PSTATE as an exception saves it in SPSR_ELx (AArch64 format): NZCV, TCO, DIT, UAO,
+    /// PAN, SS, IL, SSBS, BTYPE, DAIF, and M[3:0] (EL and SP select). Signal frames and
+    /// traces show this value.
+    pub fn spsr(&self) -> u64 {
+        let b = |v: bool, n: u32| u64::from(v) << n;
+        b(self.n, 31)
+            | b(self.z, 30)
+            | b(self.c, 29)
+            | b(self.v, 28)
+            | b(self.tco, 25)
+            | b(self.dit, 24)
+            | b(self.uao, 23)
+            | b(self.pan, 22)
+            | b(self.ss, 21)
+            | b(self.il, 20)
+            | b(self.ssbs, 12)
+            | (u64::from(self.btype) << 10)
+            | b(self.d, 9)
+            | b(self.a, 8)
+            | b(self.i, 7)
+            | b(self.f, 6)
+            | ((self.el as u64) << 2)
+            | u64::from(self.sp)
+    }
+
     /// The NZCV register's view of the flags: N, Z, C, V in bits 31..28.
     pub fn nzcv(&self) -> u64 {
         (u64::from(self.n) << 31)

@@ -8,3 +8,4 @@ pub mod decode;
 pub mod features;
 pub mod run;
 mod run_files;
+pub mod tarmac;

@@ -44,6 +44,10 @@ pub struct RunArgs {
     /// (like qemu-user's -L): a sysroot of AArch64 libraries.
     #[arg(short = 'L', value_name = "DIR")]
     pub sysroot: Option<std::path::PathBuf>,
+    /// Write an instruction trace in Arm's Tarmac text format to FILE: each instruction, its
+    /// memory accesses and the registers it changed, and the exceptions taken.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<std::path::PathBuf>,
     /// The AArch64 ELF program (a host path).
     pub program: String,
     /// Its arguments.
@@ -113,8 +117,22 @@ pub fn run(args: RunArgs) -> ExitCode {
         let fd = libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 900);
         (fd >= 0).then(|| File::from_raw_fd(fd))
     });
+    if let Some(path) = &args.trace {
+        match File::create(path) {
+            Ok(f) => {
+                let out = std::io::BufWriter::new(f);
+                board.tracer = Some(Box::new(super::tarmac::TarmacWriter::new(out)));
+            }
+            Err(e) => {
+                eprintln!("specula: --trace {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
     let started = Instant::now();
     let exit = board.run(&mut host, args.max_insns);
+    // Flush the trace before anything else can end the process.
+    board.tracer = None;
     let seconds = started.elapsed().as_secs_f64();
     let _ = std::io::stdout().flush();
     if let Exit::Signal {

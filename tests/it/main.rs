@@ -6,3 +6,4 @@ mod guest_files;
 mod process;
 mod run;
 mod sysroot;
+mod trace;

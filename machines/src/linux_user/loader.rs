@@ -407,6 +407,7 @@ pub(super) fn load(
         comm: comm(process.execfn),
         dumpable: true,
         exe: super::files::absolute(host, process.execfn),
+        tracer: None,
     })
 }
 

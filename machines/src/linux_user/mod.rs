@@ -9,11 +9,13 @@ mod process;
 mod sched;
 mod signal;
 mod syscalls;
+mod trace;
 
 pub use files::{AT_FDCWD, At, Fcntl, Files, OpenFlags, PollFd, StatFs};
 pub use loader::{LoadError, hwcaps};
 pub use process::Forked;
 pub use signal::SIGTRAMP;
+pub use trace::{Step, Tracer};
 
 use model::decode::decode;
 use model::interp::{Config, Cpu, Exception, Stop};
@@ -170,6 +172,9 @@ pub struct Board {
     /// prctl's PR_SET_NAME name (NUL-padded) and PR_SET_DUMPABLE flag.
     comm: [u8; 16],
     dumpable: bool,
+    /// `--trace`: when set, the board steps the PE one instruction at a time and reports
+    /// each step here (`trace.rs`).
+    pub tracer: Option<Box<dyn Tracer>>,
 }
 
 /// What a program is started with.
@@ -203,27 +208,31 @@ impl Board {
                 Some(end) => (end - self.cpu.retired).min(SLICE),
                 None => SLICE,
             };
-            match self.cpu.run(&mut self.mem, budget) {
-                Stop::Budget => {
-                    if let Some(exit) = self.deliver_pending(host) {
-                        return exit;
-                    }
-                }
+            let stop = match self.tracer.as_deref_mut() {
+                None => self.cpu.run(&mut self.mem, budget),
+                Some(t) => trace::run_traced(&mut self.cpu, &mut self.mem, budget, t),
+            };
+            let before = self.tracer.is_some().then(|| self.cpu.state.clone());
+            let exit = match stop {
+                Stop::Budget => self.deliver_pending(host),
                 Stop::Exception(Exception::SupervisorCall { .. }) => {
                     // Exception entry and return clear the local monitor.
                     self.cpu.monitor.marked = None;
-                    if let Some(exit) = self.syscall(host) {
-                        return exit;
-                    }
-                    if let Some(exit) = self.deliver_pending(host) {
-                        return exit;
+                    match self.syscall(host) {
+                        Some(exit) => Some(exit),
+                        None => self.deliver_pending(host),
                     }
                 }
-                Stop::Exception(e) => {
-                    if let Some(exit) = self.fault(e) {
-                        return exit;
-                    }
-                }
+                Stop::Exception(e) => self.fault(e),
+            };
+            // What the emulated kernel did to the registers, for the trace.
+            if let (Some(before), Some(t)) = (before, self.tracer.as_deref_mut())
+                && before != self.cpu.state
+            {
+                t.kernel(self.cpu.retired, &before, &self.cpu.state);
+            }
+            if let Some(exit) = exit {
+                return exit;
             }
         }
     }

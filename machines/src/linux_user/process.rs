@@ -35,6 +35,10 @@ impl Board {
         if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
             return Err(ENOSYS);
         }
+        // The child inherits the trace's unwritten buffer; write it first so it appears once.
+        if let Some(t) = self.tracer.as_deref_mut() {
+            t.flush();
+        }
         match host.fork()? {
             Forked::Parent { child } => {
                 if flags & CLONE_PARENT_SETTID != 0 {
@@ -152,6 +156,7 @@ impl Board {
         self.signals.uncatch_for_exec(host);
         new.signals = std::mem::take(&mut self.signals).after_exec();
         new.logged = std::mem::take(&mut self.logged);
+        new.tracer = self.tracer.take();
         *self = new;
         host.exec();
         Ok(0)

@@ -582,24 +582,7 @@ impl Board {
     }
 
     fn spsr(&self) -> u64 {
-        let p = &self.cpu.state.pstate;
-        let b = |v: bool, n: u32| u64::from(v) << n;
-        b(p.n, 31)
-            | b(p.z, 30)
-            | b(p.c, 29)
-            | b(p.v, 28)
-            | b(p.tco, 25)
-            | b(p.dit, 24)
-            | b(p.uao, 23)
-            | b(p.pan, 22)
-            | b(p.ss, 21)
-            | b(p.il, 20)
-            | b(p.ssbs, 12)
-            | (u64::from(p.btype) << 10)
-            | b(p.d, 9)
-            | b(p.a, 8)
-            | b(p.i, 7)
-            | b(p.f, 6)
+        self.cpu.state.pstate.spsr()
     }
 
     /// Builds the rt_sigframe for `sig` and enters its handler with PC `pc` saved.
