@@ -566,6 +566,9 @@ pub struct Access {
 pub struct Recording<'a, M: Memory> {
     inner: &'a mut M,
     pub accesses: Vec<Access>,
+    /// False for a dry run: writes are recorded but not made (a debugger asking which
+    /// addresses an instruction would touch before it runs).
+    commit: bool,
 }
 
 impl<'a, M: Memory> Recording<'a, M> {
@@ -573,6 +576,16 @@ impl<'a, M: Memory> Recording<'a, M> {
         Recording {
             inner,
             accesses: Vec::new(),
+            commit: true,
+        }
+    }
+
+    /// A recording that makes no writes: reads see memory as it was before the instruction.
+    pub fn dry(inner: &'a mut M) -> Recording<'a, M> {
+        Recording {
+            inner,
+            accesses: Vec::new(),
+            commit: false,
         }
     }
 
@@ -601,7 +614,9 @@ impl<M: Memory> Memory for Recording<'_, M> {
     }
 
     fn write(&mut self, va: u64, buf: &[u8]) -> Result<(), Fault> {
-        self.inner.write(va, buf)?;
+        if self.commit {
+            self.inner.write(va, buf)?;
+        }
         self.record(true, va, buf);
         Ok(())
     }
@@ -613,7 +628,9 @@ impl<M: Memory> Memory for Recording<'_, M> {
     }
 
     fn write_le(&mut self, va: u64, size: usize, value: u64) -> Result<(), Fault> {
-        self.inner.write_le(va, size, value)?;
+        if self.commit {
+            self.inner.write_le(va, size, value)?;
+        }
         self.record(true, va, &value.to_le_bytes()[..size.min(8)]);
         Ok(())
     }

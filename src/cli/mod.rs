@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod cpu;
 pub mod decode;
 pub mod features;
+mod gdb;
 pub mod run;
 mod run_files;
 pub mod tarmac;

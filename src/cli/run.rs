@@ -48,6 +48,9 @@ pub struct RunArgs {
     /// memory accesses and the registers it changed, and the exceptions taken.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<std::path::PathBuf>,
+    /// Wait for GDB (`target remote :PORT`) on 127.0.0.1:PORT before the first instruction.
+    #[arg(long, value_name = "PORT")]
+    pub gdb: Option<u16>,
     /// The AArch64 ELF program (a host path).
     pub program: String,
     /// Its arguments.
@@ -130,7 +133,16 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     }
     let started = Instant::now();
-    let exit = board.run(&mut host, args.max_insns);
+    let exit = match args.gdb {
+        None => board.run(&mut host, args.max_insns),
+        Some(port) => match super::gdb::serve(port, &mut board, &mut host) {
+            Ok(exit) => exit,
+            Err(e) => {
+                eprintln!("specula: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
     // Flush the trace before anything else can end the process.
     board.tracer = None;
     let seconds = started.elapsed().as_secs_f64();

@@ -2,6 +2,7 @@
 //! module per area.
 
 mod cli;
+mod gdb;
 mod guest_files;
 mod process;
 mod run;

@@ -12,7 +12,7 @@ const HEADERS: u64 = 64 + 2 * 56;
 
 /// A static ELF64 AArch64 executable: `words` at the entry point (RX), and one zeroed RW
 /// page at DATA.
-fn elf(words: &[u32]) -> Vec<u8> {
+pub(crate) fn elf(words: &[u32]) -> Vec<u8> {
     let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     let size = HEADERS + code.len() as u64;
     let mut f = Vec::new();
@@ -43,7 +43,7 @@ fn elf(words: &[u32]) -> Vec<u8> {
     f
 }
 
-const PROGRAM: &[u32] = &[
+pub(crate) const PROGRAM: &[u32] = &[
     0xd28000a0, // mov x0, #5
     0xd2800061, // mov x1, #3
     0xab010002, // adds x2, x0, x1

@@ -208,33 +208,40 @@ impl Board {
                 Some(end) => (end - self.cpu.retired).min(SLICE),
                 None => SLICE,
             };
-            let stop = match self.tracer.as_deref_mut() {
-                None => self.cpu.run(&mut self.mem, budget),
-                Some(t) => trace::run_traced(&mut self.cpu, &mut self.mem, budget, t),
-            };
-            let before = self.tracer.is_some().then(|| self.cpu.state.clone());
-            let exit = match stop {
-                Stop::Budget => self.deliver_pending(host),
-                Stop::Exception(Exception::SupervisorCall { .. }) => {
-                    // Exception entry and return clear the local monitor.
-                    self.cpu.monitor.marked = None;
-                    match self.syscall(host) {
-                        Some(exit) => Some(exit),
-                        None => self.deliver_pending(host),
-                    }
-                }
-                Stop::Exception(e) => self.fault(e),
-            };
-            // What the emulated kernel did to the registers, for the trace.
-            if let (Some(before), Some(t)) = (before, self.tracer.as_deref_mut())
-                && before != self.cpu.state
-            {
-                t.kernel(self.cpu.retired, &before, &self.cpu.state);
-            }
-            if let Some(exit) = exit {
+            if let Some(exit) = self.run_slice(host, budget) {
                 return exit;
             }
         }
+    }
+
+    /// Runs at most `budget` instructions, stopping early at the first exception, which the
+    /// emulated kernel then handles (a syscall, a signal); pending signals are delivered at
+    /// the end. `Some` when the process has ended. A debugger steps with a budget of 1.
+    pub fn run_slice(&mut self, host: &mut dyn Host, budget: u64) -> Option<Exit> {
+        let stop = match self.tracer.as_deref_mut() {
+            None => self.cpu.run(&mut self.mem, budget),
+            Some(t) => trace::run_traced(&mut self.cpu, &mut self.mem, budget, t),
+        };
+        let before = self.tracer.is_some().then(|| self.cpu.state.clone());
+        let exit = match stop {
+            Stop::Budget => self.deliver_pending(host),
+            Stop::Exception(Exception::SupervisorCall { .. }) => {
+                // Exception entry and return clear the local monitor.
+                self.cpu.monitor.marked = None;
+                match self.syscall(host) {
+                    Some(exit) => Some(exit),
+                    None => self.deliver_pending(host),
+                }
+            }
+            Stop::Exception(e) => self.fault(e),
+        };
+        // What the emulated kernel did to the registers, for the trace.
+        if let (Some(before), Some(t)) = (before, self.tracer.as_deref_mut())
+            && before != self.cpu.state
+        {
+            t.kernel(self.cpu.retired, &before, &self.cpu.state);
+        }
+        exit
     }
 
     /// The signal Linux sends for an exception the process cannot handle (no signal handlers
