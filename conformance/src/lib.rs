@@ -9,4 +9,5 @@ pub mod decode;
 pub mod differences;
 pub mod llvm_mc;
 pub mod oracle;
+pub mod random;
 pub mod tarmac;

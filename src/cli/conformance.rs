@@ -19,6 +19,11 @@ pub enum Campaign {
     /// The decoder: random words against binutils' and LLVM's objdump, LLVM's MC corpus, and
     /// (with --sweep) all 2^32 words.
     Decode(DecodeArgs),
+    /// Execution: random instructions on random states under `specula run` and qemu-aarch64,
+    /// compared bit for bit (registers, flags, FPSR, vectors, memory).
+    Random(super::conformance_random::RandomArgs),
+    /// Re-runs one case a random campaign saved (its reproducer file) on both sides.
+    Replay(super::conformance_random::ReplayArgs),
 }
 
 #[derive(clap::Args)]
@@ -178,7 +183,11 @@ fn decode_campaigns(args: &DecodeArgs) -> Result<Vec<String>, String> {
 }
 
 pub fn run(args: ConformanceArgs) -> ExitCode {
-    let Campaign::Decode(args) = args.what;
+    let args = match args.what {
+        Campaign::Decode(args) => args,
+        Campaign::Random(args) => return super::conformance_random::random(args),
+        Campaign::Replay(args) => return super::conformance_random::replay(args),
+    };
     match decode_campaigns(&args) {
         Ok(missed) if missed.is_empty() => ExitCode::SUCCESS,
         Ok(missed) => {

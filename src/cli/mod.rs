@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod conformance;
+mod conformance_random;
 pub mod coverage;
 pub mod cpu;
 pub mod decode;

@@ -2,6 +2,7 @@
 //! module per area.
 
 mod cli;
+mod conformance_random;
 mod gdb;
 mod guest_files;
 mod process;
