@@ -4,7 +4,7 @@
 //! supplementary groups and cannot change that (it has no privilege), as an unprivileged
 //! Linux process could not.
 
-use super::{Board, Errno};
+use super::{Board, Errno, Host};
 use model::memory::{AccessKind, Memory};
 
 const EPERM: Errno = 1;
@@ -45,8 +45,34 @@ impl Board {
 
     /// prctl(option, arg2, ...): the thread's name and the dumpable flag; other options are
     /// EINVAL, as for an option the kernel does not know.
-    pub(super) fn prctl(&mut self, a: [u64; 6]) -> Result<u64, Errno> {
+    pub(super) fn prctl(&mut self, host: &mut dyn Host, a: [u64; 6]) -> Result<u64, Errno> {
+        const PR_PAC_RESET_KEYS: u64 = 54;
         match a[0] {
+            // PR_PAC_RESET_KEYS: fresh random keys for those in the mask (0: all five).
+            PR_PAC_RESET_KEYS if self.cpu.config.features.pauth => {
+                let mask = if a[1] == 0 { 0x1f } else { a[1] };
+                if mask & !0x1f != 0 || a[2..5].iter().any(|&x| x != 0) {
+                    return Err(EINVAL);
+                }
+                let s = &mut self.cpu.state;
+                for (bit, key) in [
+                    &mut s.apiakey,
+                    &mut s.apibkey,
+                    &mut s.apdakey,
+                    &mut s.apdbkey,
+                    &mut s.apgakey,
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    if mask & (1 << bit) != 0 {
+                        let mut k = [0u8; 16];
+                        host.random(&mut k);
+                        *key = u128::from_le_bytes(k);
+                    }
+                }
+                Ok(0)
+            }
             PR_GET_DUMPABLE => Ok(u64::from(self.dumpable)),
             PR_SET_DUMPABLE if a[1] <= 1 => {
                 self.dumpable = a[1] == 1;

@@ -289,6 +289,18 @@ impl Board {
             44 => host
                 .statfs(at(a[0], b""))
                 .and_then(|st| self.put_bytes(a[1], &statfs_bytes(&st))),
+            45 => self.at(AT_FDCWD as u64, a[0]).and_then(|p| {
+                // truncate(path, length): as open for writing, ftruncate, close.
+                let flags = OpenFlags {
+                    access: 1,
+                    cloexec: true,
+                    ..OpenFlags::default()
+                };
+                let fd = host.openat(at(AT_FDCWD as u64, &p), flags, 0)?;
+                let r = host.ftruncate(fd, a[1]);
+                let _ = host.close(fd);
+                r.map(|()| 0)
+            }),
             46 => host.ftruncate(fd, a[1]).map(|()| 0),
             48 | 439 => self.at(a[0], a[1]).and_then(|p| {
                 // faccessat, faccessat2
@@ -643,6 +655,9 @@ impl Board {
         }
         host.fstat(fd)?;
         let start = self.mmap(a[0], a[1], a[2], a[3] | MAP_ANONYMOUS)?;
+        let pages = a[1].div_ceil(PAGE_SIZE);
+        self.file_pages
+            .extend((0..pages).map(|k| start / PAGE_SIZE + k));
         let mut done = 0u64;
         while done < a[1] {
             let mut chunk = vec![0u8; (a[1] - done).min(IO_CHUNK) as usize];

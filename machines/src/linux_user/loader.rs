@@ -323,6 +323,8 @@ pub(super) fn load(
 
     let brk = image.end.div_ceil(PAGE_SIZE) * PAGE_SIZE;
     let mut cpu = Cpu::new(config);
+    // MRS of an ID register at EL0 reads what the kernel shows (`idregs.rs`).
+    cpu.config.id_registers = super::idregs::linux_view(&cpu.config.id_registers);
     cpu.state.pc = entry;
     // Fresh random pointer authentication keys, as Linux gives every exec.
     let mut keys = [[0u8; 16]; 5];
@@ -408,6 +410,7 @@ pub(super) fn load(
         dumpable: true,
         exe: super::files::absolute(host, process.execfn),
         tracer: None,
+        file_pages: Default::default(),
     })
 }
 

@@ -4,6 +4,7 @@
 
 mod creds;
 mod files;
+mod idregs;
 mod loader;
 mod process;
 mod sched;
@@ -175,6 +176,8 @@ pub struct Board {
     /// `--trace`: when set, the board steps the PE one instruction at a time and reports
     /// each step here (`trace.rs`).
     pub tracer: Option<Box<dyn Tracer>>,
+    /// Page numbers holding a private file mapping (`madvise` leaves them alone).
+    file_pages: std::collections::HashSet<u64>,
 }
 
 /// What a program is started with.

@@ -97,7 +97,7 @@ impl Board {
             159 => R(Err(1)), // setgroups: EPERM without privilege
             160 => R(self.uname(a[0])),
             165 => R(self.getrusage(a[0], a[1])),
-            167 => R(self.prctl(a)),
+            167 => R(self.prctl(host, a)),
             169 => R(self.gettimeofday(host, a[0])),
             172 | 178 => R(Ok(u64::from(self.pid))),
             179 => R(self.sysinfo(host, a[0])),
@@ -112,7 +112,7 @@ impl Board {
             222 => R(self.mmap_file(host, a)),
             226 => R(self.mprotect(a[0], a[1], a[2])),
             232 => R(self.mincore(a[0], a[1], a[2])),
-            233 => R(Ok(0)), // madvise: advice only
+            233 => R(self.madvise(a[0], a[1], a[2])),
             260 => R(self.wait4(host, a)),
             261 => R(self.prlimit64(a[1], a[3])),
             278 => R(self.getrandom(host, a[0], a[1])),
@@ -293,8 +293,12 @@ impl Board {
     }
 
     pub(super) fn mmap(&mut self, addr: u64, len: u64, prot: u64, flags: u64) -> SysResult {
-        if len == 0 || len > 1 << 40 {
+        // Linux: a zero length is invalid; one larger than the address space cannot fit.
+        if len == 0 {
             return Err(EINVAL);
+        }
+        if len > 1 << 40 {
+            return Err(ENOMEM);
         }
         if flags & MAP_ANONYMOUS == 0 {
             return Err(ENODEV); // no guest files yet
@@ -320,6 +324,7 @@ impl Board {
             start
         };
         self.mem.map(start, len, perms(prot));
+        self.forget_file_pages(start, len);
         let bti = self.cpu.config.features.bti;
         self.mem
             .set_guarded(start, len, bti && prot & PROT_BTI != 0);
@@ -412,6 +417,40 @@ impl Board {
             return Err(EINVAL);
         }
         self.mem.unmap(addr, len);
+        self.forget_file_pages(addr, len);
+        Ok(0)
+    }
+
+    /// Pages that hold a private file mapping's contents, which MADV_DONTNEED must not zero.
+    pub(super) fn forget_file_pages(&mut self, addr: u64, len: u64) {
+        let (first, last) = (
+            addr / PAGE_SIZE,
+            addr.saturating_add(len).div_ceil(PAGE_SIZE),
+        );
+        self.file_pages.retain(|p| *p < first || *p >= last);
+    }
+
+    /// madvise: advice only, except MADV_DONTNEED, after which a private anonymous page reads
+    /// as zeros (a private file page keeps its contents here, where Linux would read the file
+    /// again: the difference shows only if the guest wrote to it).
+    fn madvise(&mut self, addr: u64, len: u64, advice: u64) -> SysResult {
+        const MADV_DONTNEED: u64 = 4;
+        if addr % PAGE_SIZE != 0 {
+            return Err(EINVAL);
+        }
+        if advice != MADV_DONTNEED {
+            return Ok(0);
+        }
+        let len = len.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+        if !self.mem.is_mapped(addr, len) {
+            return Err(ENOMEM);
+        }
+        let zeros = [0u8; PAGE_SIZE as usize];
+        for page in (addr..addr + len).step_by(PAGE_SIZE as usize) {
+            if !self.file_pages.contains(&(page / PAGE_SIZE)) {
+                let _ = self.mem.poke(page, &zeros);
+            }
+        }
         Ok(0)
     }
 

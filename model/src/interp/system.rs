@@ -111,8 +111,9 @@ fn mrs(cpu: &mut Cpu, i: Insn) -> Exec {
         DCZID_EL0 => c.dczid_el0,
         MIDR_EL1 => c.midr_el1,
         MPIDR_EL1 => 0x8000_0000,
-        // The rest of the ID space (op0=3, op1=0, CRn=0, CRm=0..7): Linux emulates it for EL0.
-        _ if reg >> 7 == sysreg(3, 0, 0, 0, 0) >> 7 && (reg >> 3) & 15 < 8 => {
+        // The rest of the ID space Linux emulates for EL0 (op0=3, op1=0, CRn=0, CRm=0 or
+        // 4..7; the AArch32 registers at CRm=1..3 stay UNDEFINED, as under Linux).
+        _ if reg >> 7 == sysreg(3, 0, 0, 0, 0) >> 7 && matches!((reg >> 3) & 15, 0 | 4..=7) => {
             let key = ((reg >> 3) & 15, reg & 7);
             ID_REGISTERS
                 .iter()
