@@ -95,8 +95,37 @@ impl Rng {
     }
 }
 
-/// The top-level groups whose instructions a one-instruction block can hold.
-const GROUPS: &[&str] = &["dpimm/", "dpreg/", "simd_dp/", "ldst/"];
+/// The groups whose instructions a block can hold: data processing, SIMD&FP, loads and
+/// stores, barriers, PSTATE writes, and the direct branches (aimed two instructions on, over a
+/// marker instruction, so that taken and not taken differ).
+const GROUPS: &[&str] = &[
+    "dpimm/",
+    "dpreg/",
+    "simd_dp/",
+    "ldst/",
+    "control/barriers",
+    "control/pstate",
+    "control/branch_imm",
+    "control/compbranch",
+    "control/condbranch",
+    "control/testbranch",
+];
+
+/// Whether `id` is a direct branch, which the harness follows with a marker instruction.
+fn is_branch(id: EncodingId) -> bool {
+    let g = id.info().group;
+    [
+        "control/branch_imm",
+        "control/compbranch",
+        "control/condbranch",
+        "control/testbranch",
+    ]
+    .iter()
+    .any(|b| g.starts_with(b))
+}
+
+/// `add x29, x29, #1`: the instruction a taken branch skips.
+const MARKER: u32 = 0x9100_07bd;
 
 /// Why an encoding is drawn but not compared, if it is.
 pub fn skip_reason(id: EncodingId) -> Option<&'static str> {
@@ -190,6 +219,15 @@ fn word_for(id: EncodingId, rng: &mut Rng) -> Option<u32> {
             if info.group.starts_with("ldst/ldst_pos") {
                 w &= !(0xf << 18);
             }
+        }
+        // Branches go two instructions on: over the marker, to the rest of the block.
+        let g = info.group;
+        if g.starts_with("control/branch_imm") {
+            w = (w & !0x03ff_ffff) | 2;
+        } else if g.starts_with("control/compbranch") || g.starts_with("control/condbranch") {
+            w = (w & !(0x7ffff << 5)) | (2 << 5);
+        } else if g.starts_with("control/testbranch") {
+            w = (w & !(0x3fff << 5)) | (2 << 5);
         }
         if decode(w) == Some(id) && matches!(probe(w), Probe::Implemented(_)) {
             return Some(w);
@@ -406,8 +444,11 @@ pub fn program(cases: &[Case]) -> Vec<u8> {
             code.push(ldp_x(r, r + 1, 0, 8 * r));
         }
         code.push(ldr_x(0, 0, 0));
-        // The instruction.
+        // The instruction (and, after a branch, the marker it may skip).
         code.push(case.word);
+        if is_branch(case.id) {
+            code.push(MARKER);
+        }
         // Store the state: X0 through TPIDR_EL0 to free a register for the address.
         code.push(msr_tpidr(0));
         code.extend(mov64(0, out));
