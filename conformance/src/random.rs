@@ -105,17 +105,25 @@ const GROUPS: &[&str] = &[
     "ldst/",
     "control/barriers",
     "control/pstate",
+    "control/hints",
+    "control/systemmove",
+    "control/exception",
     "control/branch_imm",
+    "control/branch_reg",
     "control/compbranch",
     "control/condbranch",
     "control/testbranch",
 ];
+
+/// Encodings of those groups never drawn: SVC would make random system calls.
+const NOT_DRAWN: &[&str] = &["SVC_EX_exception"];
 
 /// Whether `id` is a direct branch, which the harness follows with a marker instruction.
 fn is_branch(id: EncodingId) -> bool {
     let g = id.info().group;
     [
         "control/branch_imm",
+        "control/branch_reg",
         "control/compbranch",
         "control/condbranch",
         "control/testbranch",
@@ -123,6 +131,9 @@ fn is_branch(id: EncodingId) -> bool {
     .iter()
     .any(|b| g.starts_with(b))
 }
+
+/// The size of the test program's ELF and program headers: its code starts here.
+const ELF_HEADERS: u64 = 64 + 3 * 56;
 
 /// `add x29, x29, #1`: the instruction a taken branch skips.
 const MARKER: u32 = 0x9100_07bd;
@@ -153,6 +164,25 @@ pub fn case_skip_reason(case: &Case) -> Option<&'static str> {
         .iter()
         .any(|g| info.group.starts_with(g))
         && !load;
+    if info.group.starts_with("control/systemmove") && (w >> 21) & 1 == 1 {
+        // MRS: (op1, CRn, CRm, op2).
+        let (op1, crn, crm, op2) = ((w >> 16) & 7, (w >> 12) & 15, (w >> 8) & 15, (w >> 5) & 7);
+        let varies = match (op1, crn) {
+            (3, 14) => Some("the counters and timers read the time"),
+            (0, 0) => {
+                Some("the ID registers describe each implementation (and Linux sanitises them)")
+            }
+            (3, 0) if op2 == 1 || op2 == 7 => {
+                Some("CTR_EL0 and DCZID_EL0 are IMPLEMENTATION DEFINED")
+            }
+            (3, 2) if crm == 4 => Some("RNDR and RNDRRS are random"),
+            (3, 13) => Some("the harness itself keeps a value in TPIDR_EL0"),
+            _ => None,
+        };
+        if varies.is_some() {
+            return varies;
+        }
+    }
     if store_exclusive && (s == t || (pair && s == t2) || (s == n && n != 31)) {
         return Some(
             "a store-exclusive whose status register is a data or base register is CONSTRAINED \
@@ -179,17 +209,18 @@ pub fn candidates(
         if group.is_some_and(|g| !info.group.starts_with(g)) {
             continue;
         }
-        if encoding.is_some_and(|e| e != info.name) {
+        if encoding.is_some_and(|e| e != info.name) || NOT_DRAWN.contains(&info.name) {
             continue;
         }
         if !info.features.is_empty() && !info.features.iter().any(|t| t.iter().all(|f| has(f))) {
             continue;
         }
-        let implemented = (0..64).any(|_| {
-            let w = info.opcode | (rng.next() as u32 & !info.mask);
-            matches!(decode(w), Some(id) if id.name() == info.name)
-                && matches!(probe(w), Probe::Implemented(_))
-        });
+        let implemented = info.group.starts_with("control/systemmove")
+            || (0..64).any(|_| {
+                let w = info.opcode | (rng.next() as u32 & !info.mask);
+                matches!(decode(w), Some(id) if id.name() == info.name)
+                    && matches!(probe(w), Probe::Implemented(_))
+            });
         if implemented && let Some(id) = decode_named(info.name) {
             out.push(id);
         }
@@ -222,6 +253,26 @@ fn word_for(id: EncodingId, rng: &mut Rng) -> Option<u32> {
         }
         // Branches go two instructions on: over the marker, to the rest of the block.
         let g = info.group;
+        // System register moves: most random registers are UNDEFINED at EL0, so half the
+        // cases name one EL0 may use: NZCV, DAIF, FPCR, FPSR, DIT, SSBS, TPIDR_EL0.
+        if g.starts_with("control/systemmove") && rng.next() % 2 == 0 {
+            const EL0: &[(u32, u32, u32, u32)] = &[
+                (3, 4, 2, 0),
+                (3, 4, 2, 1),
+                (3, 4, 4, 0),
+                (3, 4, 4, 1),
+                (3, 4, 2, 5),
+                (3, 4, 2, 6),
+                (3, 13, 0, 2),
+            ];
+            let (op1, crn, crm, op2) = EL0[(rng.next() % EL0.len() as u64) as usize];
+            w = (w & !(0x7fff << 5))
+                | (1 << 19)
+                | (op1 << 16)
+                | (crn << 12)
+                | (crm << 8)
+                | (op2 << 5);
+        }
         if g.starts_with("control/branch_imm") {
             w = (w & !0x03ff_ffff) | 2;
         } else if g.starts_with("control/compbranch") || g.starts_with("control/condbranch") {
@@ -424,6 +475,7 @@ fn fill_scratch(code: &mut Vec<u32>, scratch: u64) {
 pub fn program(cases: &[Case]) -> Vec<u8> {
     use a64::*;
     let (out, scratch) = (OUT, SCRATCH);
+    let mut images: Vec<u8> = cases.iter().flat_map(|c| c.image.iter().copied()).collect();
     let mut code: Vec<u32> = Vec::new();
     fill_scratch(&mut code, scratch);
     for (k, case) in cases.iter().enumerate() {
@@ -444,7 +496,14 @@ pub fn program(cases: &[Case]) -> Vec<u8> {
             code.push(ldp_x(r, r + 1, 0, 8 * r));
         }
         code.push(ldr_x(0, 0, 0));
-        // The instruction (and, after a branch, the marker it may skip).
+        // The instruction (and, after a branch, the marker it may skip). An indirect branch
+        // gets its target register pointed past the marker.
+        let here = CODE + ELF_HEADERS + 4 * code.len() as u64;
+        let n = ((case.word >> 5) & 31) as usize;
+        if case.id.info().group.starts_with("control/branch_reg") && n < 31 {
+            let at = k * IMAGE + 8 * n;
+            images[at..at + 8].copy_from_slice(&(here + 8).to_le_bytes());
+        }
         code.push(case.word);
         if is_branch(case.id) {
             code.push(MARKER);
@@ -489,14 +548,13 @@ pub fn program(cases: &[Case]) -> Vec<u8> {
     code.extend(mov64(8, 94));
     code.extend(mov64(0, 0));
     code.push(SVC0);
-    let images: Vec<u8> = cases.iter().flat_map(|c| c.image.iter().copied()).collect();
     elf(&code, &images)
 }
 
 /// A static ELF64 AArch64 executable: `code` (RX) at CODE, entered at its start; `data`
 /// (R) at DATA; and zeroed RW pages at OUT for the record and the scratch buffer.
 fn elf(code: &[u32], data: &[u8]) -> Vec<u8> {
-    const HEADERS: u64 = 64 + 3 * 56;
+    const HEADERS: u64 = ELF_HEADERS;
     let code: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
     let code_end = HEADERS + code.len() as u64;
     let data_off = code_end.next_multiple_of(4096);
