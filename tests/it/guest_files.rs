@@ -228,8 +228,10 @@ const CASES: &[Case] = &[
             "2020-01-02 03:04:05",
             "sub/deep/er/f",
             "in.txt",
-            // `stat` below prints sub's mtime: fixed here, not the wall-clock second in which
-            // each emulator happened to run `mkdir -p`.
+            // `stat` and `tar -tv` below print the directories' mtimes: fixed here, not the
+            // wall-clock second in which each emulator happened to run `mkdir -p`.
+            "sub/deep/er",
+            "sub/deep",
             "sub",
         ],
     ),
