@@ -22,7 +22,7 @@
 
 use std::collections::BTreeMap;
 
-use model::decode::{ENCODINGS, EncodingId, decode};
+use model::decode::{EncodingId, decode};
 use model::interp::{Probe, probe};
 
 /// Bytes each case writes: X0–X30, SP, NZCV, FPSR (8 each), V0–V31 (16 each), scratch hash.
@@ -202,7 +202,8 @@ pub fn candidates(
 ) -> Vec<EncodingId> {
     let mut rng = Rng::new(0xc0ffee);
     let mut out = Vec::new();
-    for info in ENCODINGS.iter() {
+    for &id in EncodingId::ALL.iter() {
+        let info = id.info();
         if !GROUPS.iter().any(|g| info.group.starts_with(g)) {
             continue;
         }
@@ -218,22 +219,13 @@ pub fn candidates(
         let implemented = info.group.starts_with("control/systemmove")
             || (0..64).any(|_| {
                 let w = info.opcode | (rng.next() as u32 & !info.mask);
-                matches!(decode(w), Some(id) if id.name() == info.name)
-                    && matches!(probe(w), Probe::Implemented(_))
+                decode(w) == Some(id) && matches!(probe(w), Probe::Implemented(_))
             });
-        if implemented && let Some(id) = decode_named(info.name) {
+        if implemented {
             out.push(id);
         }
     }
     out
-}
-
-fn decode_named(name: &str) -> Option<EncodingId> {
-    let info = ENCODINGS.iter().find(|i| i.name == name)?;
-    let mut rng = Rng::new(1);
-    (0..256)
-        .map(|_| info.opcode | (rng.next() as u32 & !info.mask))
-        .find_map(|w| decode(w).filter(|id| id.name() == name))
 }
 
 /// A random word of encoding `id`, with its memory operands constrained to the scratch buffer.

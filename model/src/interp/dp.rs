@@ -388,8 +388,8 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
 }
 
 /// AND, ORR, EOR, ANDS by `opc`.
-#[inline]
-fn logical(opc: u32, a: u64, b: u64) -> u64 {
+#[inline(always)]
+pub(super) fn logical(opc: u32, a: u64, b: u64) -> u64 {
     match opc {
         1 => a | b,
         2 => a ^ b,

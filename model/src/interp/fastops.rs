@@ -15,6 +15,7 @@
 //! and the reference path runs the instruction instead, and the tests below run every form
 //! against the reference semantics on random words and states and compare the whole state.
 
+use super::dp::logical;
 use super::pseudocode::{
     add_with_carry, condition_holds, decode_bit_masks, extend_reg, logical_flags, ones, ror,
     shift_reg, sign_extend,
@@ -538,16 +539,6 @@ fn log_reg(cpu: &mut Cpu, word: u32, datasize: u32) {
         s.pstate.set_nzcv(logical_flags(result, datasize));
     }
     s.set_xr(d, result);
-}
-
-/// AND, ORR, EOR, ANDS by `opc`.
-#[inline(always)]
-fn logical(opc: u32, a: u64, b: u64) -> u64 {
-    match opc {
-        1 => a | b,
-        2 => a ^ b,
-        _ => a & b,
-    }
 }
 
 /// Single general-register loads and stores. Bits 31:30 are log2 of the size.
