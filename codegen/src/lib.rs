@@ -6,6 +6,7 @@
 //! header naming its inputs.
 
 pub mod decoder;
+pub mod sysregs;
 
 /// Parses generated tokens and prints them formatted, after `header` (a `//` comment block:
 /// generated files are `include!`d, where inner `//!` comments are not allowed).

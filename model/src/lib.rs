@@ -10,3 +10,4 @@ pub mod fp;
 pub mod interp;
 pub mod memory;
 pub mod state;
+pub mod sysregs;

@@ -25,6 +25,9 @@ pub enum FaultKind {
     Permission,
     /// The access breaks an alignment requirement.
     Alignment,
+    /// The physical address has nothing behind it, or the device refused the access: a
+    /// synchronous External abort.
+    External,
 }
 
 /// A memory fault, as a value: the faulting virtual address and what was attempted.

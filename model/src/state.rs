@@ -1,18 +1,33 @@
 //! The architectural state of one PE, in the Arm ARM's names: general-purpose and SIMD&FP
 //! registers, the stack pointers, PC, PSTATE, and the EL0-visible system registers.
 //!
-//! Designed for the whole system: later issues add EL1–EL3 system registers to the same struct.
-//! The layout is `#[repr(C)]` so that a JIT can address fields at stable offsets.
+//! The System registers whose values are their own (`plain` in `spec/data/sysregs.txt`) are
+//! `State::sys`, indexed by `sysregs::Reg`. The layout is `#[repr(C)]` so that a JIT can
+//! address fields at stable offsets.
+
+use crate::sysregs;
 
 /// An Exception level, `PSTATE.EL`.
 #[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum ExceptionLevel {
     #[default]
     EL0 = 0,
     EL1 = 1,
     EL2 = 2,
     EL3 = 3,
+}
+
+impl ExceptionLevel {
+    /// The level in the low two bits of `v`.
+    pub fn from_bits(v: u64) -> ExceptionLevel {
+        match v & 3 {
+            0 => ExceptionLevel::EL0,
+            1 => ExceptionLevel::EL1,
+            2 => ExceptionLevel::EL2,
+            _ => ExceptionLevel::EL3,
+        }
+    }
 }
 
 /// PSTATE, one byte per field (AArch64 state only).
@@ -49,6 +64,45 @@ pub struct Pstate {
 }
 
 impl Pstate {
+    /// Restores PSTATE from an SPSR value (AArch64 format), as ERET does once the return has
+    /// been checked legal. `EL` and `SP` come from M[3:0].
+    pub fn set_from_spsr(&mut self, spsr: u64) {
+        let b = |n: u32| (spsr >> n) & 1 != 0;
+        self.n = b(31);
+        self.z = b(30);
+        self.c = b(29);
+        self.v = b(28);
+        self.tco = b(25);
+        self.dit = b(24);
+        self.uao = b(23);
+        self.pan = b(22);
+        self.ss = b(21);
+        self.il = b(20);
+        self.ssbs = b(12);
+        self.btype = ((spsr >> 10) & 3) as u8;
+        self.d = b(9);
+        self.a = b(8);
+        self.i = b(7);
+        self.f = b(6);
+        self.el = ExceptionLevel::from_bits(spsr >> 2);
+        self.sp = b(0);
+    }
+
+    /// The DAIF register's view: D, A, I, F in bits 9..6.
+    pub fn daif(&self) -> u64 {
+        (u64::from(self.d) << 9)
+            | (u64::from(self.a) << 8)
+            | (u64::from(self.i) << 7)
+            | (u64::from(self.f) << 6)
+    }
+
+    pub fn set_daif(&mut self, v: u64) {
+        self.d = v & (1 << 9) != 0;
+        self.a = v & (1 << 8) != 0;
+        self.i = v & (1 << 7) != 0;
+        self.f = v & (1 << 6) != 0;
+    }
+
     /// PSTATE as an exception saves it in SPSR_ELx (AArch64 format): NZCV, TCO, DIT, UAO,
     /// PAN, SS, IL, SSBS, BTYPE, DAIF, and M[3:0] (EL and SP select). Signal frames and
     /// traces show this value.
@@ -114,6 +168,8 @@ pub struct State {
     pub apdakey: u128,
     pub apdbkey: u128,
     pub apgakey: u128,
+    /// The `plain` System registers, by `sysregs::Reg` index.
+    pub sys: [u64; sysregs::COUNT],
 }
 
 impl Default for State {
@@ -133,11 +189,23 @@ impl Default for State {
             apdakey: 0,
             apdbkey: 0,
             apgakey: 0,
+            sys: sysregs::reset_values(),
         }
     }
 }
 
 impl State {
+    /// A `plain` System register's value.
+    #[inline]
+    pub fn sr(&self, r: sysregs::Reg) -> u64 {
+        self.sys[r.0 as usize]
+    }
+
+    #[inline]
+    pub fn set_sr(&mut self, r: sysregs::Reg, v: u64) {
+        self.sys[r.0 as usize] = v;
+    }
+
     /// `X[n]` with 31 reading as the zero register.
     #[inline]
     pub fn xr(&self, n: u32) -> u64 {

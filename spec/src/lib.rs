@@ -9,3 +9,4 @@ pub mod encodings;
 pub mod features;
 pub mod overlay;
 pub mod reference;
+pub mod sysregs;

@@ -122,6 +122,11 @@ impl<W: Write> Tracer for TarmacWriter<W> {
             Exception::DataAbort { .. } => "DataAbort",
             Exception::PcAlignment { .. } => "PCAlignment",
             Exception::SpAlignment { .. } => "SPAlignment",
+            Exception::HypervisorCall { .. } => "HypervisorCall",
+            Exception::SecureMonitorCall { .. } => "SecureMonitorCall",
+            Exception::Trap { .. } => "Trap",
+            Exception::IllegalState { .. } => "IllegalState",
+            Exception::WaitForInterrupt { .. } => "WaitForInterrupt",
             _ => "Synchronous",
         };
         let time = count + 1;

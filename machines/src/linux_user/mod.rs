@@ -265,6 +265,13 @@ impl Board {
         };
         let (signal, pc, what) = match e {
             Exception::Undefined { pc, .. } => (SIGILL, pc, "UNDEFINED instruction".to_string()),
+            Exception::HypervisorCall { pc, .. }
+            | Exception::SecureMonitorCall { pc, .. }
+            | Exception::Trap { pc, .. }
+            | Exception::IllegalState { pc }
+            | Exception::WaitForInterrupt { pc } => {
+                (SIGILL, pc, format!("system-mode exception {e:?}"))
+            }
             Exception::Breakpoint { pc, imm } => (SIGTRAP, pc, format!("BRK #{imm:#x}")),
             Exception::Halt { pc, imm } => (SIGILL, pc, format!("HLT #{imm:#x} with no debugger")),
             Exception::InstructionAbort { pc, fault } => {
@@ -288,6 +295,7 @@ impl Board {
                     FaultKind::Translation => (SIGSEGV, "unmapped"),
                     FaultKind::Permission => (SIGSEGV, "protected"),
                     FaultKind::Alignment => (SIGBUS, "misaligned"),
+                    FaultKind::External => (SIGBUS, "nonexistent"),
                 };
                 (
                     signal,

@@ -184,10 +184,19 @@ fn classify(e: &Exception) -> (i32, Info, u64, u64) {
             FaultKind::Translation => 0b000111,
             FaultKind::Permission => 0b001111,
             FaultKind::Alignment => 0b100001,
+            FaultKind::External => 0b010000,
         }
     };
     match *e {
-        Exception::Undefined { pc, .. } | Exception::Halt { pc, .. } => {
+        // The system-mode exceptions never reach a user-mode board; if one did, it would be
+        // an instruction the process may not execute.
+        Exception::Undefined { pc, .. }
+        | Exception::Halt { pc, .. }
+        | Exception::HypervisorCall { pc, .. }
+        | Exception::SecureMonitorCall { pc, .. }
+        | Exception::Trap { pc, .. }
+        | Exception::IllegalState { pc }
+        | Exception::WaitForInterrupt { pc } => {
             (SIGILL, fault(1, pc), 0, IL) // ILL_ILLOPC; EC 0x00
         }
         Exception::Breakpoint { pc, imm } => (
@@ -219,6 +228,7 @@ fn classify(e: &Exception) -> (i32, Info, u64, u64) {
                 FaultKind::Translation => (SIGSEGV, 1), // SEGV_MAPERR
                 FaultKind::Permission => (SIGSEGV, 2),  // SEGV_ACCERR
                 FaultKind::Alignment => (SIGBUS, 1),    // BUS_ADRALN
+                FaultKind::External => (SIGBUS, 3),     // BUS_OBJERR
             };
             let wnr = if f.access == AccessKind::Write {
                 1 << 6
@@ -560,7 +570,12 @@ impl Board {
             | Exception::DataAbort { pc, .. }
             | Exception::PcAlignment { pc }
             | Exception::SpAlignment { pc, .. }
-            | Exception::BranchTarget { pc, .. } => pc,
+            | Exception::BranchTarget { pc, .. }
+            | Exception::Trap { pc, .. }
+            | Exception::IllegalState { pc } => pc,
+            Exception::HypervisorCall { .. }
+            | Exception::SecureMonitorCall { .. }
+            | Exception::WaitForInterrupt { .. } => self.cpu.state.pc,
             Exception::SupervisorCall { .. } => self.cpu.state.pc,
         };
         self.cpu.monitor.marked = None;

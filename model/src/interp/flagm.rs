@@ -63,6 +63,7 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
         }
         // One PE that does not speculate: nothing to restrain.
         E::SB_only_barriers => {}
+        E::MSR_SI_pstate if cpu.config.system => return Some(super::sysreg::msr_imm(cpu, i)),
         E::MSR_SI_pstate => {
             let (op1, crm, op2) = (i.bits(18, 16), i.bits(11, 8), i.bits(7, 5));
             match (op1, op2) {

@@ -13,6 +13,7 @@ mod crc;
 mod crypto;
 mod decode_cache;
 mod dp;
+pub mod exceptions;
 mod fastops;
 mod flagm;
 mod fp;
@@ -26,6 +27,7 @@ mod simd_fp;
 mod simd_int;
 mod simd_ldst;
 mod system;
+pub mod sysreg;
 #[cfg(test)]
 mod tests;
 
@@ -52,6 +54,19 @@ pub struct Config {
     pub cntfrq_el0: u64,
     /// The optional EL0 features the PE has beyond Armv8.0.
     pub features: Features,
+    /// System mode: the PE runs EL0 to its highest level, and exceptions are taken
+    /// architecturally ([`Cpu::take`]) rather than emulated by the board for EL0. Off for the
+    /// Linux user-mode board.
+    pub system: bool,
+    /// Whether EL2 and EL3 are implemented (system mode).
+    pub el2: bool,
+    pub el3: bool,
+    /// MPIDR_EL1 (system mode; the user-mode board shows Linux's value).
+    pub mpidr_el1: u64,
+    /// RVBAR_EL3: where the PE starts at reset.
+    pub rvbar: u64,
+    /// Record accesses to System registers the model does not have ([`Cpu::unmodelled`]).
+    pub log_unmodelled: bool,
 }
 
 /// The EL0-visible features of Armv8.1 to v9.0 this interpreter implements, each on or off.
@@ -248,6 +263,12 @@ impl Default for Config {
             dczid_el0: 4,
             cntfrq_el0: 1_000_000_000,
             features: Features::ALL,
+            system: false,
+            el2: false,
+            el3: false,
+            mpidr_el1: 0x8000_0000,
+            rvbar: 0,
+            log_unmodelled: false,
         }
     }
 }
@@ -285,9 +306,33 @@ pub enum Exception {
         word: u32,
         encoding: EncodingId,
     },
+    /// HVC #imm16 that is not UNDEFINED (system mode). Retired: PC is past it.
+    HypervisorCall { pc: u64, imm: u16 },
+    /// SMC #imm16 that is not UNDEFINED or trapped (system mode). Retired: PC is past it.
+    SecureMonitorCall { pc: u64, imm: u16 },
+    /// An access trapped to a higher Exception level by a control (system mode): the target,
+    /// the exception class and its ISS.
+    Trap {
+        pc: u64,
+        target: crate::state::ExceptionLevel,
+        class: u32,
+        iss: u32,
+    },
+    /// The instruction ran in Illegal Execution state (PSTATE.IL set by an illegal ERET).
+    IllegalState { pc: u64 },
+    /// WFI or WFE with no event pending (system mode): retired, PC past it. The board waits
+    /// for an interrupt, or moves time to the next timer deadline.
+    WaitForInterrupt { pc: u64 },
     /// A Branch Target exception (FEAT_BTI): an indirect branch that set PSTATE.BTYPE to
     /// `btype` reached an instruction in a guarded page that is not a compatible landing pad.
     BranchTarget { pc: u64, btype: u8 },
+}
+
+/// Whether an instruction is a SIMD&FP one for `CheckFPAdvSIMDEnabled`: the SIMD&FP data
+/// processing groups, and loads and stores of SIMD&FP registers (the V bit, 26).
+fn fp_instruction(id: EncodingId, word: u32) -> bool {
+    let g = id.info().group;
+    g.starts_with("simd_dp/") || (g.starts_with("ldst/") && word & (1 << 26) != 0)
 }
 
 /// The local exclusive monitor of one PE.
@@ -308,6 +353,21 @@ pub struct Cpu {
     pub retired: u64,
     /// Decoded instructions by code page (`decode_cache`).
     pub decode_cache: DecodeCache,
+    /// System mode: the trap a SIMD&FP instruction takes now (CPACR_EL1, CPTR_ELx), kept up
+    /// to date by [`Cpu::system_state_changed`].
+    pub fp_trap: Option<crate::state::ExceptionLevel>,
+    /// Nanoseconds the board skipped while the PE waited (WFI), added to the counter.
+    pub idle_ns: u64,
+    /// The interrupt request lines into the PE, driven by the board's interrupt controller.
+    pub irq_line: bool,
+    pub fiq_line: bool,
+    /// The Event Register (WFE, SEV, SEVL).
+    pub event_register: bool,
+    /// Accesses to System registers the model lacks: `(pc, op0:op1:CRn:CRm:op2, read)`, when
+    /// `Config::log_unmodelled` is on. The board drains and reports them.
+    pub unmodelled: Vec<(u64, u32, bool)>,
+    /// Exceptions taken architecturally ([`Cpu::take`], interrupts).
+    pub exceptions_taken: u64,
 }
 
 /// Why [`Cpu::run`] returned.
@@ -387,7 +447,39 @@ impl Cpu {
             monitor: LocalMonitor::default(),
             retired: 0,
             decode_cache: DecodeCache::default(),
+            fp_trap: None,
+            idle_ns: 0,
+            irq_line: false,
+            fiq_line: false,
+            event_register: false,
+            unmodelled: Vec::new(),
+            exceptions_taken: 0,
         }
+    }
+
+    /// Puts the PE in its reset state for system mode: the highest implemented Exception level
+    /// with SP_ELx, interrupts masked, System registers at their reset values, PC at `pc`.
+    pub fn reset_system(&mut self, pc: u64) {
+        use crate::state::ExceptionLevel as El;
+        self.state = State::default();
+        let p = &mut self.state.pstate;
+        p.el = if self.config.el3 {
+            El::EL3
+        } else if self.config.el2 {
+            El::EL2
+        } else {
+            El::EL1
+        };
+        p.sp = true;
+        p.d = true;
+        p.a = true;
+        p.i = true;
+        p.f = true;
+        self.state.pc = pc;
+        self.state.set_sr(crate::sysregs::VPIDR_EL2, self.config.midr_el1);
+        self.state.set_sr(crate::sysregs::VMPIDR_EL2, self.config.mpidr_el1);
+        self.monitor = LocalMonitor::default();
+        self.system_state_changed();
     }
 
     /// Executes instructions until an exception or until `budget` instructions have retired.
@@ -420,7 +512,7 @@ impl Cpu {
     #[inline(always)]
     fn step_fast(&mut self, mem: &mut impl Memory) -> bool {
         let pc = self.state.pc;
-        if mem.code_changed() || self.state.pstate.btype != 0 {
+        if mem.code_changed() || self.state.pstate.btype != 0 || self.state.pstate.il {
             return false;
         }
         let Some(entry) = self.decode_cache.current(pc) else {
@@ -463,6 +555,9 @@ impl Cpu {
             .decode_cache
             .lookup(mem, pc)
             .map_err(|fault| Exception::InstructionAbort { pc, fault })?;
+        if self.state.pstate.il {
+            return Err(Exception::IllegalState { pc });
+        }
         let btype = self.state.pstate.btype;
         let word = entry.word;
         let Some(id) = entry.id else {
@@ -480,6 +575,11 @@ impl Cpu {
             }
             self.state.pstate.btype = 0;
         }
+        if let Some(target) = self.fp_trap
+            && fp_instruction(id, word)
+        {
+            return Err(Exception::Trap { pc, target, class: exceptions::ec::FP_ACCESS, iss: 0x1e0_0000 });
+        }
         // Branches overwrite this; everything else falls through to the next instruction.
         self.state.pc = pc.wrapping_add(4);
         let r = self.execute(mem, word, id, pc, entry.group);
@@ -491,7 +591,10 @@ impl Cpu {
             Err(
                 e @ (Exception::SupervisorCall { .. }
                 | Exception::Breakpoint { .. }
-                | Exception::Halt { .. }),
+                | Exception::Halt { .. }
+                | Exception::HypervisorCall { .. }
+                | Exception::SecureMonitorCall { .. }
+                | Exception::WaitForInterrupt { .. }),
             ) => {
                 self.retired += 1;
                 Err(e)

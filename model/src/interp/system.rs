@@ -1,4 +1,5 @@
-//! System instructions at EL0: hints, barriers, exception generation (SVC/BRK/HLT), MRS/MSR of
+//! System instructions at EL0 in user mode (system mode's MRS, MSR, SYS, HVC, SMC, ERET, WFI
+//! and WFE are in `sysreg` and `exceptions`): hints, barriers, exception generation (SVC/BRK/HLT), MRS/MSR of
 //! the EL0-visible registers and of the ID registers Linux emulates for EL0, and DC ZVA.
 
 use super::{Cpu, Exception, Exec, Insn};
@@ -52,6 +53,31 @@ const ID_REGISTERS: &[((u32, u32), &str)] = &[
 ];
 
 pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<Exec> {
+    if cpu.config.system {
+        match i.id {
+            E::WFI_HI_hints => return Some(cpu.wait(i, false)),
+            E::WFE_HI_hints => return Some(cpu.wait(i, true)),
+            E::SEV_HI_hints | E::SEVL_HI_hints => {
+                // One PE per board loop step: SEV's event reaches this PE too.
+                cpu.event_register = true;
+                return Some(Ok(()));
+            }
+            E::HVC_EX_exception => return Some(cpu.hvc(i)),
+            E::SMC_EX_exception => return Some(cpu.smc(i)),
+            E::ERET_64E_branch_reg => {
+                if cpu.state.pstate.el == crate::state::ExceptionLevel::EL0 {
+                    return Some(i.undefined());
+                }
+                cpu.exception_return();
+                cpu.system_state_changed();
+                return Some(Ok(()));
+            }
+            E::MRS_RS_systemmove => return Some(super::sysreg::mrs(cpu, i)),
+            E::MSR_SR_systemmove => return Some(super::sysreg::msr(cpu, i)),
+            E::SYS_CR_systeminstrs => return Some(super::sysreg::sys(cpu, mem, i)),
+            _ => {}
+        }
+    }
     Some(match i.id {
         E::NOP_HI_hints
         | E::YIELD_HI_hints

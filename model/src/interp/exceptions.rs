@@ -1,0 +1,355 @@
+//! Exceptions in system mode, after the Arm ARM's `AArch64.TakeException` and
+//! `AArch64.ExceptionReturn` (D1.3, "Exceptions"; D1.4, "Exception return"): routing of each
+//! synchronous exception to its target Exception level, the syndrome (ESR_ELx) the target sees,
+//! the vector it enters, and ERET with its illegal-return rules.
+//!
+//! In user mode (`Config::system` off) none of this runs: exceptions go back to the board,
+//! which plays the kernel. In system mode the board still sees each exception first (it may be
+//! semihosting or a firmware call it answers itself) and hands the rest to [`Cpu::take`].
+
+use super::{Cpu, Exception};
+use crate::memory::{AccessKind, FaultKind};
+use crate::state::ExceptionLevel as El;
+use crate::sysregs::{self as sr, Reg, field as f};
+
+/// The exception classes (ESR_ELx.EC) this model raises.
+pub mod ec {
+    pub const UNKNOWN: u32 = 0x00;
+    pub const WFX: u32 = 0x01;
+    pub const FP_ACCESS: u32 = 0x07;
+    pub const BTI: u32 = 0x0d;
+    pub const ILLEGAL_STATE: u32 = 0x0e;
+    pub const SVC: u32 = 0x15;
+    pub const HVC: u32 = 0x16;
+    pub const SMC: u32 = 0x17;
+    pub const SYSREG: u32 = 0x18;
+    pub const INSN_ABORT_LOWER: u32 = 0x20;
+    pub const INSN_ABORT_SAME: u32 = 0x21;
+    pub const PC_ALIGN: u32 = 0x22;
+    pub const DATA_ABORT_LOWER: u32 = 0x24;
+    pub const DATA_ABORT_SAME: u32 = 0x25;
+    pub const SP_ALIGN: u32 = 0x26;
+    pub const BRK: u32 = 0x3c;
+}
+
+/// Which asynchronous exception, for the vector offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interrupt {
+    Irq,
+    Fiq,
+    SError,
+}
+
+const SPSR: [Reg; 4] = [sr::SPSR_EL1, sr::SPSR_EL1, sr::SPSR_EL2, sr::SPSR_EL3];
+const ELR: [Reg; 4] = [sr::ELR_EL1, sr::ELR_EL1, sr::ELR_EL2, sr::ELR_EL3];
+const ESR: [Reg; 4] = [sr::ESR_EL1, sr::ESR_EL1, sr::ESR_EL2, sr::ESR_EL3];
+const FAR: [Reg; 4] = [sr::FAR_EL1, sr::FAR_EL1, sr::FAR_EL2, sr::FAR_EL3];
+const VBAR: [Reg; 4] = [sr::VBAR_EL1, sr::VBAR_EL1, sr::VBAR_EL2, sr::VBAR_EL3];
+
+/// SPSR_ELx for `el` (1..=3).
+pub fn spsr_reg(el: El) -> Reg {
+    SPSR[el as usize]
+}
+/// ELR_ELx for `el` (1..=3).
+pub fn elr_reg(el: El) -> Reg {
+    ELR[el as usize]
+}
+
+impl Cpu {
+    /// `HaveEL(EL2)`, `HaveEL(EL3)`.
+    #[inline]
+    pub fn have_el2(&self) -> bool {
+        self.config.el2
+    }
+    #[inline]
+    pub fn have_el3(&self) -> bool {
+        self.config.el3
+    }
+
+    /// `IsSecure()` below EL3: SCR_EL3.NS is 0. Without EL3 the PE is Non-secure (as on QEMU
+    /// virt without `secure=on`); EL3 itself is always Secure.
+    pub fn is_secure(&self) -> bool {
+        if !self.have_el3() {
+            return false;
+        }
+        self.state.pstate.el == El::EL3 || !f::SCR_EL3_NS.is_set(self.state.sr(sr::SCR_EL3))
+    }
+
+    /// `EL2Enabled()`: EL2 is implemented and the PE is in the security state that has it (no
+    /// Secure EL2: FEAT_SEL2 is not implemented).
+    pub fn el2_enabled(&self) -> bool {
+        self.have_el2() && (!self.have_el3() || f::SCR_EL3_NS.is_set(self.state.sr(sr::SCR_EL3)))
+    }
+
+    /// HCR_EL2 as it applies: zero when EL2 is not enabled.
+    #[inline]
+    pub fn hcr_el2(&self) -> u64 {
+        if self.el2_enabled() { self.state.sr(sr::HCR_EL2) } else { 0 }
+    }
+
+    /// The Exception level a synchronous exception from the current level goes to by default:
+    /// the current level, EL1 from EL0, or EL2 from EL0 when HCR_EL2.TGE is set.
+    fn default_target(&self) -> El {
+        match self.state.pstate.el {
+            El::EL0 if f::HCR_EL2_TGE.is_set(self.hcr_el2()) => El::EL2,
+            El::EL0 => El::EL1,
+            el => el,
+        }
+    }
+
+    /// Takes exception `e` (which an instruction returned and the board did not handle) the
+    /// way the architecture does: route it, fill in its syndrome, enter the vector.
+    pub fn take(&mut self, e: Exception) {
+        let el = self.state.pstate.el;
+        let pc_next = self.state.pc;
+        // (target, EC, ISS, FAR, preferred return address)
+        let (target, class, iss, far, ret) = match e {
+            Exception::SupervisorCall { imm, .. } => {
+                (self.default_target(), ec::SVC, u32::from(imm), None, pc_next)
+            }
+            Exception::HypervisorCall { imm, .. } => {
+                let t = if el == El::EL3 { El::EL3 } else { El::EL2 };
+                (t, ec::HVC, u32::from(imm), None, pc_next)
+            }
+            Exception::SecureMonitorCall { imm, .. } => {
+                (El::EL3, ec::SMC, u32::from(imm), None, pc_next)
+            }
+            Exception::Breakpoint { pc, imm } => {
+                let mdcr_tde = self.el2_enabled()
+                    && f::MDCR_EL2_TDE.is_set(self.state.sr(sr::MDCR_EL2));
+                let t = match el {
+                    El::EL0 | El::EL1 if mdcr_tde => El::EL2,
+                    _ => self.default_target(),
+                };
+                (t, ec::BRK, u32::from(imm), None, pc)
+            }
+            // HLT with halting debug disabled, and everything UNDEFINED.
+            Exception::Halt { pc, .. } | Exception::Undefined { pc, .. } => {
+                (self.default_target(), ec::UNKNOWN, 0, None, pc)
+            }
+            Exception::InstructionAbort { pc, fault } => {
+                let t = self.abort_target(fault.kind);
+                let class = if t == el { ec::INSN_ABORT_SAME } else { ec::INSN_ABORT_LOWER };
+                (t, class, fault_status(fault.kind), Some(fault.va), pc)
+            }
+            Exception::DataAbort { pc, word, encoding, fault } => {
+                let t = self.abort_target(fault.kind);
+                let class = if t == el { ec::DATA_ABORT_SAME } else { ec::DATA_ABORT_LOWER };
+                let iss = data_abort_iss(word, encoding, fault.access) | fault_status(fault.kind);
+                (t, class, iss, Some(fault.va), pc)
+            }
+            Exception::PcAlignment { pc } => {
+                (self.default_target(), ec::PC_ALIGN, 0, Some(pc), pc)
+            }
+            Exception::SpAlignment { pc, .. } => (self.default_target(), ec::SP_ALIGN, 0, None, pc),
+            Exception::BranchTarget { pc, btype } => {
+                (self.default_target(), ec::BTI, u32::from(btype), None, pc)
+            }
+            Exception::IllegalState { pc } => {
+                (self.default_target(), ec::ILLEGAL_STATE, 0, None, pc)
+            }
+            Exception::Trap { pc, target, class, iss } => (target, class, iss, None, pc),
+            // WFI/WFE that the board chose not to wait on: nothing to take; carry on after it.
+            Exception::WaitForInterrupt { .. } => return,
+        };
+        self.take_exception(target, Some((class, iss)), far, ret, 0);
+    }
+
+    /// Data and instruction aborts: synchronous External aborts go to EL3 when SCR_EL3.EA is
+    /// set; the rest to the default target.
+    fn abort_target(&self, kind: FaultKind) -> El {
+        if kind == FaultKind::External
+            && self.have_el3()
+            && f::SCR_EL3_EA.is_set(self.state.sr(sr::SCR_EL3))
+        {
+            return El::EL3;
+        }
+        self.default_target()
+    }
+
+    /// `AArch64.TakeException(target, exception, preferred_exception_return, vect_offset)`.
+    /// `syndrome` is `(EC, ISS)` for synchronous exceptions (asynchronous ones leave ESR alone);
+    /// `far` is written when the exception reports an address.
+    pub fn take_exception(
+        &mut self,
+        target: El,
+        syndrome: Option<(u32, u32)>,
+        far: Option<u64>,
+        preferred_return: u64,
+        type_offset: u64,
+    ) {
+        let from = self.state.pstate.el;
+        let base = if target as u8 > from as u8 {
+            0x400 // from a lower EL, using AArch64
+        } else if self.state.pstate.sp {
+            0x200
+        } else {
+            0
+        };
+        let spsr = self.state.pstate.spsr();
+        let t = target as usize;
+        self.state.set_sr(SPSR[t], spsr);
+        self.state.set_sr(ELR[t], preferred_return);
+        if let Some((class, iss)) = syndrome {
+            // IL is 1 for every synchronous exception from A64: the 32-bit instructions, and the
+            // exceptions the Arm ARM lists with IL 1 whatever the instruction (EC 0x00, aborts,
+            // PC and SP alignment, Illegal Execution state).
+            let esr = (u64::from(class) << 26) | (1 << 25) | u64::from(iss & 0x1ff_ffff);
+            self.state.set_sr(ESR[t], esr);
+        }
+        if let Some(va) = far {
+            self.state.set_sr(FAR[t], va);
+        }
+        let sctlr = self.sctlr(target);
+        let p = &mut self.state.pstate;
+        p.el = target;
+        p.sp = true;
+        p.d = true;
+        p.a = true;
+        p.i = true;
+        p.f = true;
+        p.ss = false;
+        p.il = false;
+        p.btype = 0;
+        p.uao = false;
+        if self.config.features.ssbs {
+            p.ssbs = (sctlr >> 44) & 1 != 0;
+        }
+        self.monitor.marked = None;
+        let vbar = self.state.sr(VBAR[t]);
+        self.state.pc = (vbar & !0x7ff).wrapping_add(base + type_offset);
+        self.exceptions_taken += 1;
+        self.system_state_changed();
+    }
+
+    /// Takes an asynchronous exception to `target`, returning to the current PC.
+    pub fn take_interrupt(&mut self, target: El, kind: Interrupt) {
+        let offset = match kind {
+            Interrupt::Irq => 0x80,
+            Interrupt::Fiq => 0x100,
+            Interrupt::SError => 0x180,
+        };
+        let pc = self.state.pc;
+        self.take_exception(target, None, None, pc, offset);
+    }
+
+    /// SCTLR_ELx of `el` (EL0 uses SCTLR_EL1's value).
+    pub fn sctlr(&self, el: El) -> u64 {
+        match el {
+            El::EL0 | El::EL1 => self.state.sr(sr::SCTLR_EL1),
+            El::EL2 => self.state.sr(sr::SCTLR_EL2),
+            El::EL3 => self.state.sr(sr::SCTLR_EL3),
+        }
+    }
+
+    /// ERET: `AArch64.ExceptionReturn(ELR_ELx, SPSR_ELx)`. An illegal return (to a higher or
+    /// unimplemented level, to AArch32, to EL1 under TGE, ...) sets PSTATE.IL and keeps the
+    /// current level, so the next instruction takes an Illegal Execution state exception.
+    pub(super) fn exception_return(&mut self) {
+        let el = self.state.pstate.el;
+        let spsr = self.state.sr(SPSR[el as usize]);
+        let elr = self.state.sr(ELR[el as usize]);
+        self.monitor.marked = None;
+        if self.illegal_return(spsr) {
+            let (cur_el, cur_sp) = (self.state.pstate.el, self.state.pstate.sp);
+            self.restore_pstate(spsr);
+            let p = &mut self.state.pstate;
+            p.el = cur_el;
+            p.sp = cur_sp;
+            p.il = true;
+        } else {
+            self.restore_pstate(spsr);
+        }
+        self.state.pc = elr;
+    }
+
+    fn restore_pstate(&mut self, spsr: u64) {
+        let feats = self.config.features;
+        self.state.pstate.set_from_spsr(spsr);
+        let p = &mut self.state.pstate;
+        // Fields of features this PE does not have are RES0 in SPSR and stay 0 in PSTATE.
+        p.pan = false;
+        p.uao = false;
+        p.tco = false;
+        if !feats.dit {
+            p.dit = false;
+        }
+        if !feats.ssbs {
+            p.ssbs = false;
+        }
+        if !feats.bti {
+            p.btype = 0;
+        }
+        // No self-hosted debug: PSTATE.SS stays 0 (MDSCR_EL1.SS never enables stepping).
+        p.ss = false;
+    }
+
+    /// `IllegalExceptionReturn(spsr)`.
+    fn illegal_return(&self, spsr: u64) -> bool {
+        let el = self.state.pstate.el as u8;
+        let m = spsr & 0x1f;
+        if m & 0x10 != 0 {
+            return true; // AArch32: not implemented at any level
+        }
+        let target = ((m >> 2) & 3) as u8;
+        if m & 2 != 0 || (target == 0 && m & 1 != 0) {
+            return true; // reserved M[3:0] values
+        }
+        if target > el {
+            return true;
+        }
+        if (target == 2 && !self.have_el2()) || (target == 3 && !self.have_el3()) {
+            return true;
+        }
+        if target == 2 && !self.el2_enabled() {
+            return true; // Secure EL2 without FEAT_SEL2
+        }
+        if target == 1 && el == 2 && f::HCR_EL2_TGE.is_set(self.hcr_el2()) {
+            return true;
+        }
+        false
+    }
+}
+
+/// ISS[5:0], the fault status code, for a fault at level 0 (the only level today: the MMU
+/// reports its level once it walks tables).
+fn fault_status(kind: FaultKind) -> u32 {
+    match kind {
+        FaultKind::Translation => 0x04,
+        FaultKind::Permission => 0x0c,
+        FaultKind::Alignment => 0x21,
+        FaultKind::External => 0x10,
+    }
+}
+
+/// The instruction-specific part of a data abort's ISS: ISV with SAS, SSE, SRT, SF and AR for
+/// the single general-purpose register loads and stores that have a valid syndrome (not
+/// writeback, pair, SIMD&FP, atomic or exclusive forms), and WnR.
+fn data_abort_iss(word: u32, id: crate::decode::EncodingId, access: AccessKind) -> u32 {
+    let wnr = u32::from(access == AccessKind::Write) << 6;
+    let group = id.info().group;
+    let single = matches!(group, "ldst/ldst_pos" | "ldst/ldst_unscaled" | "ldst/ldst_regoff")
+        || (group == "ldst/ldstord" && (word >> 21) & 1 == 0);
+    let simd = (word >> 26) & 1 != 0;
+    if !single || simd {
+        return wnr;
+    }
+    let size = word >> 30;
+    let opc = (word >> 22) & 3;
+    let (sse, sf) = match (group, opc) {
+        ("ldst/ldstord", _) => (false, size == 3),
+        (_, 0) => (false, false),           // store: SF from the register width
+        (_, 1) => (false, size == 3),       // unsigned load
+        (_, 2) => (true, true),             // signed load to X (or PRFM, size 3)
+        _ => (true, false),                 // signed load to W
+    };
+    let sf = if opc == 0 { size == 3 } else { sf };
+    let ar = group == "ldst/ldstord";
+    (1 << 24)
+        | (size << 22)
+        | (u32::from(sse) << 21)
+        | ((word & 31) << 16)
+        | (u32::from(sf) << 15)
+        | (u32::from(ar) << 14)
+        | wnr
+}

@@ -1,0 +1,729 @@
+//! System register access in system mode: MRS, MSR (register and immediate), and the System
+//! instructions (SYS: cache maintenance, address translation, TLB maintenance), driven by the
+//! register table generated from `spec/data/sysregs.txt`.
+//!
+//! Each access goes through the same order of checks as the Arm ARM's per-register pseudocode:
+//! the feature (UNDEFINED without it), the lowest Exception level allowed (UNDEFINED below it),
+//! then the trap controls the table names (a trap to a higher level, EC 0x18 or 0x07). An
+//! encoding the table does not have is UNDEFINED, and its name is recorded for the board's
+//! `--log sysreg` option: never silently zero.
+
+use super::exceptions::ec;
+use super::{Cpu, Exception, Exec, Insn};
+use crate::memory::Memory;
+use crate::state::ExceptionLevel as El;
+use crate::sysregs::{self as sr, Kind, Reg, Trap, field as f};
+
+/// FPCR bits this PE implements: AHP, DN, FZ, RMode, FZ16 (no trapped exceptions).
+const FPCR_MASK: u64 = 0x07c8_0000;
+/// FPSR bits: QC, IDC, IXC, UFC, OFC, DZC, IOC.
+const FPSR_MASK: u64 = 0x0800_009f;
+
+/// The ISS of a trapped MRS/MSR (EC 0x18): Op0, Op2, Op1, CRn, Rt, CRm, Direction (1: read).
+fn sysreg_iss(i: Insn, read: bool) -> u32 {
+    (i.bits(20, 19) << 20)
+        | (i.bits(7, 5) << 17)
+        | (i.bits(18, 16) << 14)
+        | (i.bits(15, 12) << 10)
+        | (i.rd() << 5)
+        | (i.bits(11, 8) << 1)
+        | u32::from(read)
+}
+
+/// The ISS of a trapped SIMD&FP access (EC 0x07) from AArch64: CV=1, COND=0b1110.
+const FP_ISS: u32 = 0x1e0_0000;
+
+/// A register's name for logs: the table's, or the generic `S<op0>_<op1>_C<n>_C<m>_<op2>`.
+pub fn encoding_name(packed: u32) -> String {
+    match sr::lookup(packed) {
+        Some(r) => r.name().to_string(),
+        None => format!(
+            "S{}_{}_C{}_C{}_{}",
+            packed >> 14,
+            (packed >> 11) & 7,
+            (packed >> 7) & 15,
+            (packed >> 3) & 15,
+            packed & 7
+        ),
+    }
+}
+
+impl Cpu {
+    fn sysreg_trap(&self, i: Insn, target: El, read: bool) -> Exception {
+        // A trap to EL1 from EL0 goes to EL2 instead under HCR_EL2.TGE.
+        let target = if target == El::EL1 && f::HCR_EL2_TGE.is_set(self.hcr_el2()) {
+            El::EL2
+        } else {
+            target
+        };
+        Exception::Trap { pc: i.pc, target, class: ec::SYSREG, iss: sysreg_iss(i, read) }
+    }
+
+    /// Whether the PE has the feature a register or instruction names.
+    pub fn has_feature(&self, name: &str) -> bool {
+        let f = &self.config.features;
+        match name {
+            "FEAT_LOR" => f.lor,
+            "FEAT_DIT" => f.dit,
+            "FEAT_SSBS" => f.ssbs,
+            "FEAT_PAuth" => f.pauth,
+            // Not modelled at the system level yet: their registers are UNDEFINED.
+            _ => false,
+        }
+    }
+
+    /// `AArch64.CheckFPAdvSIMDEnabled()`: the trap a SIMD&FP instruction or FPCR/FPSR access
+    /// takes at the current level, if any (CPACR_EL1.FPEN, CPTR_EL2.TFP, CPTR_EL3.TFP).
+    pub(super) fn fp_access_trap(&self) -> Option<El> {
+        let el = self.state.pstate.el;
+        if el <= El::EL1 {
+            let fpen = f::CPACR_EL1_FPEN.get(self.state.sr(sr::CPACR_EL1));
+            let disabled = match fpen {
+                0b11 => false,
+                0b01 => el == El::EL0,
+                _ => true,
+            };
+            if disabled {
+                return Some(if f::HCR_EL2_TGE.is_set(self.hcr_el2()) { El::EL2 } else { El::EL1 });
+            }
+        }
+        if el <= El::EL2 && self.el2_enabled() && f::CPTR_EL2_TFP.is_set(self.state.sr(sr::CPTR_EL2))
+        {
+            return Some(El::EL2);
+        }
+        if self.have_el3() && f::CPTR_EL3_TFP.is_set(self.state.sr(sr::CPTR_EL3)) {
+            return Some(El::EL3);
+        }
+        None
+    }
+
+    /// Recomputes what the interpreter caches from the System registers and PSTATE.EL: the
+    /// SIMD&FP trap, checked before each SIMD&FP instruction. Called after every MSR, exception
+    /// entry and return in system mode.
+    pub fn system_state_changed(&mut self) {
+        if self.config.system {
+            self.fp_trap = self.fp_access_trap();
+        }
+    }
+
+    /// The trap `t` imposes on this access at the current level, if it does.
+    fn trap_target(&self, t: Trap, reg: Reg, read: bool) -> Option<El> {
+        let el = self.state.pstate.el;
+        let hcr = self.hcr_el2();
+        let scr = if self.have_el3() { self.state.sr(sr::SCR_EL3) } else { u64::MAX };
+        let cntkctl = self.state.sr(sr::CNTKCTL_EL1);
+        let cnthctl = if self.el2_enabled() { self.state.sr(sr::CNTHCTL_EL2) } else { 0b11 };
+        let el1 = el == El::EL1;
+        let el0 = el == El::EL0;
+        let hcr_bit = |field: sr::Field| (el1 || (el0 && field == f::HCR_EL2_TID2)) && field.is_set(hcr);
+        let to_el2 = |c: bool| c.then_some(El::EL2);
+        match t {
+            Trap::TID1 => to_el2(hcr_bit(f::HCR_EL2_TID1)),
+            Trap::TID2 => to_el2(hcr_bit(f::HCR_EL2_TID2)),
+            Trap::TID3 => to_el2(hcr_bit(f::HCR_EL2_TID3)),
+            Trap::TACR => to_el2(hcr_bit(f::HCR_EL2_TACR)),
+            Trap::TVM => to_el2(!read && hcr_bit(f::HCR_EL2_TVM)),
+            Trap::TRVM => to_el2(read && hcr_bit(f::HCR_EL2_TRVM)),
+            Trap::APK => {
+                if el1 && self.el2_enabled() && !f::HCR_EL2_APK.is_set(hcr) {
+                    Some(El::EL2)
+                } else if el <= El::EL2 && self.have_el3() && !f::SCR_EL3_APK.is_set(scr) {
+                    Some(El::EL3)
+                } else {
+                    None
+                }
+            }
+            Trap::EL0PCT => (el0 && !f::CNTKCTL_EL1_EL0PCTEN.is_set(cntkctl)).then_some(El::EL1),
+            Trap::EL0VCT => (el0 && !f::CNTKCTL_EL1_EL0VCTEN.is_set(cntkctl)).then_some(El::EL1),
+            Trap::EL0PT => (el0 && !f::CNTKCTL_EL1_EL0PTEN.is_set(cntkctl)).then_some(El::EL1),
+            Trap::EL0VT => (el0 && !f::CNTKCTL_EL1_EL0VTEN.is_set(cntkctl)).then_some(El::EL1),
+            Trap::EL1PCT => to_el2(
+                el <= El::EL1 && !f::HCR_EL2_TGE.is_set(hcr)
+                    && !f::CNTHCTL_EL2_EL1PCTEN.is_set(cnthctl),
+            ),
+            Trap::EL1PT => to_el2(
+                el <= El::EL1 && !f::HCR_EL2_TGE.is_set(hcr)
+                    && !f::CNTHCTL_EL2_EL1PCEN.is_set(cnthctl),
+            ),
+            Trap::UCT => (el0 && !f::SCTLR_EL1_UCT.is_set(self.state.sr(sr::SCTLR_EL1)))
+                .then_some(El::EL1),
+            Trap::UMA => (el0 && !f::SCTLR_EL1_UMA.is_set(self.state.sr(sr::SCTLR_EL1)))
+                .then_some(El::EL1),
+            Trap::ST => (el1 && self.is_secure() && !f::SCR_EL3_ST.is_set(scr)).then_some(El::EL3),
+            Trap::FP => self.fp_access_trap(),
+            Trap::TCPAC => {
+                if el1 && self.el2_enabled() && f::CPTR_EL2_TCPAC.is_set(self.state.sr(sr::CPTR_EL2)) {
+                    Some(El::EL2)
+                } else if el <= El::EL2
+                    && self.have_el3()
+                    && f::CPTR_EL3_TCPAC.is_set(self.state.sr(sr::CPTR_EL3))
+                {
+                    Some(El::EL3)
+                } else {
+                    None
+                }
+            }
+            Trap::TLOR => (el <= El::EL2
+                && !self.is_secure()
+                && self.have_el3()
+                && f::SCR_EL3_TLOR.is_set(scr))
+            .then_some(El::EL3),
+        }
+        .filter(|_| reg.info().kind != Kind::Config || t != Trap::TID3)
+    }
+
+    /// The checks every access makes before touching the register: feature, level, traps.
+    fn check_access(&mut self, i: Insn, reg: Reg, read: bool) -> Result<(), Exception> {
+        let info = reg.info();
+        let el = self.state.pstate.el as u8;
+        if info.feature.is_some_and(|feat| !self.has_feature(feat)) {
+            return Err(self.unmodelled(i, read));
+        }
+        let lowest = if read { info.read } else { info.write };
+        match lowest {
+            Some(l) if el >= l => {}
+            // CNTPS_* are UNDEFINED in Non-secure state; the rest by level.
+            _ => return Err(undefined(i)),
+        }
+        if matches!(reg, sr::CNTPS_TVAL_EL1 | sr::CNTPS_CTL_EL1 | sr::CNTPS_CVAL_EL1)
+            && el == 1
+            && !self.is_secure()
+        {
+            return Err(undefined(i));
+        }
+        // CNTFRQ_EL0 at EL0: readable when either EL0 counter access is enabled.
+        if reg == sr::CNTFRQ_EL0 && el == 0 && read {
+            let k = self.state.sr(sr::CNTKCTL_EL1);
+            if !f::CNTKCTL_EL1_EL0PCTEN.is_set(k) && !f::CNTKCTL_EL1_EL0VCTEN.is_set(k) {
+                return Err(self.sysreg_trap(i, El::EL1, read));
+            }
+        }
+        if reg == sr::SP_EL0 && !self.state.pstate.sp {
+            return Err(undefined(i)); // SP_EL0 is the current stack pointer
+        }
+        for &t in info.traps {
+            if let Some(target) = self.trap_target(t, reg, read) {
+                if t == Trap::FP {
+                    return Err(Exception::Trap {
+                        pc: i.pc,
+                        target,
+                        class: ec::FP_ACCESS,
+                        iss: FP_ISS,
+                    });
+                }
+                return Err(self.sysreg_trap(i, target, read));
+            }
+        }
+        Ok(())
+    }
+
+    /// An encoding the model does not implement: UNDEFINED, and recorded by name.
+    fn unmodelled(&mut self, i: Insn, read: bool) -> Exception {
+        if self.config.log_unmodelled && self.unmodelled.len() < 4096 {
+            self.unmodelled.push((i.pc, i.bits(20, 5), read));
+        }
+        undefined(i)
+    }
+
+    /// The generic counter's physical count, `CNTPCT_EL0`: instructions retired plus the time
+    /// the board skipped while every PE waited, in nanoseconds, at CNTFRQ.
+    pub fn physical_count(&self) -> u64 {
+        let ns = u128::from(self.retired) + u128::from(self.idle_ns);
+        (ns * u128::from(self.config.cntfrq_el0) / 1_000_000_000) as u64
+    }
+
+    /// CNTVCT_EL0: the physical count less CNTVOFF_EL2 (when EL2 exists).
+    pub fn virtual_count(&self) -> u64 {
+        let off = if self.have_el2() { self.state.sr(sr::CNTVOFF_EL2) } else { 0 };
+        self.physical_count().wrapping_sub(off)
+    }
+
+    /// The timers: `(control, compare, uses the virtual count)` register pairs for
+    /// [`Timer`]'s order.
+    fn timer_regs(t: Timer) -> (Reg, Reg, bool) {
+        match t {
+            Timer::Physical => (sr::CNTP_CTL, sr::CNTP_CVAL, false),
+            Timer::Virtual => (sr::CNTV_CTL, sr::CNTV_CVAL, true),
+            Timer::Hypervisor => (sr::CNTHP_CTL, sr::CNTHP_CVAL, false),
+            Timer::SecurePhysical => (sr::CNTPS_CTL, sr::CNTPS_CVAL, false),
+        }
+    }
+
+    /// Whether timer `t`'s condition is met (CTL.ISTATUS), enabled or not.
+    pub fn timer_condition(&self, t: Timer) -> bool {
+        let (_, cval, virt) = Cpu::timer_regs(t);
+        let count = if virt { self.virtual_count() } else { self.physical_count() };
+        count >= self.state.sr(cval)
+    }
+
+    /// Whether timer `t` asserts its interrupt: enabled, not masked, condition met.
+    pub fn timer_asserted(&self, t: Timer) -> bool {
+        let (ctl, _, _) = Cpu::timer_regs(t);
+        let ctl = self.state.sr(ctl);
+        ctl & 1 != 0 && ctl & 2 == 0 && self.timer_condition(t)
+    }
+
+    /// Nanoseconds of instructions until the earliest enabled, unmasked timer fires, if any.
+    pub fn next_timer_deadline_ns(&self) -> Option<u64> {
+        let freq = u128::from(self.config.cntfrq_el0.max(1));
+        Timer::ALL
+            .iter()
+            .filter(|&&t| {
+                let ctl = self.state.sr(Cpu::timer_regs(t).0);
+                ctl & 1 != 0 && ctl & 2 == 0
+            })
+            .map(|&t| {
+                let (_, cval, virt) = Cpu::timer_regs(t);
+                let count = if virt { self.virtual_count() } else { self.physical_count() };
+                let ticks = self.state.sr(cval).saturating_sub(count);
+                ((u128::from(ticks) * 1_000_000_000).div_ceil(freq)).min(u64::MAX as u128) as u64
+            })
+            .min()
+    }
+
+    fn timer_read(&self, reg: Reg) -> u64 {
+        let t = match reg {
+            sr::CNTFRQ_EL0 => return self.config.cntfrq_el0,
+            sr::CNTPCT_EL0 => return self.physical_count(),
+            sr::CNTVCT_EL0 => return self.virtual_count(),
+            sr::CNTP_TVAL_EL0 | sr::CNTP_CTL_EL0 | sr::CNTP_CVAL_EL0 => Timer::Physical,
+            sr::CNTV_TVAL_EL0 | sr::CNTV_CTL_EL0 | sr::CNTV_CVAL_EL0 => Timer::Virtual,
+            sr::CNTHP_TVAL_EL2 | sr::CNTHP_CTL_EL2 | sr::CNTHP_CVAL_EL2 => Timer::Hypervisor,
+            _ => Timer::SecurePhysical,
+        };
+        let (ctl, cval, virt) = Cpu::timer_regs(t);
+        let count = if virt { self.virtual_count() } else { self.physical_count() };
+        match reg {
+            sr::CNTP_CTL_EL0 | sr::CNTV_CTL_EL0 | sr::CNTHP_CTL_EL2 | sr::CNTPS_CTL_EL1 => {
+                let c = self.state.sr(ctl);
+                c | (u64::from(c & 1 != 0 && self.timer_condition(t)) << 2)
+            }
+            sr::CNTP_CVAL_EL0 | sr::CNTV_CVAL_EL0 | sr::CNTHP_CVAL_EL2 | sr::CNTPS_CVAL_EL1 => {
+                self.state.sr(cval)
+            }
+            // TVAL: the low 32 bits of CVAL - count, sign-extended.
+            _ => i64::from(self.state.sr(cval).wrapping_sub(count) as u32 as i32) as u64,
+        }
+    }
+
+    fn timer_write(&mut self, reg: Reg, v: u64) {
+        let t = match reg {
+            sr::CNTFRQ_EL0 => {
+                self.config.cntfrq_el0 = v & 0xffff_ffff;
+                return;
+            }
+            sr::CNTP_TVAL_EL0 | sr::CNTP_CTL_EL0 | sr::CNTP_CVAL_EL0 => Timer::Physical,
+            sr::CNTV_TVAL_EL0 | sr::CNTV_CTL_EL0 | sr::CNTV_CVAL_EL0 => Timer::Virtual,
+            sr::CNTHP_TVAL_EL2 | sr::CNTHP_CTL_EL2 | sr::CNTHP_CVAL_EL2 => Timer::Hypervisor,
+            _ => Timer::SecurePhysical,
+        };
+        let (ctl, cval, virt) = Cpu::timer_regs(t);
+        let count = if virt { self.virtual_count() } else { self.physical_count() };
+        match reg {
+            sr::CNTP_CTL_EL0 | sr::CNTV_CTL_EL0 | sr::CNTHP_CTL_EL2 | sr::CNTPS_CTL_EL1 => {
+                self.state.set_sr(ctl, v & 3)
+            }
+            sr::CNTP_CVAL_EL0 | sr::CNTV_CVAL_EL0 | sr::CNTHP_CVAL_EL2 | sr::CNTPS_CVAL_EL1 => {
+                self.state.set_sr(cval, v)
+            }
+            _ => self.state.set_sr(cval, count.wrapping_add(i64::from(v as u32 as i32) as u64)),
+        }
+    }
+
+    fn id_value(&self, reg: Reg) -> u64 {
+        let name = reg.name();
+        self.config.id_registers.iter().find(|(n, _)| *n == name).map_or(0, |(_, v)| *v)
+    }
+
+    fn config_value(&self, reg: Reg) -> u64 {
+        let c = &self.config;
+        let el1_virtual = self.state.pstate.el <= El::EL1 && self.el2_enabled();
+        match reg {
+            sr::MIDR_EL1 if el1_virtual => self.state.sr(sr::VPIDR_EL2),
+            sr::MPIDR_EL1 if el1_virtual => self.state.sr(sr::VMPIDR_EL2),
+            sr::MIDR_EL1 => c.midr_el1,
+            sr::MPIDR_EL1 => c.mpidr_el1,
+            sr::CTR_EL0 => c.ctr_el0,
+            sr::DCZID_EL0 => {
+                let prohibited = match self.state.pstate.el {
+                    El::EL0 => !f::SCTLR_EL1_DZE.is_set(self.state.sr(sr::SCTLR_EL1))
+                        || f::HCR_EL2_TDZ.is_set(self.hcr_el2()),
+                    El::EL1 => f::HCR_EL2_TDZ.is_set(self.hcr_el2()),
+                    _ => false,
+                };
+                (c.dczid_el0 & 15) | (u64::from(prohibited) << 4)
+            }
+            // One level of separate 32 KiB instruction and data caches, 64-byte lines (the
+            // line size CTR_EL0 reports), as a plausible geometry for set/way loops.
+            sr::CLIDR_EL1 => 0b011 | (1 << 24) | (1 << 27),
+            sr::CCSIDR_EL1 => {
+                // LineSize = log2(64) - 4 = 2; 4 ways; 128 sets.
+                (2) | ((4 - 1) << 3) | ((128 - 1) << 13)
+            }
+            sr::RVBAR_EL3 => c.rvbar,
+            // Debug authentication: non-secure and secure invasive and non-invasive debug
+            // implemented and enabled.
+            sr::DBGAUTHSTATUS_EL1 => {
+                if self.have_el3() { 0xff } else { 0x0f }
+            }
+            _ => 0,
+        }
+    }
+
+    fn state_read(&self, reg: Reg) -> u64 {
+        let s = &self.state;
+        let p = &s.pstate;
+        match reg {
+            sr::SP_EL0 => s.sp_el[0],
+            sr::SP_EL1 => s.sp_el[1],
+            sr::SP_EL2 => s.sp_el[2],
+            sr::SPSel => u64::from(p.sp),
+            sr::CurrentEL => (p.el as u64) << 2,
+            sr::PAN => u64::from(p.pan) << 22,
+            sr::UAO => u64::from(p.uao) << 23,
+            sr::DAIF => p.daif(),
+            sr::NZCV => p.nzcv(),
+            sr::DIT => u64::from(p.dit) << 24,
+            sr::SSBS => u64::from(p.ssbs) << 12,
+            sr::FPCR => s.fpcr,
+            sr::FPSR => s.fpsr,
+            sr::TPIDR_EL0 => s.tpidr_el0,
+            sr::TPIDRRO_EL0 => s.tpidrro_el0,
+            sr::ISR_EL1 => (u64::from(self.fiq_line) << 6) | (u64::from(self.irq_line) << 7),
+            sr::OSLSR_EL1 => s.sr(sr::OSLSR),
+            sr::DBGCLAIMSET_EL1 => 0xff,
+            sr::DBGCLAIMCLR_EL1 => s.sr(sr::DBGCLAIM),
+            sr::APIAKeyLo_EL1 => s.apiakey as u64,
+            sr::APIAKeyHi_EL1 => (s.apiakey >> 64) as u64,
+            sr::APIBKeyLo_EL1 => s.apibkey as u64,
+            sr::APIBKeyHi_EL1 => (s.apibkey >> 64) as u64,
+            sr::APDAKeyLo_EL1 => s.apdakey as u64,
+            sr::APDAKeyHi_EL1 => (s.apdakey >> 64) as u64,
+            sr::APDBKeyLo_EL1 => s.apdbkey as u64,
+            sr::APDBKeyHi_EL1 => (s.apdbkey >> 64) as u64,
+            sr::APGAKeyLo_EL1 => s.apgakey as u64,
+            sr::APGAKeyHi_EL1 => (s.apgakey >> 64) as u64,
+            _ => 0,
+        }
+    }
+
+    fn state_write(&mut self, reg: Reg, v: u64) {
+        let s = &mut self.state;
+        let lo = |k: &mut u128| *k = (*k & !(u64::MAX as u128)) | u128::from(v);
+        let hi = |k: &mut u128| *k = (*k & u64::MAX as u128) | (u128::from(v) << 64);
+        match reg {
+            sr::SP_EL0 => s.sp_el[0] = v,
+            sr::SP_EL1 => s.sp_el[1] = v,
+            sr::SP_EL2 => s.sp_el[2] = v,
+            sr::SPSel => s.pstate.sp = v & 1 != 0,
+            sr::DAIF => s.pstate.set_daif(v),
+            sr::NZCV => s.pstate.set_nzcv((v >> 28) as u8),
+            sr::DIT => s.pstate.dit = (v >> 24) & 1 != 0,
+            sr::SSBS => s.pstate.ssbs = (v >> 12) & 1 != 0,
+            sr::FPCR => s.fpcr = v & FPCR_MASK,
+            sr::FPSR => s.fpsr = v & FPSR_MASK,
+            sr::TPIDR_EL0 => s.tpidr_el0 = v,
+            sr::TPIDRRO_EL0 => s.tpidrro_el0 = v,
+            // The OS Lock: OSLAR_EL1.OSLK sets OSLSR_EL1.OSLK.
+            sr::OSLAR_EL1 => {
+                let o = f::OSLSR_OSLK.set(s.sr(sr::OSLSR), v & 1);
+                s.set_sr(sr::OSLSR, o);
+            }
+            sr::DBGCLAIMSET_EL1 => s.set_sr(sr::DBGCLAIM, (s.sr(sr::DBGCLAIM) | v) & 0xff),
+            sr::DBGCLAIMCLR_EL1 => s.set_sr(sr::DBGCLAIM, s.sr(sr::DBGCLAIM) & !v),
+            sr::APIAKeyLo_EL1 => lo(&mut s.apiakey),
+            sr::APIAKeyHi_EL1 => hi(&mut s.apiakey),
+            sr::APIBKeyLo_EL1 => lo(&mut s.apibkey),
+            sr::APIBKeyHi_EL1 => hi(&mut s.apibkey),
+            sr::APDAKeyLo_EL1 => lo(&mut s.apdakey),
+            sr::APDAKeyHi_EL1 => hi(&mut s.apdakey),
+            sr::APDBKeyLo_EL1 => lo(&mut s.apdbkey),
+            sr::APDBKeyHi_EL1 => hi(&mut s.apdbkey),
+            sr::APGAKeyLo_EL1 => lo(&mut s.apgakey),
+            sr::APGAKeyHi_EL1 => hi(&mut s.apgakey),
+            _ => {}
+        }
+    }
+
+    /// Reads register `reg` as MRS at the current level would, after the checks.
+    pub fn read_sysreg(&self, reg: Reg) -> u64 {
+        match reg.info().kind {
+            Kind::Plain => self.state.sr(reg),
+            Kind::State => self.state_read(reg),
+            Kind::Id => self.id_value(reg),
+            Kind::Config => self.config_value(reg),
+            Kind::Timer => self.timer_read(reg),
+            Kind::Gic => 0,
+        }
+    }
+
+    /// Writes register `reg` as MSR would, after the checks: RES0 bits dropped, RES1 set.
+    pub fn write_sysreg(&mut self, reg: Reg, v: u64) {
+        let info = reg.info();
+        match info.kind {
+            Kind::Plain => self.state.set_sr(reg, (v & info.writable) | info.res1),
+            Kind::State => self.state_write(reg, v),
+            Kind::Timer => self.timer_write(reg, v),
+            Kind::Id | Kind::Config | Kind::Gic => {}
+        }
+    }
+}
+
+/// The generic timers a PE has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// EL1 physical timer, CNTP_*_EL0.
+    Physical,
+    /// Virtual timer, CNTV_*_EL0.
+    Virtual,
+    /// EL2 physical timer, CNTHP_*_EL2.
+    Hypervisor,
+    /// Secure physical timer, CNTPS_*_EL1.
+    SecurePhysical,
+}
+
+impl Timer {
+    pub const ALL: [Timer; 4] =
+        [Timer::Physical, Timer::Virtual, Timer::Hypervisor, Timer::SecurePhysical];
+}
+
+fn undefined(i: Insn) -> Exception {
+    Exception::Undefined { pc: i.pc, word: i.word, encoding: Some(i.id) }
+}
+
+/// Whether `packed` is in the reserved ID register space (op0=3, op1=0, CRn=0, CRm=1..7),
+/// which reads as zero at EL1 and above.
+fn reserved_id_space(packed: u32) -> bool {
+    packed >> 7 == 0b11_000_0000 && matches!((packed >> 3) & 15, 1..=7)
+}
+
+pub(super) fn mrs(cpu: &mut Cpu, i: Insn) -> Exec {
+    let packed = i.bits(20, 5);
+    let Some(reg) = sr::lookup(packed) else {
+        if reserved_id_space(packed) && cpu.state.pstate.el >= El::EL1 {
+            if f::HCR_EL2_TID3.is_set(cpu.hcr_el2()) && cpu.state.pstate.el == El::EL1 {
+                return Err(cpu.sysreg_trap(i, El::EL2, true));
+            }
+            cpu.state.set_xr(i.rd(), 0);
+            return Ok(());
+        }
+        return Err(cpu.unmodelled(i, true));
+    };
+    cpu.check_access(i, reg, true)?;
+    let v = cpu.read_sysreg(reg);
+    cpu.state.set_xr(i.rd(), v);
+    Ok(())
+}
+
+pub(super) fn msr(cpu: &mut Cpu, i: Insn) -> Exec {
+    let packed = i.bits(20, 5);
+    let Some(reg) = sr::lookup(packed) else {
+        return Err(cpu.unmodelled(i, false));
+    };
+    cpu.check_access(i, reg, false)?;
+    let v = cpu.state.xr(i.rd());
+    cpu.write_sysreg(reg, v);
+    cpu.system_state_changed();
+    Ok(())
+}
+
+/// MSR (immediate) of the PSTATE fields in system mode: SPSel, DAIFSet, DAIFClr, DIT, SSBS.
+pub(super) fn msr_imm(cpu: &mut Cpu, i: Insn) -> Exec {
+    let (op1, crm, op2) = (i.bits(18, 16), i.bits(11, 8), i.bits(7, 5));
+    let el = cpu.state.pstate.el;
+    let f_ = cpu.config.features;
+    match (op1, op2) {
+        (0, 5) if el != El::EL0 => cpu.state.pstate.sp = crm & 1 != 0,
+        (3, 6) | (3, 7) => {
+            if el == El::EL0 && !f::SCTLR_EL1_UMA.is_set(cpu.state.sr(sr::SCTLR_EL1)) {
+                // MSR DAIFSet/DAIFClr at EL0 trap as MSR DAIF would; ISS as for op0=0.
+                return Err(cpu.sysreg_trap(i, El::EL1, false));
+            }
+            let bits = u64::from(crm) << 6;
+            let daif = cpu.state.pstate.daif();
+            cpu.state.pstate.set_daif(if op2 == 6 { daif | bits } else { daif & !bits });
+        }
+        (3, 2) if f_.dit => cpu.state.pstate.dit = crm & 1 != 0,
+        (3, 1) if f_.ssbs => cpu.state.pstate.ssbs = crm & 1 != 0,
+        _ => return Err(undefined(i)),
+    }
+    Ok(())
+}
+
+/// SYS (op0 = 1): cache maintenance, address translation and TLB maintenance. With no data
+/// caches, no TLB yet (the MMU is off and not modelled) and a decoded-instruction cache that
+/// follows stores by itself, these do no more than their checks; DC ZVA zeroes.
+pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
+    let op1 = i.bits(18, 16);
+    let crn = i.bits(15, 12);
+    let crm = i.bits(11, 8);
+    let op2 = i.bits(7, 5);
+    let el = cpu.state.pstate.el;
+    let sctlr1 = cpu.state.sr(sr::SCTLR_EL1);
+    let trap_sys = |cpu: &Cpu| {
+        let t = if f::HCR_EL2_TGE.is_set(cpu.hcr_el2()) { El::EL2 } else { El::EL1 };
+        Exception::Trap { pc: i.pc, target: t, class: ec::SYSREG, iss: sysreg_iss(i, false) }
+    };
+    // The lowest level each instruction may run at, by op1: EL1 for op1=0, EL2 for 4, EL3 for
+    // 6; op1=3 is EL0 under SCTLR_EL1's controls.
+    let level_ok = |need: El| el >= need;
+    match (op1, crn, crm, op2) {
+        // IC IALLUIS, IC IALLU
+        (0, 7, 1, 0) | (0, 7, 5, 0) if level_ok(El::EL1) => {
+            cpu.decode_cache.clear();
+            Ok(())
+        }
+        // IC IVAU
+        (3, 7, 5, 1) => {
+            if el == El::EL0 && !f::SCTLR_EL1_UCI.is_set(sctlr1) {
+                return Err(trap_sys(cpu));
+            }
+            let va = cpu.state.xr(i.rd());
+            cpu.decode_cache.drop_page(va / crate::memory::PAGE_SIZE);
+            Ok(())
+        }
+        // DC IVAC (EL1), DC ISW, DC CSW, DC CISW (EL1; HCR_EL2.TSW traps the set/way forms)
+        (0, 7, 6, 1) if level_ok(El::EL1) => Ok(()),
+        (0, 7, 6, 2) | (0, 7, 10, 2) | (0, 7, 14, 2) if level_ok(El::EL1) => {
+            if el == El::EL1 && f::HCR_EL2_TSW.is_set(cpu.hcr_el2()) {
+                return Err(Exception::Trap {
+                    pc: i.pc,
+                    target: El::EL2,
+                    class: ec::SYSREG,
+                    iss: sysreg_iss(i, false),
+                });
+            }
+            Ok(())
+        }
+        // DC ZVA
+        (3, 7, 4, 1) => {
+            let prohibited = match el {
+                El::EL0 => !f::SCTLR_EL1_DZE.is_set(sctlr1),
+                _ => false,
+            };
+            if prohibited {
+                return Err(trap_sys(cpu));
+            }
+            if el <= El::EL1 && f::HCR_EL2_TDZ.is_set(cpu.hcr_el2()) {
+                return Err(Exception::Trap {
+                    pc: i.pc,
+                    target: El::EL2,
+                    class: ec::SYSREG,
+                    iss: sysreg_iss(i, false),
+                });
+            }
+            let bytes = 4u64 << (cpu.config.dczid_el0 & 15);
+            let address = cpu.state.xr(i.rd()) & !(bytes - 1);
+            let mut done = 0;
+            while done < bytes {
+                super::ldst::write(mem, i, address.wrapping_add(done), 8, 0)?;
+                done += 8;
+            }
+            Ok(())
+        }
+        // DC CVAC, CVAU, CIVAC; CVAP, CVADP with their features
+        (3, 7, 10, 1) | (3, 7, 11, 1) | (3, 7, 14, 1) => {
+            if el == El::EL0 && !f::SCTLR_EL1_UCI.is_set(sctlr1) {
+                return Err(trap_sys(cpu));
+            }
+            Ok(())
+        }
+        (3, 7, 12, 1) if cpu.config.features.dpb => Ok(()),
+        (3, 7, 13, 1) if cpu.config.features.dpb2 => Ok(()),
+        // AT S1E1R/W, S1E0R/W (EL1); S1E2R/W, S12E1R/W, S12E0R/W (EL2); S1E3R/W (EL3). With
+        // every stage of translation off the result is the flat mapping: PA = VA.
+        (0, 7, 8, 0..=3) if level_ok(El::EL1) => at_flat(cpu, i),
+        (4, 7, 8, 0 | 1 | 4..=7) if level_ok(El::EL2) => at_flat(cpu, i),
+        (6, 7, 8, 0 | 1) if level_ok(El::EL3) => at_flat(cpu, i),
+        // TLBI: the Armv8.0 forms, at their levels. No TLB is modelled yet (no translation
+        // is cached), so there is nothing to invalidate beyond the decoded instructions.
+        (0, 8, 3 | 7, 0 | 1 | 2 | 3 | 5 | 7) if level_ok(El::EL1) => {
+            if el == El::EL1 && f::HCR_EL2_TTLB.is_set(cpu.hcr_el2()) {
+                return Err(Exception::Trap {
+                    pc: i.pc,
+                    target: El::EL2,
+                    class: ec::SYSREG,
+                    iss: sysreg_iss(i, false),
+                });
+            }
+            Ok(())
+        }
+        (4, 8, 0 | 4, 1 | 5) | (4, 8, 3 | 7, 0 | 1 | 4 | 5 | 6) if level_ok(El::EL2) => Ok(()),
+        (6, 8, 3 | 7, 0 | 1 | 5) if level_ok(El::EL3) => Ok(()),
+        _ => Err(undefined(i)),
+    }
+}
+
+/// AT with translation off: PAR_EL1 gets the input address as the output, F=0, and the
+/// attributes of the flat mapping for data (Device-nGnRnE, Outer Shareable).
+fn at_flat(cpu: &mut Cpu, i: Insn) -> Exec {
+    let va = cpu.state.xr(i.rd());
+    let pa = va & 0x0000_ffff_ffff_f000;
+    cpu.state.set_sr(sr::PAR_EL1, pa | (0b10 << 7) | (1 << 11));
+    Ok(())
+}
+
+impl Cpu {
+    /// HVC: UNDEFINED at EL0, without EL2, when SCR_EL3.HCE is 0 (with EL3), or when
+    /// HCR_EL2.HCD is 1 (without EL3).
+    pub(super) fn hvc(&mut self, i: Insn) -> Exec {
+        let el = self.state.pstate.el;
+        let enabled = if self.have_el3() {
+            f::SCR_EL3_HCE.is_set(self.state.sr(sr::SCR_EL3))
+        } else {
+            !f::HCR_EL2_HCD.is_set(self.state.sr(sr::HCR_EL2))
+        };
+        if el == El::EL0 || !self.have_el2() || !enabled || (el == El::EL1 && self.is_secure()) {
+            return Err(undefined(i));
+        }
+        Err(Exception::HypervisorCall { pc: i.pc, imm: i.bits(20, 5) as u16 })
+    }
+
+    /// SMC: UNDEFINED at EL0; trapped to EL2 from EL1 by HCR_EL2.TSC; UNDEFINED without EL3
+    /// or when SCR_EL3.SMD is 1.
+    pub(super) fn smc(&mut self, i: Insn) -> Exec {
+        let el = self.state.pstate.el;
+        if el == El::EL0 {
+            return Err(undefined(i));
+        }
+        if el == El::EL1 && f::HCR_EL2_TSC.is_set(self.hcr_el2()) {
+            return Err(Exception::Trap {
+                pc: i.pc,
+                target: El::EL2,
+                class: ec::SMC,
+                iss: i.bits(20, 5),
+            });
+        }
+        if !self.have_el3() || f::SCR_EL3_SMD.is_set(self.state.sr(sr::SCR_EL3)) {
+            return Err(undefined(i));
+        }
+        Err(Exception::SecureMonitorCall { pc: i.pc, imm: i.bits(20, 5) as u16 })
+    }
+
+    /// WFI, WFE: trapped by SCTLR_EL1.nTWI/nTWE at EL0, HCR_EL2.TWI/TWE at EL0-1, SCR_EL3.TWI/
+    /// TWE below EL3; otherwise the PE waits, which the board decides how to model.
+    pub(super) fn wait(&mut self, i: Insn, wfe: bool) -> Exec {
+        let el = self.state.pstate.el;
+        let iss = u32::from(wfe) | (0b1_1110 << 20); // CV=1, COND=0b1110, TI
+        let trap = |target| Exception::Trap { pc: i.pc, target, class: ec::WFX, iss };
+        let sctlr1 = self.state.sr(sr::SCTLR_EL1);
+        let n_tw = if wfe { f::SCTLR_EL1_nTWE } else { f::SCTLR_EL1_nTWI };
+        if el == El::EL0 && !n_tw.is_set(sctlr1) {
+            let t = if f::HCR_EL2_TGE.is_set(self.hcr_el2()) { El::EL2 } else { El::EL1 };
+            return Err(trap(t));
+        }
+        let hcr_tw = if wfe { f::HCR_EL2_TWE } else { f::HCR_EL2_TWI };
+        if el <= El::EL1 && hcr_tw.is_set(self.hcr_el2()) {
+            return Err(trap(El::EL2));
+        }
+        let scr_tw = if wfe { f::SCR_EL3_TWE } else { f::SCR_EL3_TWI };
+        if el <= El::EL2 && self.have_el3() && scr_tw.is_set(self.state.sr(sr::SCR_EL3)) {
+            return Err(trap(El::EL3));
+        }
+        if wfe && self.event_register {
+            self.event_register = false;
+            return Ok(());
+        }
+        Err(Exception::WaitForInterrupt { pc: i.pc })
+    }
+}

@@ -1,0 +1,285 @@
+//! The AArch64 System registers the model knows, as our own data (`spec/data/sysregs.txt`,
+//! written from the Arm ARM): encoding, who may read and write, where the value lives, the
+//! feature it needs, reset value, fields (whose complement is RES0), RES1 bits and the trap
+//! controls that apply. The grammar is in the file's header.
+
+use std::collections::BTreeMap;
+
+pub const SYSREGS_TXT: &str = include_str!("../data/sysregs.txt");
+
+/// The trap controls the model implements; `traps=` may only name these.
+pub const TRAPS: &[&str] = &[
+    "TID1", "TID2", "TID3", "TACR", "TVM", "TRVM", "APK", "EL0PCT", "EL0VCT", "EL0PT", "EL0VT",
+    "EL1PCT", "EL1PT", "UCT", "UMA", "ST", "FP", "TCPAC", "TLOR",
+];
+
+/// Where a register's value lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Plain,
+    State,
+    Id,
+    Config,
+    Timer,
+    Gic,
+}
+
+impl Kind {
+    fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "plain" => Kind::Plain,
+            "state" => Kind::State,
+            "id" => Kind::Id,
+            "config" => Kind::Config,
+            "timer" => Kind::Timer,
+            "gic" => Kind::Gic,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Plain => "Plain",
+            Kind::State => "State",
+            Kind::Id => "Id",
+            Kind::Config => "Config",
+            Kind::Timer => "Timer",
+            Kind::Gic => "Gic",
+        }
+    }
+}
+
+/// One field of a register: `msb:lsb`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    pub msb: u32,
+    pub lsb: u32,
+}
+
+impl Field {
+    pub fn mask(&self) -> u64 {
+        let width = self.msb - self.lsb + 1;
+        (if width == 64 { u64::MAX } else { (1u64 << width) - 1 }) << self.lsb
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SysReg {
+    pub name: String,
+    /// `(op0, op1, CRn, CRm, op2)`.
+    pub encoding: (u32, u32, u32, u32, u32),
+    /// Lowest EL that may read / write; `None`: never.
+    pub read: Option<u8>,
+    pub write: Option<u8>,
+    pub kind: Kind,
+    pub feature: Option<String>,
+    pub reset: u64,
+    pub res1: u64,
+    pub traps: Vec<String>,
+    pub fields: Vec<Field>,
+    /// Line in `sysregs.txt`.
+    pub line: usize,
+}
+
+impl SysReg {
+    /// The encoding packed as in MRS/MSR bits 20:5: `op0:op1:CRn:CRm:op2`, with op0's two
+    /// bits at 15:14.
+    pub fn packed(&self) -> u32 {
+        let (op0, op1, crn, crm, op2) = self.encoding;
+        (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2
+    }
+
+    /// The bits a write keeps: the fields' union when there are fields, else all 64.
+    pub fn writable(&self) -> u64 {
+        if self.fields.is_empty() {
+            !self.res1
+        } else {
+            self.fields.iter().fold(0, |m, f| m | f.mask()) & !self.res1
+        }
+    }
+
+    /// Whether MRS/MSR can name it (op0 is 2 or 3); the others are the model's internal state.
+    pub fn accessible(&self) -> bool {
+        self.encoding.0 >= 2
+    }
+}
+
+fn el(s: &str, line: usize) -> Result<Option<u8>, String> {
+    match s {
+        "-" => Ok(None),
+        "0" | "1" | "2" | "3" => Ok(Some(s.parse().unwrap())),
+        _ => Err(format!("sysregs.txt:{line}: `{s}` is not an Exception level or -")),
+    }
+}
+
+fn hex(s: &str, line: usize) -> Result<u64, String> {
+    u64::from_str_radix(s.trim_start_matches("0x"), 16)
+        .map_err(|_| format!("sysregs.txt:{line}: `{s}` is not a hex number"))
+}
+
+fn small(s: &str, max: u32, line: usize) -> Result<u32, String> {
+    s.parse::<u32>()
+        .ok()
+        .filter(|&v| v <= max)
+        .ok_or_else(|| format!("sysregs.txt:{line}: `{s}` is not 0..={max}"))
+}
+
+/// Parses `sysregs.txt` and checks it: known kinds and traps, unique names and encodings,
+/// fields inside 64 bits that do not overlap each other or the RES1 bits, reset values that
+/// respect RES0 and RES1.
+pub fn parse(text: &str) -> Result<Vec<SysReg>, String> {
+    let mut regs: Vec<SysReg> = Vec::new();
+    let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = n + 1;
+        let body = raw.split('#').next().unwrap().trim();
+        if body.is_empty() {
+            continue;
+        }
+        let w: Vec<&str> = body.split_whitespace().collect();
+        match w[0] {
+            "reg" => {
+                if w.len() < 12 {
+                    return Err(format!("sysregs.txt:{line}: a reg line has 11 columns or more"));
+                }
+                let mut traps = Vec::new();
+                let mut res1 = 0;
+                for extra in &w[12..] {
+                    if let Some(t) = extra.strip_prefix("traps=") {
+                        for t in t.split(',') {
+                            if !TRAPS.contains(&t) {
+                                return Err(format!("sysregs.txt:{line}: unknown trap `{t}`"));
+                            }
+                            traps.push(t.to_string());
+                        }
+                    } else if let Some(v) = extra.strip_prefix("res1=") {
+                        res1 = hex(v, line)?;
+                    } else {
+                        return Err(format!("sysregs.txt:{line}: unknown column `{extra}`"));
+                    }
+                }
+                let reg = SysReg {
+                    name: w[1].to_string(),
+                    encoding: (
+                        small(w[2], 3, line)?,
+                        small(w[3], 7, line)?,
+                        small(w[4], 15, line)?,
+                        small(w[5], 15, line)?,
+                        small(w[6], 7, line)?,
+                    ),
+                    read: el(w[7], line)?,
+                    write: el(w[8], line)?,
+                    kind: Kind::parse(w[9])
+                        .ok_or_else(|| format!("sysregs.txt:{line}: unknown kind `{}`", w[9]))?,
+                    feature: (w[10] != "-").then(|| w[10].to_string()),
+                    reset: hex(w[11], line)?,
+                    res1,
+                    traps,
+                    fields: Vec::new(),
+                    line,
+                };
+                if by_name.insert(reg.name.clone(), regs.len()).is_some() {
+                    return Err(format!("sysregs.txt:{line}: {} listed twice", reg.name));
+                }
+                regs.push(reg);
+            }
+            "field" => {
+                if w.len() != 4 {
+                    return Err(format!("sysregs.txt:{line}: field REG NAME msb:lsb"));
+                }
+                let &i = by_name
+                    .get(w[1])
+                    .ok_or_else(|| format!("sysregs.txt:{line}: no register {}", w[1]))?;
+                let (msb, lsb) = match w[3].split_once(':') {
+                    Some((m, l)) => (small(m, 63, line)?, small(l, 63, line)?),
+                    None => {
+                        let b = small(w[3], 63, line)?;
+                        (b, b)
+                    }
+                };
+                if msb < lsb {
+                    return Err(format!("sysregs.txt:{line}: msb below lsb"));
+                }
+                regs[i].fields.push(Field { name: w[2].to_string(), msb, lsb });
+            }
+            other => return Err(format!("sysregs.txt:{line}: unknown line kind `{other}`")),
+        }
+    }
+    check(&regs)?;
+    Ok(regs)
+}
+
+fn check(regs: &[SysReg]) -> Result<(), String> {
+    let mut encodings = BTreeMap::new();
+    for r in regs {
+        if let Some(other) = encodings.insert(r.packed(), &r.name) {
+            return Err(format!("sysregs.txt:{}: {} has {other}'s encoding", r.line, r.name));
+        }
+        let mut seen = 0u64;
+        let mut names = std::collections::BTreeSet::new();
+        for f in &r.fields {
+            if seen & f.mask() != 0 {
+                return Err(format!("sysregs.txt:{}: {}.{} overlaps", r.line, r.name, f.name));
+            }
+            if !names.insert(&f.name) {
+                return Err(format!("sysregs.txt:{}: {}.{} twice", r.line, r.name, f.name));
+            }
+            seen |= f.mask();
+        }
+        if !r.fields.is_empty() && seen & r.res1 != 0 {
+            return Err(format!("sysregs.txt:{}: {}: a field covers RES1 bits", r.line, r.name));
+        }
+        let res0 = !(r.writable() | r.res1);
+        if r.kind == Kind::Plain && (r.reset & res0 != 0 || r.reset & r.res1 != r.res1) {
+            return Err(format!(
+                "sysregs.txt:{}: {}: reset {:#x} breaks RES0/RES1",
+                r.line, r.name, r.reset
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every register, in file order (checked: the file is compiled in, so this cannot fail at
+/// run time once the tests pass).
+pub fn all() -> Vec<SysReg> {
+    parse(SYSREGS_TXT).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_table_is_consistent() {
+        let regs = parse(SYSREGS_TXT).unwrap();
+        assert!(regs.len() > 150);
+        // Spot checks against the Arm ARM.
+        let get = |n: &str| regs.iter().find(|r| r.name == n).unwrap();
+        assert_eq!(get("SCTLR_EL1").packed(), 0xc080);
+        assert_eq!(get("VBAR_EL1").writable(), !0x7ff);
+        assert_eq!(get("CurrentEL").write, None);
+    }
+
+    /// Each rule of the checker, on a table that breaks it.
+    #[test]
+    fn bad_tables_are_refused() {
+        let cases = [
+            ("reg A 3 0 1 0 0 1 1 plain - 0x0\nreg B 3 0 1 0 0 1 1 plain - 0x0", "encoding"),
+            ("reg A 3 0 1 0 0 1 1 plain - 0x0\nreg A 3 0 1 0 1 1 1 plain - 0x0", "twice"),
+            ("reg A 3 0 1 0 0 1 1 plain - 0x0\nfield A X 3:0\nfield A Y 2", "overlaps"),
+            ("reg A 3 0 1 0 0 1 1 plain - 0x0 traps=NOPE", "unknown trap"),
+            ("reg A 3 0 1 0 0 1 1 weird - 0x0", "unknown kind"),
+            ("reg A 3 0 1 0 0 1 1 plain - 0x10\nfield A X 3:0", "RES0"),
+            ("reg A 3 0 1 0 0 1 1 plain - 0x0 res1=0x1", "RES0/RES1"),
+            ("field A X 1", "no register"),
+            ("reg A 4 0 1 0 0 1 1 plain - 0x0", "not 0..=3"),
+            ("reg A 3 0 1 0 0 1 1 plain - 0x0\nfield A X 64", "not 0..=63"),
+        ];
+        for (text, why) in cases {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(why), "{text:?}: {e}");
+        }
+    }
+}
