@@ -30,6 +30,8 @@ enum Command {
     Bench(cli::bench::BenchArgs),
     /// Run an AArch64 Linux program; exits with its status (128+signal, 124 on --max-insns).
     Run(cli::run::RunArgs),
+    /// Boot a board in system mode: `specula boot virt --kernel F [--secure] [--semihosting]`.
+    Boot(cli::boot::BootArgs),
     /// List the encodings in AArch64 ELF files that the interpreter does not implement yet.
     Coverage(cli::coverage::CoverageArgs),
 }
@@ -50,5 +52,6 @@ fn main() -> ExitCode {
         Command::Conformance(args) => cli::conformance::run(args),
         Command::Run(args) => cli::run::run(args),
         Command::Coverage(args) => cli::coverage::run(args),
+        Command::Boot(args) => cli::boot::run(args),
     }
 }

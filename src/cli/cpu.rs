@@ -5,13 +5,62 @@
 //! model allows beside it, like `qemu-aarch64 -cpu max`.
 
 use machines::linux_user::KERNEL_PROVIDED;
-use model::interp::IMPLEMENTED;
+use model::interp::{IMPLEMENTED, SYSTEM_IMPLEMENTED};
 use spec::features::{Resolved, Version, resolve_str};
 
+/// What a board offers beyond the EL0 features the interpreter implements: the user-mode
+/// board's emulated kernel, or the system model's Exception levels.
+#[derive(Clone, Copy)]
+enum Board {
+    User,
+    System,
+}
+
+impl Board {
+    fn provides(self, f: &str) -> bool {
+        match self {
+            Board::User => KERNEL_PROVIDED.contains(&f),
+            Board::System => SYSTEM_IMPLEMENTED.contains(&f),
+        }
+    }
+}
+
 /// The first feature of `r` that the board cannot offer, if any.
+fn unimplemented_on(r: &Resolved, board: Board) -> Option<&'static str> {
+    r.features().find(|f| !IMPLEMENTED.contains(f) && !board.provides(f))
+}
+
 fn unimplemented(r: &Resolved) -> Option<&'static str> {
-    r.features()
-        .find(|f| !IMPLEMENTED.contains(f) && !KERNEL_PROVIDED.contains(f))
+    unimplemented_on(r, Board::User)
+}
+
+/// Resolves `spec` for the `virt` board: `max` is the newest version the system model
+/// implements in full, with every implemented optional feature; EL3 (and Secure state) only
+/// with `secure`, EL2 only with `virtualization`, as on QEMU virt.
+pub fn resolve_for_boot(
+    spec: &str,
+    secure: bool,
+    virtualization: bool,
+) -> Result<(String, Resolved), String> {
+    let mut removals = String::new();
+    if !secure {
+        removals.push_str(",-FEAT_AA64EL3,-FEAT_EL3,-FEAT_Secure");
+    }
+    if !virtualization {
+        removals.push_str(",-FEAT_AA64EL2,-FEAT_EL2");
+    }
+    if spec == "max" {
+        return max_on(Board::System, &removals);
+    }
+    let full = format!("{spec}{removals}");
+    let r = resolve_str(&full).map_err(|e| e.to_string())?;
+    match unimplemented_on(&r, Board::System) {
+        Some(f) => Err(format!(
+            "--cpu {spec}: {f} is not implemented by the system model yet (see `specula \
+             features --cpu {spec}`; remove it with ,-{f} or pick an older version)"
+        )),
+        None => Ok((full, r)),
+    }
 }
 
 /// Resolves `spec` (`max`, or a spec such as `v9.0,+FEAT_SSBS`) into a configuration the
@@ -31,11 +80,16 @@ pub fn resolve_for_run(spec: &str) -> Result<(String, Resolved), String> {
 }
 
 fn max() -> Result<(String, Resolved), String> {
+    max_on(Board::User, "")
+}
+
+fn max_on(board: Board, removals: &str) -> Result<(String, Resolved), String> {
+    let unimplemented = |r: &Resolved| unimplemented_on(r, board);
     let mut versions = Version::all();
     versions.reverse();
     let base = versions
         .iter()
-        .map(|v| v.to_string())
+        .map(|v| format!("{v}{removals}"))
         .find(|v| resolve_str(v).is_ok_and(|r| unimplemented(&r).is_none()))
         .ok_or("no architecture version has only implemented features")?;
     let mut spec = base;
@@ -73,6 +127,20 @@ fn max() -> Result<(String, Resolved), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The system board's `max` is Armv8.0 (v8.1 makes PAN, VHE and the other EL1/EL2
+    /// features mandatory, which the system model does not have yet) with the optional EL0
+    /// features, and has EL2 and EL3 only when asked.
+    #[test]
+    fn boot_max_follows_the_system_model() {
+        let (spec, r) = resolve_for_boot("max", false, false).unwrap();
+        assert!(spec.starts_with("v8.0"), "{spec}");
+        assert!(r.has("FEAT_LSE") && !r.has("FEAT_EL2") && !r.has("FEAT_EL3"), "{spec}");
+        let (_, r) = resolve_for_boot("max", true, true).unwrap();
+        assert!(r.has("FEAT_EL2") && r.has("FEAT_EL3"));
+        let e = resolve_for_boot("v8.1", false, false).unwrap_err();
+        assert!(e.contains("not implemented by the system model"), "{e}");
+    }
 
     /// `max` offers every feature it has, optional ones included.
     #[test]

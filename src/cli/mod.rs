@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod boot;
 pub mod conformance;
 mod conformance_random;
 pub mod coverage;

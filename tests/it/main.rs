@@ -1,6 +1,7 @@
 //! The `specula` command line as scripts and users see it: one integration-test binary, a
 //! module per area.
 
+mod baremetal;
 mod cli;
 mod conformance_random;
 mod gdb;

@@ -170,6 +170,26 @@ pub const IMPLEMENTED: &[&str] = &[
     "FEAT_LOR",
 ];
 
+/// The features above EL0 that the system model (`Config::system`) implements: the Exception
+/// levels and Security states of Armv8.0. The translation granules are listed because they
+/// describe the MMU, which a board stops on rather than ignore until it is modelled.
+pub const SYSTEM_IMPLEMENTED: &[&str] = &[
+    "FEAT_AA64EL1",
+    "FEAT_AA64EL2",
+    "FEAT_AA64EL3",
+    "FEAT_EL1",
+    "FEAT_EL2",
+    "FEAT_EL3",
+    "FEAT_Secure",
+    "FEAT_IVIPT",
+    "FEAT_TGran4K",
+    "FEAT_TGran16K",
+    "FEAT_TGran64K",
+    "FEAT_S2TGran4K",
+    "FEAT_S2TGran16K",
+    "FEAT_S2TGran64K",
+];
+
 impl Features {
     pub const ALL: Features = Features::with_each(true);
     pub const NONE: Features = Features::with_each(false);

@@ -1,0 +1,20 @@
+//! The device trait every memory-mapped device implements, after moa's: a device sees accesses
+//! at offsets into its own window and answers them, or refuses (which the bus turns into a
+//! synchronous External abort, as a bus error on hardware is). Devices do no I/O of their own:
+//! what leaves the machine goes through the board's host.
+
+pub mod pl011;
+
+/// A memory-mapped device.
+pub trait Device {
+    /// A read of `size` (1, 2, 4 or 8) bytes at `offset`; `None` is a bus error.
+    fn read(&mut self, offset: u64, size: usize) -> Option<u64>;
+    /// A write of the low `size` bytes of `value` at `offset`; `false` is a bus error.
+    fn write(&mut self, offset: u64, size: usize, value: u64) -> bool;
+    /// The device as `Any`, so its board can reach its own interface (a UART's input queue).
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+    /// Whether the device asserts its interrupt line now.
+    fn interrupt(&self) -> bool {
+        false
+    }
+}

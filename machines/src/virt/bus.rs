@@ -1,0 +1,194 @@
+//! The physical address space of the `virt` board, as the PE sees it with the MMU off: RAM,
+//! the flash banks and (with `--secure`) Secure RAM as one sparse page map, and the devices'
+//! windows. An address with nothing behind it is a synchronous External abort, as a bus error.
+//!
+//! With the MMU off every data access is to Device-nGnRnE memory (Arm ARM D8.2.10, "The
+//! effects of disabling an address translation stage"), so an unaligned data access is an
+//! Alignment fault; instruction fetches are Normal. The MMU (a later milestone) sits in front
+//! of this bus and makes that choice per translation.
+
+use model::memory::{AccessKind, Fault, FaultKind, FlatMemory, Memory, Perms};
+
+use crate::devices::Device;
+
+/// One device window.
+pub struct Window {
+    pub base: u64,
+    pub size: u64,
+    pub device: Box<dyn Device>,
+}
+
+pub struct Bus {
+    /// RAM, flash and Secure RAM.
+    pub memory: FlatMemory,
+    /// Where RAM starts and ends (exclusive): the fast path's range.
+    ram: (u64, u64),
+    pub windows: Vec<Window>,
+}
+
+impl Bus {
+    pub fn new(ram_base: u64, ram_size: u64) -> Bus {
+        let mut memory = FlatMemory::new();
+        memory.map(ram_base, ram_size, Perms::RWX);
+        Bus { memory, ram: (ram_base, ram_base + ram_size), windows: Vec::new() }
+    }
+
+    /// Adds memory that is not main RAM (flash, Secure RAM) with `perms`.
+    pub fn add_memory(&mut self, base: u64, size: u64, perms: Perms) {
+        self.memory.map(base, size, perms);
+    }
+
+    pub fn add_device(&mut self, base: u64, size: u64, device: Box<dyn Device>) {
+        self.windows.push(Window { base, size, device });
+    }
+
+    /// The device window holding `pa`, with the offset into it.
+    fn window(&mut self, pa: u64) -> Option<(&mut Window, u64)> {
+        self.windows
+            .iter_mut()
+            .find(|w| pa >= w.base && pa - w.base < w.size)
+            .map(|w| {
+                let off = pa - w.base;
+                (w, off)
+            })
+    }
+
+    /// Copies `bytes` into memory at `pa` ignoring permissions (loaders); false if any byte
+    /// falls outside RAM, flash or Secure RAM.
+    pub fn load(&mut self, pa: u64, bytes: &[u8]) -> bool {
+        self.memory.poke(pa, bytes).is_ok()
+    }
+
+    /// Reads memory for the board (semihosting arguments, strings); `None` outside memory.
+    pub fn peek(&mut self, pa: u64, buf: &mut [u8]) -> Option<()> {
+        self.memory.peek(pa, buf).ok()
+    }
+
+    pub fn poke(&mut self, pa: u64, buf: &[u8]) -> Option<()> {
+        self.memory.poke(pa, buf).ok()
+    }
+
+    #[inline]
+    fn in_ram(&self, pa: u64, len: usize) -> bool {
+        pa >= self.ram.0 && pa.wrapping_add(len as u64) <= self.ram.1
+    }
+
+    fn device_read(&mut self, pa: u64, buf: &mut [u8], access: AccessKind) -> Result<(), Fault> {
+        let fault = |kind| Fault { va: pa, access, kind };
+        let size = buf.len();
+        if access == AccessKind::Fetch {
+            return Err(fault(FaultKind::External));
+        }
+        let (w, off) = self.window(pa).ok_or(fault(FaultKind::External))?;
+        if !matches!(size, 1 | 2 | 4 | 8) || off + size as u64 > w.size {
+            return Err(fault(FaultKind::External));
+        }
+        let v = w.device.read(off, size).ok_or(fault(FaultKind::External))?;
+        buf.copy_from_slice(&v.to_le_bytes()[..size]);
+        Ok(())
+    }
+}
+
+/// An unaligned data access to Device memory (all of it, with the MMU off).
+#[inline]
+fn misaligned(pa: u64, len: usize) -> bool {
+    len > 1 && len.is_power_of_two() && pa & (len as u64 - 1) != 0
+}
+
+impl Memory for Bus {
+    fn read(&mut self, va: u64, buf: &mut [u8], access: AccessKind) -> Result<(), Fault> {
+        if access != AccessKind::Fetch && misaligned(va, buf.len()) {
+            return Err(Fault { va, access, kind: FaultKind::Alignment });
+        }
+        match self.memory.read(va, buf, access) {
+            Ok(()) => Ok(()),
+            Err(_) => self.device_read(va, buf, access),
+        }
+    }
+
+    fn write(&mut self, va: u64, buf: &[u8]) -> Result<(), Fault> {
+        let fault = |kind| Fault { va, access: AccessKind::Write, kind };
+        if misaligned(va, buf.len()) {
+            return Err(fault(FaultKind::Alignment));
+        }
+        match self.memory.write(va, buf) {
+            Ok(()) => Ok(()),
+            // Flash is read-only to plain stores (its command interface is a later device).
+            Err(f) if f.kind == FaultKind::Permission => Err(fault(FaultKind::External)),
+            Err(_) => {
+                let size = buf.len();
+                let (w, off) = self.window(va).ok_or(fault(FaultKind::External))?;
+                if !matches!(size, 1 | 2 | 4 | 8) || off + size as u64 > w.size {
+                    return Err(fault(FaultKind::External));
+                }
+                let mut b = [0u8; 8];
+                b[..size].copy_from_slice(buf);
+                if w.device.write(off, size, u64::from_le_bytes(b)) {
+                    Ok(())
+                } else {
+                    Err(fault(FaultKind::External))
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn read_le(&mut self, va: u64, size: usize) -> Result<u64, Fault> {
+        if misaligned(va, size) {
+            return Err(Fault { va, access: AccessKind::Read, kind: FaultKind::Alignment });
+        }
+        if self.in_ram(va, size) {
+            return self.memory.read_le(va, size);
+        }
+        let mut buf = [0u8; 8];
+        self.read(va, &mut buf[..size], AccessKind::Read)?;
+        Ok(u64::from_le_bytes(buf))
+    }
+
+    #[inline]
+    fn write_le(&mut self, va: u64, size: usize, value: u64) -> Result<(), Fault> {
+        if misaligned(va, size) {
+            return Err(Fault { va, access: AccessKind::Write, kind: FaultKind::Alignment });
+        }
+        if self.in_ram(va, size) {
+            return self.memory.write_le(va, size, value);
+        }
+        self.write(va, &value.to_le_bytes()[..size])
+    }
+
+    fn watch_code(&mut self, va: u64) -> Result<(), Fault> {
+        self.memory.watch_code(va).map_err(|f| Fault { kind: FaultKind::External, ..f })
+    }
+
+    fn code_changed(&self) -> bool {
+        self.memory.code_changed()
+    }
+
+    fn drain_code_changes(&mut self, f: &mut dyn FnMut(u64)) {
+        self.memory.drain_code_changes(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::pl011::Pl011;
+
+    #[test]
+    fn ram_devices_holes_and_alignment() {
+        let mut bus = Bus::new(0x4000_0000, 1 << 20);
+        bus.add_device(0x0900_0000, 0x1000, Box::new(Pl011::new()));
+        bus.write_le(0x4000_0008, 8, 42).unwrap();
+        assert_eq!(bus.read_le(0x4000_0008, 8), Ok(42));
+        // FR: TX empty, RX empty.
+        assert_eq!(bus.read_le(0x0900_0018, 4), Ok(0x90));
+        let hole = bus.read_le(0x2000_0000, 4).unwrap_err();
+        assert_eq!(hole.kind, FaultKind::External);
+        let un = bus.read_le(0x4000_0001, 4).unwrap_err();
+        assert_eq!(un.kind, FaultKind::Alignment);
+        // Fetches are not alignment-checked per access size, and devices cannot be fetched.
+        let mut w = [0u8; 4];
+        assert!(bus.read(0x4000_0000, &mut w, AccessKind::Fetch).is_ok());
+        assert!(bus.read(0x0900_0000, &mut w, AccessKind::Fetch).is_err());
+    }
+}

@@ -1,0 +1,393 @@
+//! The `virt` board: QEMU virt's memory map, so that firmware and bare-metal programs built for
+//! it run unchanged. Today it has RAM, the flash banks (read-only), Secure RAM with `secure`,
+//! the PL011 UART, Arm semihosting, and PSCI answered by the board when no EL3 firmware is
+//! loaded; one PE in system mode, at EL3 with `secure`, EL2 with `virtualization`, EL1 else.
+//!
+//! Not yet (later milestones of the system-level issue): the MMU, the GICv3 and interrupt
+//! delivery, PL031, CFI flash programming, fw_cfg, a generated DTB, arm64 Image boot, SMP. A
+//! guest that turns the MMU on stops the board with a message saying so, rather than running
+//! on with translation silently ignored.
+
+pub mod bus;
+pub mod semihosting;
+
+use model::interp::{Config, Cpu, Exception, Stop};
+use model::memory::Perms;
+use model::state::ExceptionLevel as El;
+use model::sysregs as sr;
+use object::LittleEndian as LE;
+use object::elf;
+use object::read::elf::{FileHeader, ProgramHeader};
+
+use crate::devices::pl011::Pl011;
+use bus::Bus;
+use semihosting::{Outcome, Semihosting};
+
+/// QEMU virt's memory map (hw/arm/virt.c, `base_memmap`), the parts this board has.
+pub mod map {
+    pub const FLASH: u64 = 0x0000_0000;
+    pub const FLASH_SIZE: u64 = 0x0800_0000;
+    pub const UART: u64 = 0x0900_0000;
+    pub const UART_SIZE: u64 = 0x1000;
+    pub const SECURE_RAM: u64 = 0x0e00_0000;
+    pub const SECURE_RAM_SIZE: u64 = 0x0100_0000;
+    pub const RAM: u64 = 0x4000_0000;
+}
+
+/// The host as the board sees it: the console (stdout and stdin) and semihosting's files.
+pub trait Host {
+    /// UART and semihosting console output.
+    fn console_write(&mut self, bytes: &[u8]);
+    /// Console input available now, without blocking (0 when none).
+    fn console_read(&mut self, buf: &mut [u8]) -> usize;
+    /// Semihosting SYS_OPEN: `mode` is the ISO C fopen mode index 0-11 ("r", "rb", "r+", ...,
+    /// "a+b"); `:tt` is the console. A handle, or an errno.
+    fn semihosting_open(&mut self, path: &str, mode: u32) -> Result<u64, i32>;
+    fn semihosting_close(&mut self, handle: u64) -> Result<(), i32>;
+    fn semihosting_read(&mut self, handle: u64, buf: &mut [u8]) -> Result<usize, i32>;
+    fn semihosting_write(&mut self, handle: u64, buf: &[u8]) -> Result<usize, i32>;
+    fn semihosting_seek(&mut self, handle: u64, pos: u64) -> Result<(), i32>;
+    fn semihosting_flen(&mut self, handle: u64) -> Result<u64, i32>;
+    fn semihosting_istty(&mut self, handle: u64) -> bool;
+    /// Seconds since the epoch (SYS_TIME).
+    fn unix_time(&mut self) -> u64;
+    /// Guest time in nanoseconds (the board sets it before each call it makes).
+    fn guest_ns(&mut self) -> u64;
+    /// A diagnostic line, shown when the user asked for logging.
+    fn log(&mut self, line: &str);
+}
+
+/// How the board was built.
+#[derive(Clone, Debug)]
+pub struct VirtConfig {
+    pub ram_bytes: u64,
+    /// EL3 and Secure RAM (QEMU's `secure=on`).
+    pub secure: bool,
+    /// EL2 (QEMU's `virtualization=on`).
+    pub virtualization: bool,
+    pub semihosting: bool,
+    /// The PE's configuration: ID registers and features from the resolved CPU.
+    pub cpu: Config,
+}
+
+/// Why the board stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// PSCI SYSTEM_OFF.
+    PowerOff,
+    /// PSCI SYSTEM_RESET (the board does not restart the guest: it ends the run).
+    Reset,
+    /// Semihosting SYS_EXIT with this status.
+    Semihosting(i32),
+    /// The PE waits for an interrupt and nothing can send it one.
+    WaitsForever { pc: u64 },
+    /// The guest did something the board cannot model yet (turning the MMU on): the reason.
+    Unsupported(String),
+}
+
+/// Why an image could not be loaded. Its Display is one line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    NotAnImage,
+    Truncated(String),
+    DoesNotFit { start: u64, end: u64 },
+    Unsupported(String),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::NotAnImage => f.write_str("not an AArch64 ELF file or arm64 Image"),
+            LoadError::Truncated(m) => write!(f, "truncated ELF file: {m}"),
+            LoadError::DoesNotFit { start, end } => write!(
+                f,
+                "a segment at {start:#x}..{end:#x} is outside the board's memory (RAM at {:#x}, \
+                 flash at 0; give more RAM with -m)",
+                map::RAM
+            ),
+            LoadError::Unsupported(m) => f.write_str(m),
+        }
+    }
+}
+
+/// The PSCI conduit the board answers on when no EL3 firmware is loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conduit {
+    Hvc,
+    Smc,
+}
+
+pub struct Virt {
+    pub cpu: Cpu,
+    pub bus: Bus,
+    pub semihosting: Option<Semihosting>,
+    /// `None` when EL3 exists (the firmware there answers PSCI itself).
+    pub psci: Option<Conduit>,
+    /// Index of the UART in `bus.windows`.
+    uart: usize,
+}
+
+/// The ID register fields that describe the board rather than the feature model: which
+/// Exception levels exist (ID_AA64PFR0_EL1.EL0-EL3: 1 = AArch64 only), the physical address
+/// size (ID_AA64MMFR0_EL1.PARange: 48 bits), and the debug architecture (ID_AA64DFR0_EL1:
+/// Armv8.0 debug, two breakpoints and two watchpoints, matching the DBG*0/1 registers).
+pub fn board_id_registers(cfg: &mut Config, el2: bool, el3: bool) {
+    let set = |cfg: &mut Config, name: &'static str, f: &dyn Fn(u64) -> u64| {
+        match cfg.id_registers.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => *v = f(*v),
+            None => cfg.id_registers.push((name, f(0))),
+        }
+    };
+    set(cfg, "ID_AA64PFR0_EL1", &|v| {
+        (v & !0xffff) | 1 | (1 << 4) | (u64::from(el2) << 8) | (u64::from(el3) << 12)
+    });
+    set(cfg, "ID_AA64MMFR0_EL1", &|v| (v & !0xf) | 0b0101);
+    set(cfg, "ID_AA64DFR0_EL1", &|v| (v & !0xf0_f00f) | 6 | (1 << 12) | (1 << 20));
+}
+
+impl Virt {
+    pub fn new(cfg: VirtConfig) -> Virt {
+        let mut config = cfg.cpu;
+        config.system = true;
+        config.el2 = cfg.virtualization;
+        config.el3 = cfg.secure;
+        board_id_registers(&mut config, cfg.virtualization, cfg.secure);
+        let mut bus = Bus::new(map::RAM, cfg.ram_bytes);
+        bus.add_memory(map::FLASH, map::FLASH_SIZE, Perms::RX);
+        if cfg.secure {
+            bus.add_memory(map::SECURE_RAM, map::SECURE_RAM_SIZE, Perms::RWX);
+        }
+        bus.add_device(map::UART, map::UART_SIZE, Box::new(Pl011::new()));
+        let uart = bus.windows.len() - 1;
+        let psci = if cfg.secure {
+            None
+        } else if cfg.virtualization {
+            Some(Conduit::Smc)
+        } else {
+            Some(Conduit::Hvc)
+        };
+        let semihosting = cfg.semihosting.then(|| Semihosting {
+            heapinfo: [map::RAM + cfg.ram_bytes / 2, map::RAM + cfg.ram_bytes * 3 / 4,
+                map::RAM + cfg.ram_bytes, map::RAM + cfg.ram_bytes * 3 / 4],
+            ..Semihosting::default()
+        });
+        let mut cpu = Cpu::new(config);
+        cpu.reset_system(0);
+        Virt { cpu, bus, semihosting, psci, uart }
+    }
+
+    /// Loads a bare-metal AArch64 ELF at its physical addresses (PT_LOAD `p_paddr`) and points
+    /// the PE at `e_entry`, as QEMU's `-kernel` does for an ELF. Returns the entry point.
+    pub fn load_elf(&mut self, image: &[u8]) -> Result<u64, LoadError> {
+        if image.len() >= 0x40 && &image[0x38..0x3c] == b"ARM\x64" {
+            return Err(LoadError::Unsupported(
+                "an arm64 Image (a Linux kernel): booting Linux needs the GIC, the timer \
+                 interrupts and a DTB, which this board does not have yet; give a bare-metal \
+                 ELF"
+                    .into(),
+            ));
+        }
+        let header = elf::FileHeader64::<LE>::parse(image).map_err(|_| LoadError::NotAnImage)?;
+        if header.e_machine(LE) != elf::EM_AARCH64 {
+            return Err(LoadError::NotAnImage);
+        }
+        let phdrs = header
+            .program_headers(LE, image)
+            .map_err(|e| LoadError::Truncated(e.to_string()))?;
+        for ph in phdrs {
+            if ph.p_type(LE) != elf::PT_LOAD {
+                continue;
+            }
+            let pa = ph.p_paddr(LE);
+            let filesz = ph.p_filesz(LE);
+            let memsz = ph.p_memsz(LE);
+            let data = ph
+                .data(LE, image)
+                .map_err(|_| LoadError::Truncated(format!("segment at {pa:#x}")))?;
+            let end = pa.checked_add(memsz.max(filesz)).ok_or(LoadError::DoesNotFit {
+                start: pa,
+                end: u64::MAX,
+            })?;
+            let mut bytes = data.to_vec();
+            bytes.resize(memsz.max(filesz) as usize, 0);
+            if !self.bus.load(pa, &bytes) {
+                return Err(LoadError::DoesNotFit { start: pa, end });
+            }
+        }
+        let entry = header.e_entry(LE);
+        self.cpu.reset_system(entry);
+        Ok(entry)
+    }
+
+    /// Copies raw firmware (`--bios`) into flash bank 0 and starts the PE at 0.
+    pub fn load_flash(&mut self, image: &[u8]) -> Result<(), LoadError> {
+        if image.len() as u64 > map::FLASH_SIZE / 2 {
+            return Err(LoadError::DoesNotFit { start: 0, end: image.len() as u64 });
+        }
+        self.bus.load(map::FLASH, image);
+        self.cpu.reset_system(map::FLASH);
+        Ok(())
+    }
+
+    pub fn uart(&mut self) -> &mut Pl011 {
+        self.bus.windows[self.uart]
+            .device
+            .as_any_mut()
+            .downcast_mut::<Pl011>()
+            .expect("the board put a PL011 in this window")
+    }
+
+    /// Steps so far: instructions retired plus exceptions taken, so that a guest caught in a
+    /// loop of exceptions (a fault in its own vector) still uses up its budget.
+    pub fn steps(&self) -> u64 {
+        self.cpu.retired + self.cpu.exceptions_taken
+    }
+
+    /// Runs up to `budget` steps ([`Virt::steps`]). Returns why the board stopped, or `None`
+    /// when the budget ran out first.
+    pub fn run(&mut self, host: &mut dyn Host, budget: u64) -> Option<Exit> {
+        let start = self.steps();
+        loop {
+            let done = self.steps() - start;
+            if done >= budget {
+                return None;
+            }
+            // Slices short enough that console input and output stay interactive.
+            let slice = (budget - done).min(1 << 16);
+            let stop = self.cpu.run(&mut self.bus, slice);
+            self.flush_uart(host);
+            if !self.cpu.unmodelled.is_empty() {
+                for (pc, packed, read) in std::mem::take(&mut self.cpu.unmodelled) {
+                    let name = model::interp::sysreg::encoding_name(packed);
+                    let what = if read { "MRS" } else { "MSR" };
+                    host.log(&format!("sysreg: {what} {name} at {pc:#x}: not modelled, UNDEFINED"));
+                }
+            }
+            if let Some(exit) = self.check_unsupported() {
+                return Some(exit);
+            }
+            match stop {
+                Stop::Budget => {
+                    if self.uart().wants_input() {
+                        let mut buf = [0u8; 64];
+                        let n = host.console_read(&mut buf);
+                        if n > 0 {
+                            self.uart().receive(&buf[..n]);
+                        }
+                    }
+                }
+                Stop::Exception(e) => {
+                    if let Some(exit) = self.exception(host, e) {
+                        self.flush_uart(host);
+                        return Some(exit);
+                    }
+                }
+            }
+        }
+    }
+
+    fn flush_uart(&mut self, host: &mut dyn Host) {
+        let out = std::mem::take(&mut self.uart().output);
+        if !out.is_empty() {
+            host.console_write(&out);
+        }
+    }
+
+    /// The MMU is not modelled yet: a guest that enables stage 1 (SCTLR_ELx.M) or stage 2
+    /// (HCR_EL2.VM) would run with translation ignored, so the board stops instead.
+    fn check_unsupported(&self) -> Option<Exit> {
+        let s = &self.cpu.state;
+        let on = |r| s.sr(r) & 1 != 0;
+        let which = [
+            (sr::SCTLR_EL1, "SCTLR_EL1.M"),
+            (sr::SCTLR_EL2, "SCTLR_EL2.M"),
+            (sr::SCTLR_EL3, "SCTLR_EL3.M"),
+            (sr::HCR_EL2, "HCR_EL2.VM"),
+        ]
+        .into_iter()
+        .find(|&(r, _)| on(r))?;
+        Some(Exit::Unsupported(format!(
+            "the guest set {} at pc {:#x}: address translation (the MMU) is not modelled yet",
+            which.1, self.cpu.state.pc
+        )))
+    }
+
+    /// An exception an instruction raised: semihosting and PSCI are the board's, WFI waits,
+    /// the rest the PE takes.
+    fn exception(&mut self, host: &mut dyn Host, e: Exception) -> Option<Exit> {
+        use model::decode::EncodingId as E;
+        match e {
+            // Semihosting from EL1 and above only, as QEMU without `userspace=on`: it would
+            // give unprivileged code the host's files.
+            Exception::Halt { imm: semihosting::HLT_IMM, .. }
+                if self.semihosting.is_some() && self.cpu.state.pstate.el != El::EL0 =>
+            {
+                let op = self.cpu.state.x[0] & 0xffff_ffff;
+                let param = self.cpu.state.x[1];
+                let sh = self.semihosting.as_mut().unwrap();
+                match sh.call(host, &mut self.bus, op, param) {
+                    Outcome::Return(v) => self.cpu.state.x[0] = v,
+                    Outcome::BadBlock => self.cpu.state.x[0] = u64::MAX,
+                    Outcome::Exit(status) => return Some(Exit::Semihosting(status)),
+                }
+                None
+            }
+            // PSCI on the board's conduit: with no EL2 (HVC) or no EL3 (SMC) the instruction
+            // is UNDEFINED to the architecture, and the board answers in its place, as QEMU's
+            // built-in PSCI does.
+            Exception::Undefined { encoding: Some(id), word, .. }
+                if (self.psci == Some(Conduit::Hvc) && id == E::HVC_EX_exception
+                    || self.psci == Some(Conduit::Smc) && id == E::SMC_EX_exception)
+                    && (word >> 5) & 0xffff == 0
+                    && self.cpu.state.pstate.el != El::EL0 =>
+            {
+                self.cpu.state.pc = self.cpu.state.pc.wrapping_add(4);
+                self.cpu.retired += 1;
+                self.psci_call()
+            }
+            Exception::WaitForInterrupt { pc } => {
+                // No interrupt controller yet: only a timer deadline could end the wait, and
+                // nothing would deliver its interrupt. Nothing can wake the PE.
+                Some(Exit::WaitsForever { pc })
+            }
+            e => {
+                self.cpu.take(e);
+                None
+            }
+        }
+    }
+
+    /// A PSCI call (Arm DEN 0022, PSCI 1.1) in X0-X3; the result in X0.
+    fn psci_call(&mut self) -> Option<Exit> {
+        const NOT_SUPPORTED: u64 = -1i64 as u64;
+        const INVALID_PARAMETERS: u64 = -2i64 as u64;
+        const ALREADY_ON: u64 = -4i64 as u64;
+        let x = &mut self.cpu.state.x;
+        let fid = x[0] & 0xffff_ffff;
+        let mpidr = self.cpu.config.mpidr_el1 & 0xff_00ff_ffff;
+        let r = match fid {
+            0x8400_0000 => 0x0001_0001, // PSCI_VERSION: 1.1
+            0x8400_0002 => return Some(Exit::PowerOff), // CPU_OFF of the only PE
+            0x8400_0003 | 0xc400_0003 => {
+                // CPU_ON: one PE, which is on.
+                if x[1] & 0xff_00ff_ffff == mpidr { ALREADY_ON } else { INVALID_PARAMETERS }
+            }
+            0x8400_0004 | 0xc400_0004 => {
+                // AFFINITY_INFO: ON for this PE.
+                if x[1] & 0xff_00ff_ffff == mpidr { 0 } else { INVALID_PARAMETERS }
+            }
+            0x8400_0006 => 2, // MIGRATE_INFO_TYPE: no Trusted OS
+            0x8400_0008 => return Some(Exit::PowerOff),
+            0x8400_0009 => return Some(Exit::Reset),
+            0x8400_000a => match x[1] & 0xffff_ffff {
+                0x8400_0000 | 0x8400_0002 | 0x8400_0003 | 0xc400_0003 | 0x8400_0004
+                | 0xc400_0004 | 0x8400_0006 | 0x8400_0008 | 0x8400_0009 | 0x8400_000a => 0,
+                _ => NOT_SUPPORTED,
+            },
+            _ => NOT_SUPPORTED,
+        };
+        x[0] = r;
+        None
+    }
+}
+
