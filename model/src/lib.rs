@@ -9,5 +9,6 @@ pub mod decode;
 pub mod fp;
 pub mod interp;
 pub mod memory;
+pub mod mmu;
 pub mod state;
 pub mod sysregs;

@@ -28,6 +28,13 @@ pub enum FaultKind {
     /// The physical address has nothing behind it, or the device refused the access: a
     /// synchronous External abort.
     External,
+    /// The translation table entry's Access flag is 0 (no hardware update: FEAT_HAFDBS is not
+    /// implemented).
+    AccessFlag,
+    /// An address (input, table or output) beyond the configured or implemented size.
+    AddressSize,
+    /// A synchronous External abort on a translation table walk.
+    ExternalOnWalk,
 }
 
 /// A memory fault, as a value: the faulting virtual address and what was attempted.
@@ -36,6 +43,17 @@ pub struct Fault {
     pub va: u64,
     pub access: AccessKind,
     pub kind: FaultKind,
+    /// The translation table level the fault is reported at (0 when no walk was involved).
+    pub level: u8,
+    /// A fault at stage 2 of the EL1&0 regime: the intermediate physical address, and whether
+    /// it happened on stage 1's own table walk (S1PTW).
+    pub stage2: Option<(u64, bool)>,
+}
+
+impl Fault {
+    pub const fn new(va: u64, access: AccessKind, kind: FaultKind) -> Fault {
+        Fault { va, access, kind, level: 0, stage2: None }
+    }
 }
 
 /// Page permissions.
@@ -114,6 +132,23 @@ pub trait Memory {
     fn is_guarded(&mut self, va: u64) -> bool {
         let _ = va;
         false
+    }
+    /// The PE's translation context changed (system mode: a System register write, an
+    /// exception entry or return). Memory without an MMU ignores it.
+    fn set_translation(&mut self, t: &crate::mmu::Translation) {
+        let _ = t;
+    }
+    /// TLB maintenance (every TLBI form): forget cached translations.
+    fn tlb_invalidate(&mut self) {}
+    /// Translates `va` for AT under context `t`. Memory without an MMU is the flat mapping.
+    fn translate_at(
+        &mut self,
+        t: &crate::mmu::Translation,
+        va: u64,
+        access: AccessKind,
+    ) -> Result<crate::mmu::Output, Fault> {
+        let _ = (t, access);
+        Ok(crate::mmu::Output { pa: va, attr: 0, sh: 0b10, device: true })
     }
 }
 
@@ -339,11 +374,7 @@ impl FlatMemory {
         let mut done = 0usize;
         while done < len {
             let a = va.wrapping_add(done as u64);
-            let fault = |kind| Fault {
-                va: a,
-                access,
-                kind,
-            };
+            let fault = |kind| Fault::new(a, access, kind);
             let slot = self
                 .slot(a / PAGE_SIZE)
                 .ok_or(fault(FaultKind::Translation))?;
@@ -417,7 +448,7 @@ impl FlatMemory {
     /// reported.
     #[inline(always)]
     fn page_for(&mut self, va: u64, access: AccessKind) -> Result<&mut Page, Fault> {
-        let fault = |kind| Fault { va, access, kind };
+        let fault = |kind| Fault::new(va, access, kind);
         let slot = self
             .slot(va / PAGE_SIZE)
             .ok_or(fault(FaultKind::Translation))?;
@@ -509,11 +540,7 @@ impl Memory for FlatMemory {
     }
 
     fn watch_code(&mut self, va: u64) -> Result<(), Fault> {
-        let fault = |kind| Fault {
-            va,
-            access: AccessKind::Fetch,
-            kind,
-        };
+        let fault = |kind| Fault::new(va, AccessKind::Fetch, kind);
         let slot = self
             .slot(va / PAGE_SIZE)
             .ok_or(fault(FaultKind::Translation))?;
@@ -648,6 +675,23 @@ impl<M: Memory> Memory for Recording<'_, M> {
 
     fn drain_code_changes(&mut self, f: &mut dyn FnMut(u64)) {
         self.inner.drain_code_changes(f)
+    }
+
+    fn set_translation(&mut self, t: &crate::mmu::Translation) {
+        self.inner.set_translation(t)
+    }
+
+    fn tlb_invalidate(&mut self) {
+        self.inner.tlb_invalidate()
+    }
+
+    fn translate_at(
+        &mut self,
+        t: &crate::mmu::Translation,
+        va: u64,
+        access: AccessKind,
+    ) -> Result<crate::mmu::Output, Fault> {
+        self.inner.translate_at(t, va, access)
     }
 
     fn is_guarded(&mut self, va: u64) -> bool {

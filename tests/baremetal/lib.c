@@ -113,8 +113,9 @@ u64 on_exception(struct frame *f, u64 offset) {
         else write_sysreg(spsr_el1, spsr);
     }
     in_handler = 0;
-    // A PC alignment fault: ELR is the misaligned target; the test left its way back in x30.
-    if (ec == 0x22)
+    // A PC alignment fault or an instruction abort: ELR is the target the test branched to;
+    // it left its way back in x30.
+    if (ec == 0x22 || ec == 0x20 || ec == 0x21)
         return f->x[30];
     // SVC, HVC, SMC and WFx traps... : SVC/HVC/SMC return past themselves already.
     if (ec == 0x15 || ec == 0x16 || (ec == 0x17 && el == 3))
@@ -123,6 +124,17 @@ u64 on_exception(struct frame *f, u64 offset) {
 }
 
 u64 mark(void) { return last.count; }
+
+// An address near the instruction under test as `insn+N` (so the expected output does not
+// depend on where the compiler put the code), others in hex.
+static void put_addr(u64 a, u64 at) {
+    if (a >= at && a - at < 0x1000) {
+        puts_("insn+");
+        put_dec(a - at);
+    } else {
+        put_hex(a);
+    }
+}
 
 void report_at(const char *name, u64 before, u64 at) {
     puts_(name);
@@ -144,16 +156,11 @@ void report_at(const char *name, u64 before, u64 at) {
     puts_(" ISS ");
     put_hex(last.esr & 0x1ffffff);
     puts_(" ELR ");
-    if (last.elr >= at && last.elr - at < 0x1000) {
-        puts_("insn+");
-        put_dec(last.elr - at);
-    } else {
-        put_hex(last.elr);
-    }
+    put_addr(last.elr, at);
     u64 ec = last.esr >> 26;
     if (ec == 0x20 || ec == 0x21 || ec == 0x22 || ec == 0x24 || ec == 0x25) {
         puts_(" FAR ");
-        put_hex(last.far);
+        put_addr(last.far, at);
     }
     // NZCV, IL, DAIF, M: the PSTATE fields every implementation of the test's CPU has.
     puts_(" SPSR ");

@@ -26,6 +26,9 @@ extern volatile u64 running_el;
 // `at`, the address of the instruction under test.
 void report_at(const char *name, u64 before, u64 at);
 
+// The exception count now, to pass to report_at.
+u64 mark(void);
+
 // Runs the instruction(s) `text` (the first is the one under test) and reports what it took.
 #define TRY(name, text)                                                                    \
     do {                                                                                   \
@@ -33,8 +36,14 @@ void report_at(const char *name, u64 before, u64 at);
         __asm__ volatile("adr %0, 1f\n1: " text : "=&r"(at_) : : "memory", "x0", "x1", "x2", "x30"); \
         report_at(name, b_, at_);                                                          \
     } while (0)
-// The exception count now, to pass to report.
-u64 mark(void);
-
+// The same with one input, `%[a]` in `text`.
+#define TRY_VA(name, text, va)                                                             \
+    do {                                                                                   \
+        u64 b_ = mark(), at_;                                                              \
+        __asm__ volatile("adr %[at_], 1f\n1: " text                                        \
+                         : [at_] "=&r"(at_) : [a] "r"((u64)(va))                           \
+                         : "memory", "x0", "x1", "x2", "x30");                             \
+        report_at(name, b_, at_);                                                          \
+    } while (0)
 #define read_sysreg(r) ({ u64 v_; __asm__ volatile("mrs %0, " #r : "=r"(v_)); v_; })
 #define write_sysreg(r, v) __asm__ volatile("msr " #r ", %0; isb" : : "r"((u64)(v)))

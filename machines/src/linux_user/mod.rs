@@ -295,7 +295,8 @@ impl Board {
                     FaultKind::Translation => (SIGSEGV, "unmapped"),
                     FaultKind::Permission => (SIGSEGV, "protected"),
                     FaultKind::Alignment => (SIGBUS, "misaligned"),
-                    FaultKind::External => (SIGBUS, "nonexistent"),
+                    FaultKind::External | FaultKind::ExternalOnWalk => (SIGBUS, "nonexistent"),
+                    FaultKind::AccessFlag | FaultKind::AddressSize => (SIGSEGV, "unmapped"),
                 };
                 (
                     signal,

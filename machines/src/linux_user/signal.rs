@@ -184,7 +184,9 @@ fn classify(e: &Exception) -> (i32, Info, u64, u64) {
             FaultKind::Translation => 0b000111,
             FaultKind::Permission => 0b001111,
             FaultKind::Alignment => 0b100001,
-            FaultKind::External => 0b010000,
+            FaultKind::External | FaultKind::ExternalOnWalk => 0b010000,
+            FaultKind::AccessFlag => 0b001011,
+            FaultKind::AddressSize => 0b000011,
         }
     };
     match *e {
@@ -228,7 +230,8 @@ fn classify(e: &Exception) -> (i32, Info, u64, u64) {
                 FaultKind::Translation => (SIGSEGV, 1), // SEGV_MAPERR
                 FaultKind::Permission => (SIGSEGV, 2),  // SEGV_ACCERR
                 FaultKind::Alignment => (SIGBUS, 1),    // BUS_ADRALN
-                FaultKind::External => (SIGBUS, 3),     // BUS_OBJERR
+                FaultKind::External | FaultKind::ExternalOnWalk => (SIGBUS, 3), // BUS_OBJERR
+                FaultKind::AccessFlag | FaultKind::AddressSize => (SIGSEGV, 1),
             };
             let wnr = if f.access == AccessKind::Write {
                 1 << 6

@@ -3,18 +3,17 @@
 //! the PL011 UART, Arm semihosting, and PSCI answered by the board when no EL3 firmware is
 //! loaded; one PE in system mode, at EL3 with `secure`, EL2 with `virtualization`, EL1 else.
 //!
-//! Not yet (later milestones of the system-level issue): the MMU, the GICv3 and interrupt
-//! delivery, PL031, CFI flash programming, fw_cfg, a generated DTB, arm64 Image boot, SMP. A
-//! guest that turns the MMU on stops the board with a message saying so, rather than running
-//! on with translation silently ignored.
+//! The PE sees the bus through the MMU (`model::mmu`). Not yet (later milestones of the
+//! system-level issue): the GICv3 and interrupt delivery, PL031, CFI flash programming,
+//! fw_cfg, a generated DTB, arm64 Image boot, SMP.
 
 pub mod bus;
 pub mod semihosting;
 
 use model::interp::{Config, Cpu, Exception, Stop};
 use model::memory::Perms;
+use model::mmu::Mmu;
 use model::state::ExceptionLevel as El;
-use model::sysregs as sr;
 use object::LittleEndian as LE;
 use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader};
@@ -81,7 +80,7 @@ pub enum Exit {
     Semihosting(i32),
     /// The PE waits for an interrupt and nothing can send it one.
     WaitsForever { pc: u64 },
-    /// The guest did something the board cannot model yet (turning the MMU on): the reason.
+    /// The guest did something the board cannot model yet: the reason.
     Unsupported(String),
 }
 
@@ -119,7 +118,7 @@ pub enum Conduit {
 
 pub struct Virt {
     pub cpu: Cpu,
-    pub bus: Bus,
+    pub bus: Mmu<Bus>,
     pub semihosting: Option<Semihosting>,
     /// `None` when EL3 exists (the firmware there answers PSCI itself).
     pub psci: Option<Conduit>,
@@ -173,7 +172,7 @@ impl Virt {
         });
         let mut cpu = Cpu::new(config);
         cpu.reset_system(0);
-        Virt { cpu, bus, semihosting, psci, uart }
+        Virt { cpu, bus: Mmu::new(bus), semihosting, psci, uart }
     }
 
     /// Loads a bare-metal AArch64 ELF at its physical addresses (PT_LOAD `p_paddr`) and points
@@ -210,7 +209,7 @@ impl Virt {
             })?;
             let mut bytes = data.to_vec();
             bytes.resize(memsz.max(filesz) as usize, 0);
-            if !self.bus.load(pa, &bytes) {
+            if !self.bus.phys.load(pa, &bytes) {
                 return Err(LoadError::DoesNotFit { start: pa, end });
             }
         }
@@ -224,13 +223,13 @@ impl Virt {
         if image.len() as u64 > map::FLASH_SIZE / 2 {
             return Err(LoadError::DoesNotFit { start: 0, end: image.len() as u64 });
         }
-        self.bus.load(map::FLASH, image);
+        self.bus.phys.load(map::FLASH, image);
         self.cpu.reset_system(map::FLASH);
         Ok(())
     }
 
     pub fn uart(&mut self) -> &mut Pl011 {
-        self.bus.windows[self.uart]
+        self.bus.phys.windows[self.uart]
             .device
             .as_any_mut()
             .downcast_mut::<Pl011>()
@@ -263,9 +262,6 @@ impl Virt {
                     host.log(&format!("sysreg: {what} {name} at {pc:#x}: not modelled, UNDEFINED"));
                 }
             }
-            if let Some(exit) = self.check_unsupported() {
-                return Some(exit);
-            }
             match stop {
                 Stop::Budget => {
                     if self.uart().wants_input() {
@@ -291,25 +287,6 @@ impl Virt {
         if !out.is_empty() {
             host.console_write(&out);
         }
-    }
-
-    /// The MMU is not modelled yet: a guest that enables stage 1 (SCTLR_ELx.M) or stage 2
-    /// (HCR_EL2.VM) would run with translation ignored, so the board stops instead.
-    fn check_unsupported(&self) -> Option<Exit> {
-        let s = &self.cpu.state;
-        let on = |r| s.sr(r) & 1 != 0;
-        let which = [
-            (sr::SCTLR_EL1, "SCTLR_EL1.M"),
-            (sr::SCTLR_EL2, "SCTLR_EL2.M"),
-            (sr::SCTLR_EL3, "SCTLR_EL3.M"),
-            (sr::HCR_EL2, "HCR_EL2.VM"),
-        ]
-        .into_iter()
-        .find(|&(r, _)| on(r))?;
-        Some(Exit::Unsupported(format!(
-            "the guest set {} at pc {:#x}: address translation (the MMU) is not modelled yet",
-            which.1, self.cpu.state.pc
-        )))
     }
 
     /// An exception an instruction raised: semihosting and PSCI are the board's, WFI waits,

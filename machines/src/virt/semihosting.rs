@@ -3,8 +3,21 @@
 //! its parameter (usually the address of a block of 64-bit words), X0 the result. On only with
 //! `--semihosting`, as in QEMU, because it gives the guest the host's files.
 
+use model::memory::{AccessKind, Memory};
+
 use super::Host;
-use super::bus::Bus;
+
+/// Guest memory as the calling PE sees it: its parameter blocks and strings are virtual
+/// addresses, translated by the MMU with the caller's permissions.
+type Bus = dyn Memory;
+
+fn peek(bus: &mut Bus, addr: u64, buf: &mut [u8]) -> Option<()> {
+    bus.read(addr, buf, AccessKind::Read).ok()
+}
+
+fn poke(bus: &mut Bus, addr: u64, buf: &[u8]) -> Option<()> {
+    bus.write(addr, buf).ok()
+}
 
 /// The HLT immediate that means a semihosting call in A64.
 pub const HLT_IMM: u16 = 0xf000;
@@ -55,7 +68,7 @@ pub struct Semihosting {
 
 fn word(bus: &mut Bus, addr: u64) -> Option<u64> {
     let mut b = [0u8; 8];
-    bus.peek(addr, &mut b)?;
+    peek(bus, addr, &mut b)?;
     Some(u64::from_le_bytes(b))
 }
 
@@ -64,7 +77,7 @@ fn bytes(bus: &mut Bus, addr: u64, len: u64) -> Option<Vec<u8>> {
         return None;
     }
     let mut v = vec![0u8; len as usize];
-    bus.peek(addr, &mut v)?;
+    peek(bus, addr, &mut v)?;
     Some(v)
 }
 
@@ -73,7 +86,7 @@ fn cstring(bus: &mut Bus, addr: u64) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let mut b = [0u8; 1];
     for i in 0..65536 {
-        bus.peek(addr.wrapping_add(i), &mut b)?;
+        peek(bus, addr.wrapping_add(i), &mut b)?;
         if b[0] == 0 {
             return Some(out);
         }
@@ -146,7 +159,7 @@ impl Semihosting {
                 let mut buf = vec![0u8; a[2] as usize];
                 match host.semihosting_read(a[0], &mut buf) {
                     Ok(n) => {
-                        if bus.poke(a[1], &buf[..n]).is_none() {
+                        if poke(bus, a[1], &buf[..n]).is_none() {
                             return Outcome::BadBlock;
                         }
                         Outcome::Return(a[2] - n as u64)
@@ -191,7 +204,7 @@ impl Semihosting {
             SYS_TIME => Outcome::Return(host.unix_time()),
             SYS_ELAPSED => {
                 let ticks = host.guest_ns();
-                if bus.poke(param, &ticks.to_le_bytes()).is_none() {
+                if poke(bus, param, &ticks.to_le_bytes()).is_none() {
                     return Outcome::BadBlock;
                 }
                 Outcome::Return(0)
@@ -205,7 +218,7 @@ impl Semihosting {
                     return Outcome::Return(u64::MAX);
                 }
                 s.push(0);
-                if bus.poke(a[0], &s).is_none() || bus.poke(param + 8, &((s.len() - 1) as u64).to_le_bytes()).is_none() {
+                if poke(bus, a[0], &s).is_none() || poke(bus, param + 8, &((s.len() - 1) as u64).to_le_bytes()).is_none() {
                     return Outcome::BadBlock;
                 }
                 Outcome::Return(0)
@@ -213,7 +226,7 @@ impl Semihosting {
             SYS_HEAPINFO => {
                 let Some(a) = args(bus, 1) else { return Outcome::BadBlock };
                 let block: Vec<u8> = self.heapinfo.iter().flat_map(|w| w.to_le_bytes()).collect();
-                if bus.poke(a[0], &block).is_none() {
+                if poke(bus, a[0], &block).is_none() {
                     return Outcome::BadBlock;
                 }
                 Outcome::Return(0)

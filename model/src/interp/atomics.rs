@@ -351,11 +351,7 @@ pub(super) fn check_aligned(
     if aligned(cpu.config.features.lse2, address, bytes) {
         Ok(())
     } else {
-        Err(i.data_abort(Fault {
-            va: address,
-            access,
-            kind: FaultKind::Alignment,
-        }))
+        Err(i.data_abort(Fault::new(address, access, FaultKind::Alignment)))
     }
 }
 

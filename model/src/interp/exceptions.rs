@@ -128,14 +128,23 @@ impl Cpu {
                 (self.default_target(), ec::UNKNOWN, 0, None, pc)
             }
             Exception::InstructionAbort { pc, fault } => {
-                let t = self.abort_target(fault.kind);
+                let t = self.abort_target(&fault);
                 let class = if t == el { ec::INSN_ABORT_SAME } else { ec::INSN_ABORT_LOWER };
-                (t, class, fault_status(fault.kind), Some(fault.va), pc)
+                let iss = fault_status(fault.kind, fault.level) | s1ptw_bit(&fault);
+                (t, class, iss, Some(fault.va), pc)
             }
             Exception::DataAbort { pc, word, encoding, fault } => {
-                let t = self.abort_target(fault.kind);
+                let t = self.abort_target(&fault);
                 let class = if t == el { ec::DATA_ABORT_SAME } else { ec::DATA_ABORT_LOWER };
-                let iss = data_abort_iss(word, encoding, fault.access) | fault_status(fault.kind);
+                // The instruction syndrome (ISV and ISS[23:14]) is valid only for stage 2
+                // faults reported to EL2, not on stage 1's walk: the ones a hypervisor emulates
+                // (ESR_ELx, ISS encoding for a Data Abort: ISV).
+                let insn = if fault.stage2.is_some_and(|(_, w)| !w) {
+                    data_abort_iss(word, encoding, fault.access)
+                } else {
+                    u32::from(fault.access == AccessKind::Write) << 6
+                };
+                let iss = insn | fault_status(fault.kind, fault.level) | s1ptw_bit(&fault);
                 (t, class, iss, Some(fault.va), pc)
             }
             Exception::PcAlignment { pc } => {
@@ -155,10 +164,16 @@ impl Cpu {
         self.take_exception(target, Some((class, iss)), far, ret, 0);
     }
 
-    /// Data and instruction aborts: synchronous External aborts go to EL3 when SCR_EL3.EA is
-    /// set; the rest to the default target.
-    fn abort_target(&self, kind: FaultKind) -> El {
-        if kind == FaultKind::External
+    /// Data and instruction aborts: stage 2 faults go to EL2 (with HPFAR_EL2 set to the
+    /// IPA's page); synchronous External aborts to EL3 when SCR_EL3.EA is set; the rest to the
+    /// default target.
+    fn abort_target(&mut self, fault: &crate::memory::Fault) -> El {
+        if let Some((ipa, _)) = fault.stage2 {
+            self.state.set_sr(sr::HPFAR_EL2, (ipa >> 12) << 4 & 0x0000_0fff_ffff_fff0);
+            return El::EL2;
+        }
+        let kind = fault.kind;
+        if matches!(kind, FaultKind::External | FaultKind::ExternalOnWalk)
             && self.have_el3()
             && f::SCR_EL3_EA.is_set(self.state.sr(sr::SCR_EL3))
         {
@@ -311,15 +326,23 @@ impl Cpu {
     }
 }
 
-/// ISS[5:0], the fault status code, for a fault at level 0 (the only level today: the MMU
-/// reports its level once it walks tables).
-fn fault_status(kind: FaultKind) -> u32 {
+/// ISS[5:0], the fault status code (DFSC/IFSC), for a fault reported at `level`.
+pub fn fault_status(kind: FaultKind, level: u8) -> u32 {
+    let l = u32::from(level & 3);
     match kind {
-        FaultKind::Translation => 0x04,
-        FaultKind::Permission => 0x0c,
-        FaultKind::Alignment => 0x21,
+        FaultKind::AddressSize => l,
+        FaultKind::Translation => 0x04 | l,
+        FaultKind::AccessFlag => 0x08 | l,
+        FaultKind::Permission => 0x0c | l,
         FaultKind::External => 0x10,
+        FaultKind::ExternalOnWalk => 0x14 | l,
+        FaultKind::Alignment => 0x21,
     }
+}
+
+/// ISS bit 7, S1PTW: a stage 2 fault on stage 1's translation table walk.
+fn s1ptw_bit(fault: &crate::memory::Fault) -> u32 {
+    u32::from(fault.stage2.is_some_and(|(_, w)| w)) << 7
 }
 
 /// The instruction-specific part of a data abort's ISS: ISV with SAS, SSE, SRT, SF and AR for

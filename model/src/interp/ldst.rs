@@ -496,11 +496,7 @@ fn ordered(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
 }
 
 fn alignment(i: Insn, va: u64, access: AccessKind) -> Exception {
-    i.data_abort(Fault {
-        va,
-        access,
-        kind: FaultKind::Alignment,
-    })
+    i.data_abort(Fault::new(va, access, FaultKind::Alignment))
 }
 
 /// `CheckSPAlignment()` when the base register is SP (SCTLR_ELx.SA0/SA set, as Linux does).

@@ -388,6 +388,10 @@ pub struct Cpu {
     pub unmodelled: Vec<(u64, u32, bool)>,
     /// Exceptions taken architecturally ([`Cpu::take`], interrupts).
     pub exceptions_taken: u64,
+    /// System mode: the translation context the registers describe now, and whether the
+    /// memory has yet to be told ([`Memory::set_translation`], before the next fetch).
+    pub translation: crate::mmu::Translation,
+    pub translation_pending: bool,
 }
 
 /// Why [`Cpu::run`] returned.
@@ -474,6 +478,8 @@ impl Cpu {
             event_register: false,
             unmodelled: Vec::new(),
             exceptions_taken: 0,
+            translation: crate::mmu::Translation::default(),
+            translation_pending: false,
         }
     }
 
@@ -532,7 +538,11 @@ impl Cpu {
     #[inline(always)]
     fn step_fast(&mut self, mem: &mut impl Memory) -> bool {
         let pc = self.state.pc;
-        if mem.code_changed() || self.state.pstate.btype != 0 || self.state.pstate.il {
+        if mem.code_changed()
+            || self.state.pstate.btype != 0
+            || self.state.pstate.il
+            || self.translation_pending
+        {
             return false;
         }
         let Some(entry) = self.decode_cache.current(pc) else {
@@ -565,6 +575,13 @@ impl Cpu {
     #[inline(never)]
     fn step_reference(&mut self, mem: &mut impl Memory) -> Result<(), Exception> {
         let pc = self.state.pc;
+        if self.translation_pending {
+            // Decoded instructions are keyed by virtual address: a new translation context
+            // (or a new level's execute permissions) invalidates them.
+            mem.set_translation(&self.translation);
+            self.decode_cache.clear();
+            self.translation_pending = false;
+        }
         if pc & 3 != 0 {
             return Err(Exception::PcAlignment { pc });
         }

@@ -103,6 +103,64 @@ impl Cpu {
     pub fn system_state_changed(&mut self) {
         if self.config.system {
             self.fp_trap = self.fp_access_trap();
+            let t = self.translation_for(self.state.pstate.el, true);
+            if t != self.translation {
+                self.translation = t;
+                self.translation_pending = true;
+            }
+        }
+    }
+
+    /// The translation context of accesses made at `el` (stage 2 included when `stage2` and
+    /// it applies): the regime's SCTLR, TCR, TTBRs and MAIR, and HCR_EL2's VM, DC and TGE.
+    pub fn translation_for(&self, el: El, stage2: bool) -> crate::mmu::Translation {
+        use crate::mmu::{Regime, Translation};
+        let s = &self.state;
+        let pa_bits = 48;
+        let m = |sctlr: u64| sctlr & 1 != 0;
+        match el {
+            El::EL3 => Translation {
+                el,
+                regime: Regime::El3,
+                stage1: m(s.sr(sr::SCTLR_EL3)),
+                sctlr: s.sr(sr::SCTLR_EL3),
+                tcr: s.sr(sr::TCR_EL3),
+                ttbr0: s.sr(sr::TTBR0_EL3),
+                mair: s.sr(sr::MAIR_EL3),
+                pa_bits,
+                ..Translation::default()
+            },
+            El::EL2 => Translation {
+                el,
+                regime: Regime::El2,
+                stage1: m(s.sr(sr::SCTLR_EL2)),
+                sctlr: s.sr(sr::SCTLR_EL2),
+                tcr: s.sr(sr::TCR_EL2),
+                ttbr0: s.sr(sr::TTBR0_EL2),
+                mair: s.sr(sr::MAIR_EL2),
+                pa_bits,
+                ..Translation::default()
+            },
+            El::EL0 | El::EL1 => {
+                let hcr = self.hcr_el2();
+                let tge = f::HCR_EL2_TGE.is_set(hcr);
+                let dc = f::HCR_EL2_DC.is_set(hcr);
+                Translation {
+                    el,
+                    regime: Regime::El10,
+                    stage1: m(s.sr(sr::SCTLR_EL1)) && !tge && !dc,
+                    sctlr: s.sr(sr::SCTLR_EL1),
+                    tcr: s.sr(sr::TCR_EL1),
+                    ttbr0: s.sr(sr::TTBR0_EL1),
+                    ttbr1: s.sr(sr::TTBR1_EL1),
+                    mair: s.sr(sr::MAIR_EL1),
+                    stage2: stage2 && f::HCR_EL2_VM.is_set(hcr) && !tge,
+                    vtcr: s.sr(sr::VTCR_EL2),
+                    vttbr: s.sr(sr::VTTBR_EL2),
+                    default_cacheable: dc,
+                    pa_bits,
+                }
+            }
         }
     }
 
@@ -614,11 +672,11 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
             }
             let bytes = 4u64 << (cpu.config.dczid_el0 & 15);
             let address = cpu.state.xr(i.rd()) & !(bytes - 1);
-            let mut done = 0;
-            while done < bytes {
-                super::ldst::write(mem, i, address.wrapping_add(done), 8, 0)?;
-                done += 8;
-            }
+            // One write of the whole block: the MMU checks it as one access, so Device memory
+            // (all data memory with stage 1 off) gives the Alignment fault DC ZVA must take.
+            let zeros = [0u8; 2048];
+            mem.write(address, &zeros[..bytes as usize])
+                .map_err(|f| i.data_abort(f))?;
             Ok(())
         }
         // DC CVAC, CVAU, CIVAC; CVAP, CVADP with their features
@@ -632,11 +690,12 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
         (3, 7, 13, 1) if cpu.config.features.dpb2 => Ok(()),
         // AT S1E1R/W, S1E0R/W (EL1); S1E2R/W, S12E1R/W, S12E0R/W (EL2); S1E3R/W (EL3). With
         // every stage of translation off the result is the flat mapping: PA = VA.
-        (0, 7, 8, 0..=3) if level_ok(El::EL1) => at_flat(cpu, i),
-        (4, 7, 8, 0 | 1 | 4..=7) if level_ok(El::EL2) => at_flat(cpu, i),
-        (6, 7, 8, 0 | 1) if level_ok(El::EL3) => at_flat(cpu, i),
-        // TLBI: the Armv8.0 forms, at their levels. No TLB is modelled yet (no translation
-        // is cached), so there is nothing to invalidate beyond the decoded instructions.
+        (0, 7, 8, 0..=3) if level_ok(El::EL1) => at(cpu, mem, i, op1, op2),
+        (4, 7, 8, 0 | 1 | 4..=7) if level_ok(El::EL2) => at(cpu, mem, i, op1, op2),
+        (6, 7, 8, 0 | 1) if level_ok(El::EL3) => at(cpu, mem, i, op1, op2),
+        // TLBI: the Armv8.0 forms, at their levels. The TLB forgets everything (more than
+        // any one form asks, which is allowed), and so do the decoded instructions, which are
+        // keyed by virtual address.
         (0, 8, 3 | 7, 0 | 1 | 2 | 3 | 5 | 7) if level_ok(El::EL1) => {
             if el == El::EL1 && f::HCR_EL2_TTLB.is_set(cpu.hcr_el2()) {
                 return Err(Exception::Trap {
@@ -646,20 +705,52 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
                     iss: sysreg_iss(i, false),
                 });
             }
-            Ok(())
+            tlbi(cpu, mem)
         }
-        (4, 8, 0 | 4, 1 | 5) | (4, 8, 3 | 7, 0 | 1 | 4 | 5 | 6) if level_ok(El::EL2) => Ok(()),
-        (6, 8, 3 | 7, 0 | 1 | 5) if level_ok(El::EL3) => Ok(()),
+        (4, 8, 0 | 4, 1 | 5) | (4, 8, 3 | 7, 0 | 1 | 4 | 5 | 6) if level_ok(El::EL2) => {
+            tlbi(cpu, mem)
+        }
+        (6, 8, 3 | 7, 0 | 1 | 5) if level_ok(El::EL3) => tlbi(cpu, mem),
         _ => Err(undefined(i)),
     }
 }
 
-/// AT with translation off: PAR_EL1 gets the input address as the output, F=0, and the
-/// attributes of the flat mapping for data (Device-nGnRnE, Outer Shareable).
-fn at_flat(cpu: &mut Cpu, i: Insn) -> Exec {
+fn tlbi(cpu: &mut Cpu, mem: &mut impl Memory) -> Exec {
+    mem.tlb_invalidate();
+    cpu.decode_cache.clear();
+    Ok(())
+}
+
+/// AT: translates Xt for the level and stages the instruction names and writes PAR_EL1: the
+/// output address with its attributes (ATTR, SH, F=0), or the fault (FST, PTW, S, F=1).
+fn at(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, op1: u32, op2: u32) -> Exec {
     let va = cpu.state.xr(i.rd());
-    let pa = va & 0x0000_ffff_ffff_f000;
-    cpu.state.set_sr(sr::PAR_EL1, pa | (0b10 << 7) | (1 << 11));
+    let write = op2 & 1 != 0;
+    let (el, stage2) = match (op1, op2) {
+        (0, 0 | 1) => (El::EL1, false),
+        (0, _) => (El::EL0, false),
+        (4, 0 | 1) => (El::EL2, false),
+        (4, 4 | 5) => (El::EL1, true),
+        (4, _) => (El::EL0, true),
+        _ => (El::EL3, false),
+    };
+    let ctx = cpu.translation_for(el, stage2);
+    let access = if write { crate::memory::AccessKind::Write } else { crate::memory::AccessKind::Read };
+    let par = match mem.translate_at(&ctx, va, access) {
+        Ok(o) => {
+            let ns = u64::from(!cpu.is_secure() || el == El::EL2) << 9;
+            (u64::from(o.attr) << 56) | (o.pa & 0x0000_ffff_ffff_f000) | ns | (u64::from(o.sh) << 7)
+        }
+        Err(fault) => {
+            let fst = u64::from(super::exceptions::fault_status(fault.kind, fault.level));
+            let (s, ptw) = match fault.stage2 {
+                Some((_, s1ptw)) => (1u64, u64::from(s1ptw)),
+                None => (0, 0),
+            };
+            1 | (fst << 1) | (ptw << 8) | (s << 9) | (1 << 11)
+        }
+    };
+    cpu.state.set_sr(sr::PAR_EL1, par);
     Ok(())
 }
 

@@ -1,0 +1,630 @@
+//! The VMSAv8-64 address translation (Arm ARM D8, "The AArch64 Virtual Memory System
+//! Architecture"): stage 1 of the EL1&0, EL2 and EL3 regimes and stage 2 of EL1&0, with the
+//! 4K, 16K and 64K granules and 48-bit addresses; permissions (AP, UXN/PXN/XN, the
+//! hierarchical APTable/XNTable/PXNTable controls, WXN, the implicit PXN of EL0-writable
+//! memory, stage 2's S2AP and XN); the Access flag; faults with their levels; memory types
+//! (Device memory is alignment checked); and a TLB.
+//!
+//! [`Mmu`] is a [`Memory`] over physical memory: the PE hands it the translation context
+//! ([`Translation`]) whenever a System register or PSTATE.EL change alters it, and TLB
+//! maintenance reaches it through [`Memory::tlb_invalidate`].
+//!
+//! The TLB caches successful translations only (never faults), per 4 KiB page of the current
+//! context, and is emptied by any TLBI and any context change: invalidating more than a TLBI
+//! names is allowed, so every TLBI form is correct, if not minimal. Not yet: 52-bit addresses
+//! (FEAT_LPA, FEAT_LPA2), hardware Access flag and dirty state (FEAT_HAFDBS), PAN (FEAT_PAN),
+//! the contiguous hint's TLB effects (it is a hint: ignoring it is allowed), and VHE.
+
+use std::collections::HashMap;
+
+use crate::memory::{AccessKind, Fault, FaultKind, Memory, PAGE_SIZE};
+use crate::state::ExceptionLevel as El;
+
+/// The translation regime of the current Exception level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Regime {
+    /// EL1&0: two VA ranges (TTBR0/TTBR1), two privilege levels, optional stage 2.
+    #[default]
+    El10,
+    El2,
+    El3,
+}
+
+/// Everything a translation depends on, as the PE's registers say it at this moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Translation {
+    /// The level accesses are made at (EL0 for unprivileged ones).
+    pub el: El,
+    pub regime: Regime,
+    /// Stage 1 enabled (SCTLR_ELx.M, and not disabled by HCR_EL2.TGE or DC).
+    pub stage1: bool,
+    pub sctlr: u64,
+    pub tcr: u64,
+    pub ttbr0: u64,
+    pub ttbr1: u64,
+    pub mair: u64,
+    /// Stage 2 enabled (HCR_EL2.VM, EL1&0 regime, EL2 enabled).
+    pub stage2: bool,
+    pub vtcr: u64,
+    pub vttbr: u64,
+    /// HCR_EL2.DC: stage 1 off, data Normal Write-Back rather than Device.
+    pub default_cacheable: bool,
+    /// The implemented physical address size in bits (ID_AA64MMFR0_EL1.PARange).
+    pub pa_bits: u32,
+}
+
+/// What a successful translation gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Output {
+    pub pa: u64,
+    /// The MAIR attribute byte (0x00 for Device-nGnRnE).
+    pub attr: u8,
+    /// Shareability, SH[1:0].
+    pub sh: u8,
+    pub device: bool,
+}
+
+/// Permissions a leaf grants at the level of the access.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Perms {
+    read: bool,
+    write: bool,
+    exec: bool,
+}
+
+impl Perms {
+    fn allows(self, access: AccessKind) -> bool {
+        match access {
+            AccessKind::Read => self.read,
+            AccessKind::Write => self.write,
+            AccessKind::Fetch => self.exec,
+        }
+    }
+}
+
+const TLB_ENTRIES: usize = 1024;
+
+#[derive(Clone, Copy)]
+struct TlbEntry {
+    vpn: u64,
+    ppn: u64,
+    perms: Perms,
+    device: bool,
+}
+
+const TLB_EMPTY: TlbEntry = TlbEntry {
+    vpn: u64::MAX,
+    ppn: 0,
+    perms: Perms { read: false, write: false, exec: false },
+    device: false,
+};
+
+/// A granule: log2 of its size.
+fn granule_bits(tg: u64, ttbr1: bool) -> Option<u32> {
+    if ttbr1 {
+        match tg {
+            0b01 => Some(14),
+            0b10 => Some(12),
+            0b11 => Some(16),
+            _ => None,
+        }
+    } else {
+        match tg {
+            0b00 => Some(12),
+            0b01 => Some(16),
+            0b10 => Some(14),
+            _ => None,
+        }
+    }
+}
+
+/// PS/IPS encodings to bits.
+fn pa_size(ps: u64) -> u32 {
+    match ps & 7 {
+        0 => 32,
+        1 => 36,
+        2 => 40,
+        3 => 42,
+        4 => 44,
+        5 => 48,
+        _ => 52,
+    }
+}
+
+fn bits(v: u64, hi: u32, lo: u32) -> u64 {
+    (v >> lo) & ((1u64 << (hi - lo + 1)) - 1)
+}
+
+/// A fault being built during a walk.
+fn fault(va: u64, access: AccessKind, kind: FaultKind, level: u8) -> Fault {
+    Fault { level, ..Fault::new(va, access, kind) }
+}
+
+/// The MMU in front of physical memory `M`.
+pub struct Mmu<M> {
+    pub phys: M,
+    ctx: Translation,
+    tlb: Box<[TlbEntry; TLB_ENTRIES]>,
+    /// Physical page -> the virtual pages the PE fetched code from through it.
+    watched: HashMap<u64, Vec<u64>>,
+    /// Translations done by walking (for statistics).
+    pub walks: u64,
+}
+
+impl<M: Memory> Mmu<M> {
+    pub fn new(phys: M) -> Mmu<M> {
+        Mmu {
+            phys,
+            ctx: Translation { pa_bits: 48, ..Translation::default() },
+            tlb: Box::new([TLB_EMPTY; TLB_ENTRIES]),
+            watched: HashMap::new(),
+            walks: 0,
+        }
+    }
+
+    pub fn context(&self) -> &Translation {
+        &self.ctx
+    }
+
+    fn flush(&mut self) {
+        *self.tlb = [TLB_EMPTY; TLB_ENTRIES];
+    }
+
+    /// Translates `va` for `access` in the current context, through the TLB.
+    #[inline]
+    fn translate(&mut self, va: u64, access: AccessKind) -> Result<(u64, bool), Fault> {
+        let vpn = va >> 12;
+        let e = &self.tlb[vpn as usize % TLB_ENTRIES];
+        if e.vpn == vpn && e.perms.allows(access) {
+            return Ok(((e.ppn << 12) | (va & 0xfff), e.device));
+        }
+        self.walks += 1;
+        let ctx = self.ctx;
+        let (out, perms) = self.translate_with(&ctx, va, access)?;
+        self.tlb[vpn as usize % TLB_ENTRIES] = TlbEntry {
+            vpn,
+            ppn: out.pa >> 12,
+            perms,
+            device: out.device,
+        };
+        Ok((out.pa, out.device))
+    }
+
+    /// Address translation as AT does it: for `ctx` (which may be another level's), with no
+    /// TLB; the output's attributes for PAR_EL1.
+    pub fn address_translate(
+        &mut self,
+        ctx: &Translation,
+        va: u64,
+        access: AccessKind,
+    ) -> Result<Output, Fault> {
+        self.translate_with(ctx, va, access).map(|(o, _)| o)
+    }
+
+    /// The full translation of `va` under `ctx`: stage 1 then stage 2, with permissions for
+    /// `ctx.el`.
+    fn translate_with(
+        &mut self,
+        ctx: &Translation,
+        va: u64,
+        access: AccessKind,
+    ) -> Result<(Output, Perms), Fault> {
+        let (s1, perms1) = if ctx.stage1 {
+            self.stage1(ctx, va, access)?
+        } else {
+            // Stage 1 off: the flat mapping. Data is Device-nGnRnE (Normal with HCR_EL2.DC),
+            // instruction fetches Normal; an address beyond the PA size is an Address size
+            // fault at level 0.
+            if va >> ctx.pa_bits.min(52) != 0 {
+                return Err(fault(va, access, FaultKind::AddressSize, 0));
+            }
+            let device = access != AccessKind::Fetch && !ctx.default_cacheable;
+            let attr = if device { 0x00 } else { 0xff };
+            let all = Perms { read: true, write: true, exec: true };
+            (Output { pa: va, attr, sh: 0b10, device }, all)
+        };
+        if !ctx.stage2 {
+            return Ok((s1, perms1));
+        }
+        let (s2, perms2) = self.stage2(ctx, s1.pa, va, access, false)?;
+        // Stage 2 Device memory makes the combined type Device.
+        let device = s1.device || s2.device;
+        let perms = Perms {
+            read: perms1.read && perms2.read,
+            write: perms1.write && perms2.write,
+            exec: perms1.exec && perms2.exec,
+        };
+        Ok((Output { pa: s2.pa, attr: s1.attr, sh: s1.sh, device }, perms))
+    }
+
+    /// Reads a translation table descriptor at physical (or, under stage 2, intermediate)
+    /// address `table`, for the walk of `va`.
+    fn read_descriptor(
+        &mut self,
+        ctx: &Translation,
+        addr: u64,
+        va: u64,
+        access: AccessKind,
+        level: u8,
+        stage1_walk: bool,
+    ) -> Result<u64, Fault> {
+        let pa = if stage1_walk && ctx.stage2 {
+            // Stage 1's table walk goes through stage 2 (S1PTW), as a read.
+            let (o, _) = self.stage2(ctx, addr, va, access, true)?;
+            o.pa
+        } else {
+            addr
+        };
+        let mut b = [0u8; 8];
+        self.phys
+            .read(pa, &mut b, AccessKind::Read)
+            .map_err(|_| fault(va, access, FaultKind::ExternalOnWalk, level))?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    /// Stage 1 of `ctx`'s regime.
+    fn stage1(
+        &mut self,
+        ctx: &Translation,
+        va: u64,
+        access: AccessKind,
+    ) -> Result<(Output, Perms), Fault> {
+        let two_ranges = ctx.regime == Regime::El10;
+        let tcr = ctx.tcr;
+        let upper = two_ranges && (va >> 55) & 1 != 0;
+        // Top byte ignore: TBI0/TBI1 (EL1&0), TBI (EL2, EL3).
+        let tbi = if two_ranges {
+            if upper { bits(tcr, 38, 38) } else { bits(tcr, 37, 37) }
+        } else {
+            bits(tcr, 20, 20)
+        } != 0;
+        let (tsz, tg, epd, ttbr) = if upper {
+            (bits(tcr, 21, 16), bits(tcr, 31, 30), bits(tcr, 23, 23), ctx.ttbr1)
+        } else {
+            (bits(tcr, 5, 0), bits(tcr, 15, 14), if two_ranges { bits(tcr, 7, 7) } else { 0 }, ctx.ttbr0)
+        };
+        let ps = if two_ranges { bits(tcr, 34, 32) } else { bits(tcr, 18, 16) };
+        let oa_bits = pa_size(ps).min(ctx.pa_bits);
+        let Some(g) = granule_bits(tg, upper) else {
+            // A reserved granule encoding is treated as one of the implemented sizes
+            // (CONSTRAINED UNPREDICTABLE): 4K.
+            return self.walk1(ctx, va, access, 12, 16, ttbr, oa_bits, two_ranges);
+        };
+        // T0SZ/T1SZ outside 16..=39 (48-bit VAs, 4K) is CONSTRAINED UNPREDICTABLE: clamp, as a
+        // PE may.
+        let tsz = tsz.clamp(16, 48) as u32;
+        let inputsize = 64 - tsz;
+        // The VA must be within the range the TTBR covers.
+        let top = if tbi { 55 } else { 63 };
+        let high = bits(va, top, inputsize);
+        let ok = if upper { high == (1u64 << (top - inputsize + 1)) - 1 } else { high == 0 };
+        if !ok || epd != 0 {
+            return Err(fault(va, access, FaultKind::Translation, 0));
+        }
+        self.walk1(ctx, va, access, g, tsz, ttbr, oa_bits, two_ranges)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn walk1(
+        &mut self,
+        ctx: &Translation,
+        va: u64,
+        access: AccessKind,
+        g: u32,
+        tsz: u32,
+        ttbr: u64,
+        oa_bits: u32,
+        two_ranges: bool,
+    ) -> Result<(Output, Perms), Fault> {
+        let inputsize = 64 - tsz;
+        let stride = g - 3;
+        let start = 4 - (inputsize - g).div_ceil(stride);
+        let mut level = start as u8;
+        // BADDR: bits 47:1, aligned to the table size at the start level.
+        let index_bits = inputsize - (g + stride * (3 - start));
+        let table_align = (index_bits + 3).max(6);
+        let mut table = ttbr & 0x0000_ffff_ffff_fffe & !((1u64 << table_align) - 1);
+        if table >> oa_bits != 0 {
+            return Err(fault(va, access, FaultKind::AddressSize, level));
+        }
+        // Hierarchical controls accumulated from table descriptors.
+        let hpd = if two_ranges {
+            let upper = (va >> 55) & 1 != 0;
+            bits(ctx.tcr, if upper { 42 } else { 41 }, if upper { 42 } else { 41 }) != 0
+        } else {
+            bits(ctx.tcr, 24, 24) != 0
+        };
+        let (mut ap_no_el0, mut ap_ro, mut pxn_t, mut xn_t) = (false, false, false, false);
+        loop {
+            let shift = g + stride * (3 - level as u32);
+            let width = if level as u32 == start { index_bits } else { stride };
+            let index = (va >> shift) & ((1u64 << width) - 1);
+            let desc = self.read_descriptor(ctx, table + index * 8, va, access, level, true)?;
+            if desc & 1 == 0 {
+                return Err(fault(va, access, FaultKind::Translation, level));
+            }
+            let is_table = desc & 2 != 0 && level < 3;
+            if is_table {
+                let next = desc & 0x0000_ffff_ffff_f000 & !((1u64 << g) - 1);
+                if next >> oa_bits != 0 {
+                    return Err(fault(va, access, FaultKind::AddressSize, level));
+                }
+                if !hpd {
+                    ap_no_el0 |= desc & (1 << 61) != 0;
+                    ap_ro |= desc & (1 << 62) != 0;
+                    pxn_t |= desc & (1 << 59) != 0;
+                    xn_t |= desc & (1 << 60) != 0;
+                }
+                table = next;
+                level += 1;
+                continue;
+            }
+            // A block: allowed at level 1 (4K) and level 2 (all granules); a page at level 3.
+            let block_ok = match (g, level) {
+                (_, 3) => desc & 2 != 0,
+                (12, 1) | (_, 2) => true,
+                _ => false,
+            };
+            if !block_ok {
+                return Err(fault(va, access, FaultKind::Translation, level));
+            }
+            let oa = desc & 0x0000_ffff_ffff_ffff & !((1u64 << shift) - 1);
+            if oa >> oa_bits != 0 {
+                return Err(fault(va, access, FaultKind::AddressSize, level));
+            }
+            if desc & (1 << 10) == 0 {
+                return Err(fault(va, access, FaultKind::AccessFlag, level));
+            }
+            let attr_index = bits(desc, 4, 2) as u32;
+            let attr = (ctx.mair >> (8 * attr_index)) as u8;
+            let device = attr & 0xf0 == 0;
+            let sh = bits(desc, 9, 8) as u8;
+            let ap = bits(desc, 7, 6);
+            let pxn = desc & (1 << 53) != 0;
+            let uxn = desc & (1 << 54) != 0;
+            let wxn = ctx.sctlr & (1 << 19) != 0;
+            let perms = if two_ranges {
+                let el0 = ctx.el == El::EL0;
+                // AP[2:1]: 00 EL1 RW; 01 EL1 and EL0 RW; 10 EL1 RO; 11 EL1 and EL0 RO.
+                let el0_access = ap & 1 != 0 && !ap_no_el0;
+                let ro = ap & 2 != 0 || ap_ro;
+                let el0_write = el0_access && !ro;
+                let read = if el0 { el0_access } else { true };
+                let write = if el0 { el0_write } else { !ro };
+                let exec = if el0 {
+                    !uxn && !xn_t
+                } else {
+                    // Memory EL0 can write is never executable at EL1.
+                    !pxn && !pxn_t && !el0_write
+                };
+                let exec = exec && !(wxn && write);
+                Perms { read, write, exec }
+            } else {
+                let ro = ap & 2 != 0 || ap_ro;
+                let write = !ro;
+                let exec = !uxn && !xn_t && !(wxn && write);
+                Perms { read: true, write, exec }
+            };
+            if !perms.allows(access) {
+                return Err(fault(va, access, FaultKind::Permission, level));
+            }
+            let pa = oa | (va & ((1u64 << shift) - 1));
+            return Ok((Output { pa, attr, sh, device }, perms));
+        }
+    }
+
+    /// Stage 2 of EL1&0: IPA `ipa` to PA. `s1ptw`: this is stage 1's walk.
+    fn stage2(
+        &mut self,
+        ctx: &Translation,
+        ipa: u64,
+        va: u64,
+        access: AccessKind,
+        s1ptw: bool,
+    ) -> Result<(Output, Perms), Fault> {
+        let s2fault = |kind, level| Fault {
+            level,
+            stage2: Some((ipa, s1ptw)),
+            ..Fault::new(va, access, kind)
+        };
+        let vtcr = ctx.vtcr;
+        let tsz = bits(vtcr, 5, 0).clamp(16, 48) as u32;
+        let sl0 = bits(vtcr, 7, 6);
+        let g = match bits(vtcr, 15, 14) {
+            0b01 => 16,
+            0b10 => 14,
+            _ => 12,
+        };
+        let oa_bits = pa_size(bits(vtcr, 18, 16)).min(ctx.pa_bits);
+        let inputsize = 64 - tsz;
+        if ipa >> inputsize != 0 {
+            return Err(s2fault(FaultKind::Translation, 0));
+        }
+        let stride = g - 3;
+        let start: u32 = match (g, sl0) {
+            (12, 0) => 2,
+            (12, 1) => 1,
+            (12, 2) => 0,
+            (_, 0) => 3,
+            (_, 1) => 2,
+            (_, 2) => 1,
+            _ => return Err(s2fault(FaultKind::Translation, 0)),
+        };
+        // The start level must leave between 1 and 16 concatenated tables' worth of bits.
+        let below = g + stride * (3 - start);
+        if inputsize < below || inputsize - below > stride + 4 {
+            return Err(s2fault(FaultKind::Translation, start as u8));
+        }
+        let index_bits = inputsize - below;
+        let table_align = (index_bits + 3).max(6);
+        let mut table = ctx.vttbr & 0x0000_ffff_ffff_fffe & !((1u64 << table_align) - 1);
+        let mut level = start as u8;
+        loop {
+            let shift = g + stride * (3 - level as u32);
+            let width = if level as u32 == start { index_bits } else { stride };
+            let index = (ipa >> shift) & ((1u64 << width) - 1);
+            let mut b = [0u8; 8];
+            self.phys
+                .read(table + index * 8, &mut b, AccessKind::Read)
+                .map_err(|_| s2fault(FaultKind::ExternalOnWalk, level))?;
+            let desc = u64::from_le_bytes(b);
+            if desc & 1 == 0 {
+                return Err(s2fault(FaultKind::Translation, level));
+            }
+            if desc & 2 != 0 && level < 3 {
+                let next = desc & 0x0000_ffff_ffff_f000 & !((1u64 << g) - 1);
+                if next >> oa_bits != 0 {
+                    return Err(s2fault(FaultKind::AddressSize, level));
+                }
+                table = next;
+                level += 1;
+                continue;
+            }
+            let block_ok = match (g, level) {
+                (_, 3) => desc & 2 != 0,
+                (12, 1) | (_, 2) => true,
+                _ => false,
+            };
+            if !block_ok {
+                return Err(s2fault(FaultKind::Translation, level));
+            }
+            let oa = desc & 0x0000_ffff_ffff_ffff & !((1u64 << shift) - 1);
+            if oa >> oa_bits != 0 {
+                return Err(s2fault(FaultKind::AddressSize, level));
+            }
+            if desc & (1 << 10) == 0 {
+                return Err(s2fault(FaultKind::AccessFlag, level));
+            }
+            // S2AP[1:0] (bits 7:6): bit 0 read, bit 1 write. XN[1] (bit 54).
+            let s2ap = bits(desc, 7, 6);
+            let perms = Perms {
+                read: s2ap & 1 != 0,
+                write: s2ap & 2 != 0,
+                exec: desc & (1 << 54) == 0,
+            };
+            // A stage 1 walk reads; it needs stage 2 read permission.
+            let needed = if s1ptw { AccessKind::Read } else { access };
+            if !perms.allows(needed) {
+                return Err(s2fault(FaultKind::Permission, level));
+            }
+            // MemAttr[3:2] == 00: Device.
+            let device = bits(desc, 5, 4) == 0;
+            let pa = oa | (ipa & ((1u64 << shift) - 1));
+            return Ok((Output { pa, attr: 0, sh: bits(desc, 9, 8) as u8, device }, perms));
+        }
+    }
+
+    /// The alignment check that depends on the memory type and SCTLR_ELx.A: an unaligned data
+    /// access to Device memory, or any unaligned one with A set.
+    #[inline]
+    fn check_alignment(&self, va: u64, len: usize, device: bool) -> bool {
+        let strict = device || self.ctx.sctlr & 2 != 0;
+        !(strict && len > 1 && len.is_power_of_two() && va & (len as u64 - 1) != 0)
+    }
+
+    /// Splits `[va, va+len)` at page boundaries: the first piece's length.
+    #[inline]
+    fn first_piece(va: u64, len: usize) -> usize {
+        let room = (PAGE_SIZE - (va & (PAGE_SIZE - 1))) as usize;
+        len.min(room)
+    }
+}
+
+impl<M: Memory> Memory for Mmu<M> {
+    fn read(&mut self, va: u64, buf: &mut [u8], access: AccessKind) -> Result<(), Fault> {
+        let mut done = 0;
+        while done < buf.len() {
+            let a = va.wrapping_add(done as u64);
+            let n = Self::first_piece(a, buf.len() - done);
+            let (pa, device) = self.translate(a, access)?;
+            if access != AccessKind::Fetch && done == 0 && !self.check_alignment(va, buf.len(), device)
+            {
+                return Err(Fault::new(va, access, FaultKind::Alignment));
+            }
+            self.phys
+                .read(pa, &mut buf[done..done + n], access)
+                .map_err(|f| Fault { va: a, ..f })?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, va: u64, buf: &[u8]) -> Result<(), Fault> {
+        let mut done = 0;
+        while done < buf.len() {
+            let a = va.wrapping_add(done as u64);
+            let n = Self::first_piece(a, buf.len() - done);
+            let (pa, device) = self.translate(a, AccessKind::Write)?;
+            if done == 0 && !self.check_alignment(va, buf.len(), device) {
+                return Err(Fault::new(va, AccessKind::Write, FaultKind::Alignment));
+            }
+            self.phys
+                .write(pa, &buf[done..done + n])
+                .map_err(|f| Fault { va: a, ..f })?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn read_le(&mut self, va: u64, size: usize) -> Result<u64, Fault> {
+        if (va & (PAGE_SIZE - 1)) as usize + size <= PAGE_SIZE as usize {
+            let (pa, device) = self.translate(va, AccessKind::Read)?;
+            if !self.check_alignment(va, size, device) {
+                return Err(Fault::new(va, AccessKind::Read, FaultKind::Alignment));
+            }
+            return self.phys.read_le(pa, size).map_err(|f| Fault { va, ..f });
+        }
+        let mut buf = [0u8; 8];
+        self.read(va, &mut buf[..size], AccessKind::Read)?;
+        Ok(u64::from_le_bytes(buf))
+    }
+
+    #[inline]
+    fn write_le(&mut self, va: u64, size: usize, value: u64) -> Result<(), Fault> {
+        if (va & (PAGE_SIZE - 1)) as usize + size <= PAGE_SIZE as usize {
+            let (pa, device) = self.translate(va, AccessKind::Write)?;
+            if !self.check_alignment(va, size, device) {
+                return Err(Fault::new(va, AccessKind::Write, FaultKind::Alignment));
+            }
+            return self.phys.write_le(pa, size, value).map_err(|f| Fault { va, ..f });
+        }
+        self.write(va, &value.to_le_bytes()[..size])
+    }
+
+    fn watch_code(&mut self, va: u64) -> Result<(), Fault> {
+        let (pa, _) = self.translate(va, AccessKind::Fetch)?;
+        self.phys.watch_code(pa).map_err(|f| Fault { va, ..f })?;
+        self.watched.entry(pa / PAGE_SIZE).or_default().push(va / PAGE_SIZE);
+        Ok(())
+    }
+
+    fn code_changed(&self) -> bool {
+        self.phys.code_changed()
+    }
+
+    fn drain_code_changes(&mut self, f: &mut dyn FnMut(u64)) {
+        let watched = &mut self.watched;
+        self.phys.drain_code_changes(&mut |ppn| {
+            for vpn in watched.remove(&ppn).unwrap_or_default() {
+                f(vpn);
+            }
+        });
+    }
+
+    fn set_translation(&mut self, t: &Translation) {
+        if *t != self.ctx {
+            self.ctx = *t;
+            self.flush();
+            self.watched.clear();
+        }
+    }
+
+    fn tlb_invalidate(&mut self) {
+        self.flush();
+    }
+
+    fn translate_at(&mut self, t: &Translation, va: u64, access: AccessKind) -> Result<Output, Fault> {
+        self.address_translate(t, va, access)
+    }
+}
