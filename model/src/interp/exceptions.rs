@@ -376,3 +376,138 @@ fn data_abort_iss(word: u32, id: crate::decode::EncodingId, access: AccessKind) 
         | (u32::from(ar) << 14)
         | wnr
 }
+
+#[cfg(test)]
+mod tests {
+    //! Routing and syndromes, table-driven through one `check`: one instruction at a level,
+    //! the exception it takes, and where it lands. The bare-metal tests (tests/baremetal/)
+    //! cover the same ground against QEMU; these are the cases QEMU gets wrong or cannot show.
+
+    use super::*;
+    use crate::interp::{Config, Cpu, Stop};
+    use crate::memory::{FlatMemory, Perms};
+    use crate::sysregs::{self as sr};
+
+    const CODE: u64 = 0x4000_0000;
+
+    struct Case {
+        name: &'static str,
+        word: u32,
+        el: El,
+        /// (register, value) set before the instruction.
+        regs: &'static [(Reg, u64)],
+        spsr: u64,
+        /// Expected: the level it lands at, EC, ISS; or None for no exception.
+        want: Option<(El, u32, u32)>,
+    }
+
+    fn check(c: &Case) {
+        let mut mem = FlatMemory::new();
+        mem.map(CODE, 0x10000, Perms::RWX);
+        mem.poke(CODE, &c.word.to_le_bytes()).unwrap();
+        let config = Config { system: true, el2: true, el3: true, ..Config::default() };
+        let mut cpu = Cpu::new(config);
+        cpu.reset_system(CODE);
+        cpu.state.pstate.el = c.el;
+        for &(r, v) in c.regs {
+            cpu.write_sysreg(r, v);
+        }
+        cpu.state.set_sr(spsr_reg(if c.el == El::EL0 { El::EL1 } else { c.el }), c.spsr);
+        cpu.state.set_sr(elr_reg(if c.el == El::EL0 { El::EL1 } else { c.el }), CODE + 0x100);
+        for r in [sr::VBAR_EL1, sr::VBAR_EL2, sr::VBAR_EL3] {
+            cpu.state.set_sr(r, CODE + 0x8000);
+        }
+        cpu.system_state_changed();
+        let taken = match cpu.run(&mut mem, 1) {
+            Stop::Exception(e) => {
+                cpu.take(e);
+                true
+            }
+            Stop::Budget => false,
+        };
+        match c.want {
+            None => assert!(!taken, "{}: took an exception", c.name),
+            Some((el, class, iss)) => {
+                assert!(taken, "{}: no exception", c.name);
+                assert_eq!(cpu.state.pstate.el, el, "{}: target", c.name);
+                let esr = cpu.state.sr(ESR[el as usize]);
+                assert_eq!((esr >> 26) as u32, class, "{}: EC", c.name);
+                assert_eq!(esr as u32 & 0x1ff_ffff, iss, "{}: ISS", c.name);
+            }
+        }
+    }
+
+    const NS_HCE: u64 = 0x430 | 1 | (1 << 8);
+
+    #[test]
+    fn routing_and_syndromes() {
+        let cases = [
+            // AArch64.CallHypervisor: at EL3, HVC is taken to EL3 (QEMU 7.2 takes it to EL2).
+            Case { name: "hvc #1 at EL3", word: 0xd400_0022, el: El::EL3,
+                regs: &[(sr::SCR_EL3, NS_HCE)], spsr: 0, want: Some((El::EL3, ec::HVC, 1)) },
+            Case { name: "hvc at EL3, HCE=0", word: 0xd400_0022, el: El::EL3,
+                regs: &[(sr::SCR_EL3, 0x431)], spsr: 0, want: Some((El::EL3, ec::UNKNOWN, 0)) },
+            Case { name: "hvc at secure EL1", word: 0xd400_0022, el: El::EL1,
+                regs: &[(sr::SCR_EL3, 0x430 | (1 << 8))], spsr: 0,
+                want: Some((El::EL1, ec::UNKNOWN, 0)) },
+            Case { name: "smc #5 at EL1 with TSC", word: 0xd400_00a3, el: El::EL1,
+                regs: &[(sr::SCR_EL3, NS_HCE), (sr::HCR_EL2, (1 << 31) | (1 << 19))], spsr: 0,
+                want: Some((El::EL2, ec::SMC, 5)) },
+            Case { name: "smc with SMD", word: 0xd400_0003, el: El::EL2,
+                regs: &[(sr::SCR_EL3, NS_HCE | (1 << 7))], spsr: 0,
+                want: Some((El::EL2, ec::UNKNOWN, 0)) },
+            Case { name: "svc at EL0 with TGE", word: 0xd400_0021, el: El::EL0,
+                regs: &[(sr::SCR_EL3, NS_HCE), (sr::HCR_EL2, (1 << 31) | (1 << 27))], spsr: 0,
+                want: Some((El::EL2, ec::SVC, 1)) },
+            // ERET to EL2 in Secure state (no FEAT_SEL2): illegal, so the next instruction
+            // (at ELR) takes an Illegal Execution state exception at EL3.
+            Case { name: "eret to secure EL2", word: 0xd69f_03e0, el: El::EL3,
+                regs: &[(sr::SCR_EL3, 0x430)], spsr: 0x3c9, want: None },
+            // ERET to AArch32 is illegal too; to EL1 from EL2 under TGE likewise.
+            Case { name: "mrs x0, scr_el3 at EL2", word: 0xd53e_1100, el: El::EL2,
+                regs: &[(sr::SCR_EL3, NS_HCE)], spsr: 0, want: Some((El::EL2, ec::UNKNOWN, 0)) },
+            Case { name: "mrs x1, id_aa64pfr0_el1 with TID3", word: 0xd538_0401, el: El::EL1,
+                regs: &[(sr::SCR_EL3, NS_HCE), (sr::HCR_EL2, (1 << 31) | (1 << 18))], spsr: 0,
+                want: Some((El::EL2, ec::SYSREG, 0x30_0029)) },
+            Case { name: "msr daifset at EL0, UMA=0", word: 0xd503_41df, el: El::EL0,
+                regs: &[(sr::SCR_EL3, NS_HCE)], spsr: 0,
+                want: Some((El::EL1, ec::SYSREG, 0xc_d3e2)) },
+        ];
+        for c in &cases {
+            check(c);
+        }
+    }
+
+    /// An illegal ERET sets PSTATE.IL and keeps the level; the next instruction then takes
+    /// EC 0x0E at that level. Each reason for illegality, by SPSR.M.
+    #[test]
+    fn illegal_returns() {
+        for (name, el, m, hcr) in [
+            ("to secure EL2", El::EL3, 0b1001u64, 1u64 << 31),
+            ("to AArch32", El::EL2, 0b1_0000, 1 << 31),
+            ("to a higher level", El::EL1, 0b1001, 1 << 31),
+            ("to EL1 under TGE", El::EL2, 0b0101, (1 << 31) | (1 << 27)),
+            ("to EL0 with SP_EL1", El::EL1, 0b0001, 1 << 31),
+        ] {
+            let mut mem = FlatMemory::new();
+            mem.map(CODE, 0x10000, Perms::RWX);
+            mem.poke(CODE, &0xd69f_03e0u32.to_le_bytes()).unwrap();
+            let config = Config { system: true, el2: true, el3: true, ..Config::default() };
+            let mut cpu = Cpu::new(config);
+            cpu.reset_system(CODE);
+            cpu.state.pstate.el = el;
+            let scr = if name == "to secure EL2" { 0x431 & !1 } else { NS_HCE };
+            cpu.write_sysreg(sr::SCR_EL3, scr);
+            cpu.write_sysreg(sr::HCR_EL2, hcr);
+            cpu.state.set_sr(spsr_reg(el), 0x3c0 | m);
+            cpu.state.set_sr(elr_reg(el), CODE + 0x100);
+            cpu.system_state_changed();
+            assert_eq!(cpu.run(&mut mem, 1), Stop::Budget, "{name}");
+            assert!(cpu.state.pstate.il, "{name}: IL");
+            assert_eq!(cpu.state.pstate.el, el, "{name}: level kept");
+            assert_eq!(cpu.state.pc, CODE + 0x100, "{name}: PC from ELR");
+            let Stop::Exception(e) = cpu.run(&mut mem, 1) else { panic!("{name}") };
+            assert_eq!(e, Exception::IllegalState { pc: CODE + 0x100 }, "{name}");
+        }
+    }
+}
