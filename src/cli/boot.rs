@@ -272,6 +272,10 @@ impl Host for BootHost {
         }
     }
 
+    fn console_open(&mut self) -> bool {
+        !self.stdin_closed
+    }
+
     fn semihosting_open(&mut self, path: &str, mode: u32) -> Result<u64, i32> {
         if path == ":tt" {
             return Ok(match mode {

@@ -127,6 +127,7 @@ impl<W: Write> Tracer for TarmacWriter<W> {
             Exception::Trap { .. } => "Trap",
             Exception::IllegalState { .. } => "IllegalState",
             Exception::WaitForInterrupt { .. } => "WaitForInterrupt",
+            Exception::BoardSysreg { .. } => "BoardSysreg",
             _ => "Synchronous",
         };
         let time = count + 1;

@@ -60,6 +60,7 @@ void exit(int status) {
 }
 
 volatile struct record last;
+void (*volatile irq_hook)(u64 el, u64 offset);
 
 struct frame {
     u64 x[31];
@@ -83,6 +84,14 @@ u64 on_exception(struct frame *f, u64 offset) {
     } else {
         esr = read_sysreg(esr_el1); elr = read_sysreg(elr_el1);
         far = read_sysreg(far_el1); spsr = read_sysreg(spsr_el1);
+    }
+    // IRQ and FIQ: the test's hook answers them; they return to the interrupted instruction.
+    if ((offset & 0x180) == 0x080 || (offset & 0x180) == 0x100) {
+        in_handler = 1;
+        if (irq_hook)
+            irq_hook(el, offset);
+        in_handler = 0;
+        return elr;
     }
     u64 ec = esr >> 26, iss = esr & 0x1ffffff;
     if (ec == 0x15 && iss == 0xfffe) {

@@ -3,6 +3,7 @@
 #pragma once
 typedef unsigned long u64;
 typedef unsigned int u32;
+typedef unsigned char u8;
 
 void puts_(const char *s);
 void put_hex(u64 v);
@@ -18,6 +19,8 @@ struct record {
     u64 esr, elr, far, spsr;
 };
 extern volatile struct record last;
+// Called for each IRQ or FIQ with the level taking it and the vector offset.
+extern void (*volatile irq_hook)(u64 el, u64 offset);
 
 u64 run_at(u64 el, u64 (*fn)(u64), u64 arg);
 // The level run_at is running code at (3 outside it).

@@ -62,6 +62,16 @@ impl Pl011 {
         }
     }
 
+    /// The UART's combined interrupt output (UARTINTR).
+    pub fn interrupt_line(&self) -> bool {
+        self.ris & self.imsc != 0
+    }
+
+    /// Whether the guest enabled the receive interrupt (it waits for input).
+    pub fn rx_interrupt_enabled(&self) -> bool {
+        self.imsc & INT_RX != 0
+    }
+
     /// Whether the receive queue is empty (the board reads more input only then).
     pub fn wants_input(&self) -> bool {
         self.input.is_empty()

@@ -269,6 +269,7 @@ impl Board {
             | Exception::SecureMonitorCall { pc, .. }
             | Exception::Trap { pc, .. }
             | Exception::IllegalState { pc }
+            | Exception::BoardSysreg { pc, .. }
             | Exception::WaitForInterrupt { pc } => {
                 (SIGILL, pc, format!("system-mode exception {e:?}"))
             }

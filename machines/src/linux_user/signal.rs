@@ -198,6 +198,7 @@ fn classify(e: &Exception) -> (i32, Info, u64, u64) {
         | Exception::SecureMonitorCall { pc, .. }
         | Exception::Trap { pc, .. }
         | Exception::IllegalState { pc }
+        | Exception::BoardSysreg { pc, .. }
         | Exception::WaitForInterrupt { pc } => {
             (SIGILL, fault(1, pc), 0, IL) // ILL_ILLOPC; EC 0x00
         }
@@ -575,6 +576,7 @@ impl Board {
             | Exception::SpAlignment { pc, .. }
             | Exception::BranchTarget { pc, .. }
             | Exception::Trap { pc, .. }
+            | Exception::BoardSysreg { pc, .. }
             | Exception::IllegalState { pc } => pc,
             Exception::HypervisorCall { .. }
             | Exception::SecureMonitorCall { .. }

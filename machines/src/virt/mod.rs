@@ -1,11 +1,12 @@
 //! The `virt` board: QEMU virt's memory map, so that firmware and bare-metal programs built for
 //! it run unchanged. Today it has RAM, the flash banks (read-only), Secure RAM with `secure`,
-//! the PL011 UART, Arm semihosting, and PSCI answered by the board when no EL3 firmware is
+//! the GICv3, the PL011 UART, Arm semihosting, and PSCI answered by the board when no EL3 firmware is
 //! loaded; one PE in system mode, at EL3 with `secure`, EL2 with `virtualization`, EL1 else.
 //!
-//! The PE sees the bus through the MMU (`model::mmu`). Not yet (later milestones of the
-//! system-level issue): the GICv3 and interrupt delivery, PL031, CFI flash programming,
-//! fw_cfg, a generated DTB, arm64 Image boot, SMP.
+//! The PE sees the bus through the MMU (`model::mmu`). The GICv3 (`devices::gicv3`) takes the
+//! generic timer's PPIs and the UART's SPI and drives the PE's IRQ and FIQ lines; WFI moves
+//! guest time to the next timer deadline. Not yet (later milestones of the system-level
+//! issue): PL031, CFI flash programming, fw_cfg, a generated DTB, arm64 Image boot, SMP.
 
 pub mod bus;
 pub mod semihosting;
@@ -18,6 +19,7 @@ use object::LittleEndian as LE;
 use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader};
 
+use crate::devices::gicv3::{self, Gicv3};
 use crate::devices::pl011::Pl011;
 use bus::Bus;
 use semihosting::{Outcome, Semihosting};
@@ -26,11 +28,22 @@ use semihosting::{Outcome, Semihosting};
 pub mod map {
     pub const FLASH: u64 = 0x0000_0000;
     pub const FLASH_SIZE: u64 = 0x0800_0000;
+    pub const GIC_DIST: u64 = 0x0800_0000;
+    pub const GIC_DIST_SIZE: u64 = 0x1_0000;
+    pub const GIC_REDIST: u64 = 0x080a_0000;
+    /// One PE's RD and SGI frames.
+    pub const GIC_REDIST_SIZE: u64 = 0x2_0000;
     pub const UART: u64 = 0x0900_0000;
     pub const UART_SIZE: u64 = 0x1000;
     pub const SECURE_RAM: u64 = 0x0e00_0000;
     pub const SECURE_RAM_SIZE: u64 = 0x0100_0000;
     pub const RAM: u64 = 0x4000_0000;
+    /// Interrupt IDs: the generic timer's PPIs, and the UART's SPI (SPI 1).
+    pub const PPI_HYP_TIMER: usize = 26;
+    pub const PPI_VIRT_TIMER: usize = 27;
+    pub const PPI_SECURE_TIMER: usize = 29;
+    pub const PPI_PHYS_TIMER: usize = 30;
+    pub const SPI_UART: usize = 33;
 }
 
 /// The host as the board sees it: the console (stdout and stdin) and semihosting's files.
@@ -39,6 +52,8 @@ pub trait Host {
     fn console_write(&mut self, bytes: &[u8]);
     /// Console input available now, without blocking (0 when none).
     fn console_read(&mut self, buf: &mut [u8]) -> usize;
+    /// Whether more console input may come (stdin is not at end of file).
+    fn console_open(&mut self) -> bool;
     /// Semihosting SYS_OPEN: `mode` is the ISO C fopen mode index 0-11 ("r", "rb", "r+", ...,
     /// "a+b"); `:tt` is the console. A handle, or an errno.
     fn semihosting_open(&mut self, path: &str, mode: u32) -> Result<u64, i32>;
@@ -124,6 +139,7 @@ pub struct Virt {
     pub psci: Option<Conduit>,
     /// Index of the UART in `bus.windows`.
     uart: usize,
+    pub gic: gicv3::Shared,
 }
 
 /// The ID register fields that describe the board rather than the feature model: which
@@ -137,8 +153,10 @@ pub fn board_id_registers(cfg: &mut Config, el2: bool, el3: bool) {
             None => cfg.id_registers.push((name, f(0))),
         }
     };
+    // GIC (27:24) = 1: the GICv3 CPU interface System registers.
     set(cfg, "ID_AA64PFR0_EL1", &|v| {
-        (v & !0xffff) | 1 | (1 << 4) | (u64::from(el2) << 8) | (u64::from(el3) << 12)
+        (v & !0xf00_ffff) | 1 | (1 << 4) | (u64::from(el2) << 8) | (u64::from(el3) << 12)
+            | (1 << 24)
     });
     set(cfg, "ID_AA64MMFR0_EL1", &|v| (v & !0xf) | 0b0101);
     set(cfg, "ID_AA64DFR0_EL1", &|v| (v & !0xf0_f00f) | 6 | (1 << 12) | (1 << 20));
@@ -158,6 +176,14 @@ impl Virt {
         }
         bus.add_device(map::UART, map::UART_SIZE, Box::new(Pl011::new()));
         let uart = bus.windows.len() - 1;
+        let gic = Gicv3::new();
+        gic.borrow_mut().affinity = config.mpidr_el1 & 0xff_00ff_ffff;
+        bus.add_device(map::GIC_DIST, map::GIC_DIST_SIZE, Box::new(gicv3::Distributor(gic.clone())));
+        bus.add_device(
+            map::GIC_REDIST,
+            map::GIC_REDIST_SIZE,
+            Box::new(gicv3::Redistributor(gic.clone())),
+        );
         let psci = if cfg.secure {
             None
         } else if cfg.virtualization {
@@ -172,7 +198,7 @@ impl Virt {
         });
         let mut cpu = Cpu::new(config);
         cpu.reset_system(0);
-        Virt { cpu, bus: Mmu::new(bus), semihosting, psci, uart }
+        Virt { cpu, bus: Mmu::new(bus), semihosting, psci, uart, gic }
     }
 
     /// Loads a bare-metal AArch64 ELF at its physical addresses (PT_LOAD `p_paddr`) and points
@@ -251,10 +277,16 @@ impl Virt {
             if done >= budget {
                 return None;
             }
-            // Slices short enough that console input and output stay interactive.
-            let slice = (budget - done).min(1 << 16);
+            // Slices short enough that console input and output stay interactive, and that end
+            // at the next timer deadline (one instruction is one nanosecond of guest time), so
+            // a timer interrupt is raised at the instruction it is due.
+            let mut slice = (budget - done).min(1 << 14);
+            if let Some(ns) = self.cpu.next_timer_deadline_ns() {
+                slice = slice.min(ns.max(1));
+            }
             let stop = self.cpu.run(&mut self.bus, slice);
             self.flush_uart(host);
+            self.update_interrupts();
             if !self.cpu.unmodelled.is_empty() {
                 for (pc, packed, read) in std::mem::take(&mut self.cpu.unmodelled) {
                     let name = model::interp::sysreg::encoding_name(packed);
@@ -280,6 +312,22 @@ impl Virt {
                 }
             }
         }
+    }
+
+    /// Drives the GIC's inputs (the timers' PPIs, the UART's SPI) and the PE's IRQ and FIQ
+    /// lines from the GIC.
+    pub fn update_interrupts(&mut self) {
+        use model::interp::sysreg::Timer;
+        let uart = self.uart().interrupt_line();
+        let mut g = self.gic.borrow_mut();
+        g.set_line(map::PPI_PHYS_TIMER, self.cpu.timer_asserted(Timer::Physical));
+        g.set_line(map::PPI_VIRT_TIMER, self.cpu.timer_asserted(Timer::Virtual));
+        g.set_line(map::PPI_HYP_TIMER, self.cpu.timer_asserted(Timer::Hypervisor));
+        g.set_line(map::PPI_SECURE_TIMER, self.cpu.timer_asserted(Timer::SecurePhysical));
+        g.set_line(map::SPI_UART, uart);
+        let (irq, fiq) = g.signals();
+        self.cpu.irq_line = irq;
+        self.cpu.fiq_line = fiq;
     }
 
     fn flush_uart(&mut self, host: &mut dyn Host) {
@@ -322,9 +370,46 @@ impl Virt {
                 self.cpu.retired += 1;
                 self.psci_call()
             }
+            Exception::BoardSysreg { reg, rt, read, .. } => {
+                let name = reg.name();
+                let value = if read {
+                    self.gic.borrow_mut().read_icc(name)
+                } else {
+                    self.gic.borrow_mut().write_icc(name, self.cpu.state.xr(rt));
+                    0
+                };
+                self.cpu.complete_board_sysreg(rt, read, value);
+                self.update_interrupts();
+                None
+            }
             Exception::WaitForInterrupt { pc } => {
-                // No interrupt controller yet: only a timer deadline could end the wait, and
-                // nothing would deliver its interrupt. Nothing can wake the PE.
+                // Every PE waits: guest time jumps to the next timer deadline, whose interrupt
+                // then wakes it. With no deadline and no console input to wait for, nothing
+                // can wake it.
+                self.update_interrupts();
+                if self.cpu.irq_line || self.cpu.fiq_line {
+                    return None;
+                }
+                if let Some(ns) = self.cpu.next_timer_deadline_ns() {
+                    self.cpu.idle_ns += ns.max(1);
+                    self.update_interrupts();
+                    return None;
+                }
+                if self.uart().rx_interrupt_enabled() {
+                    let mut buf = [0u8; 64];
+                    let n = host.console_read(&mut buf);
+                    if n > 0 {
+                        self.uart().receive(&buf[..n]);
+                        self.update_interrupts();
+                        return None;
+                    }
+                    if host.console_open() {
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                        // Re-run the WFI: the PE still waits.
+                        self.cpu.state.pc = pc;
+                        return None;
+                    }
+                }
                 Some(Exit::WaitsForever { pc })
             }
             e => {

@@ -160,6 +160,8 @@ impl Cpu {
             Exception::Trap { pc, target, class, iss } => (target, class, iss, None, pc),
             // WFI/WFE that the board chose not to wait on: nothing to take; carry on after it.
             Exception::WaitForInterrupt { .. } => return,
+            // The board answers these; one that reaches here has no board device: UNDEFINED.
+            Exception::BoardSysreg { pc, .. } => (self.default_target(), ec::UNKNOWN, 0, None, pc),
         };
         self.take_exception(target, Some((class, iss)), far, ret, 0);
     }
@@ -235,6 +237,42 @@ impl Cpu {
         self.state.pc = (vbar & !0x7ff).wrapping_add(base + type_offset);
         self.exceptions_taken += 1;
         self.system_state_changed();
+    }
+
+    /// The physical interrupt the PE takes now, if any: FIQ before IRQ, each routed to EL3 by
+    /// SCR_EL3.FIQ/IRQ, to EL2 by HCR_EL2.FMO/IMO or TGE, else to EL1; never to a level below
+    /// the current one; masked by PSTATE.F/I only when taken to the current level, or to EL1
+    /// from EL0 (Arm ARM D1.3.6, "Asynchronous exception masking").
+    pub fn interrupt_target(&self) -> Option<(El, Interrupt)> {
+        let el = self.state.pstate.el;
+        let scr = if self.have_el3() { self.state.sr(sr::SCR_EL3) } else { 0 };
+        let hcr = self.hcr_el2();
+        let tge = f::HCR_EL2_TGE.is_set(hcr);
+        let lines = [
+            (self.fiq_line, Interrupt::Fiq, f::SCR_EL3_FIQ, f::HCR_EL2_FMO, self.state.pstate.f),
+            (self.irq_line, Interrupt::Irq, f::SCR_EL3_IRQ, f::HCR_EL2_IMO, self.state.pstate.i),
+        ];
+        for (line, kind, scr_bit, hcr_bit, masked) in lines {
+            if !line {
+                continue;
+            }
+            let target = if self.have_el3() && scr_bit.is_set(scr) {
+                El::EL3
+            } else if self.el2_enabled() && (hcr_bit.is_set(hcr) || tge) {
+                El::EL2
+            } else {
+                El::EL1
+            };
+            if target < el {
+                continue;
+            }
+            let maskable = target == el || (target == El::EL1 && el == El::EL0);
+            if maskable && masked {
+                continue;
+            }
+            return Some((target, kind));
+        }
+        None
     }
 
     /// Takes an asynchronous exception to `target`, returning to the current PC.

@@ -340,6 +340,15 @@ pub enum Exception {
     },
     /// The instruction ran in Illegal Execution state (PSTATE.IL set by an illegal ERET).
     IllegalState { pc: u64 },
+    /// An access to a System register the board answers (the GIC CPU interface, kind `gic`),
+    /// after its checks passed: not retired, PC at the instruction. The board reads or writes
+    /// X[`rt`] and calls [`Cpu::complete_board_sysreg`].
+    BoardSysreg {
+        pc: u64,
+        reg: crate::sysregs::Reg,
+        rt: u32,
+        read: bool,
+    },
     /// WFI or WFE with no event pending (system mode): retired, PC past it. The board waits
     /// for an interrupt, or moves time to the next timer deadline.
     WaitForInterrupt { pc: u64 },
@@ -483,6 +492,16 @@ impl Cpu {
         }
     }
 
+    /// Finishes an [`Exception::BoardSysreg`] access: writes `value` to X[rt] for a read, and
+    /// retires the instruction.
+    pub fn complete_board_sysreg(&mut self, rt: u32, read: bool, value: u64) {
+        if read {
+            self.state.set_xr(rt, value);
+        }
+        self.state.pc = self.state.pc.wrapping_add(4);
+        self.retired += 1;
+    }
+
     /// Puts the PE in its reset state for system mode: the highest implemented Exception level
     /// with SP_ELx, interrupts masked, System registers at their reset values, PC at `pc`.
     pub fn reset_system(&mut self, pc: u64) {
@@ -542,6 +561,8 @@ impl Cpu {
             || self.state.pstate.btype != 0
             || self.state.pstate.il
             || self.translation_pending
+            || self.irq_line
+            || self.fiq_line
         {
             return false;
         }
@@ -581,6 +602,12 @@ impl Cpu {
             mem.set_translation(&self.translation);
             self.decode_cache.clear();
             self.translation_pending = false;
+        }
+        if (self.irq_line || self.fiq_line)
+            && let Some((target, kind)) = self.interrupt_target()
+        {
+            self.take_interrupt(target, kind);
+            return Ok(());
         }
         if pc & 3 != 0 {
             return Err(Exception::PcAlignment { pc });

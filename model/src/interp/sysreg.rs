@@ -568,6 +568,9 @@ pub(super) fn mrs(cpu: &mut Cpu, i: Insn) -> Exec {
         return Err(cpu.unmodelled(i, true));
     };
     cpu.check_access(i, reg, true)?;
+    if reg.info().kind == Kind::Gic {
+        return Err(board_sysreg(cpu, i, reg, true));
+    }
     let v = cpu.read_sysreg(reg);
     cpu.state.set_xr(i.rd(), v);
     Ok(())
@@ -579,10 +582,27 @@ pub(super) fn msr(cpu: &mut Cpu, i: Insn) -> Exec {
         return Err(cpu.unmodelled(i, false));
     };
     cpu.check_access(i, reg, false)?;
+    if reg.info().kind == Kind::Gic {
+        return Err(board_sysreg(cpu, i, reg, false));
+    }
     let v = cpu.state.xr(i.rd());
     cpu.write_sysreg(reg, v);
     cpu.system_state_changed();
     Ok(())
+}
+
+/// A `gic` register: the board's to answer, when it has the GIC CPU interface
+/// (ID_AA64PFR0_EL1.GIC); without one the registers do not exist and are UNDEFINED.
+fn board_sysreg(cpu: &mut Cpu, i: Insn, reg: Reg, read: bool) -> Exception {
+    let has_gic = cpu
+        .config
+        .id_registers
+        .iter()
+        .any(|(n, v)| *n == "ID_AA64PFR0_EL1" && (v >> 24) & 15 != 0);
+    if !has_gic {
+        return cpu.unmodelled(i, read);
+    }
+    Exception::BoardSysreg { pc: i.pc, reg, rt: i.rd(), read }
 }
 
 /// MSR (immediate) of the PSTATE fields in system mode: SPSel, DAIFSet, DAIFClr, DIT, SSBS.
@@ -813,6 +833,10 @@ impl Cpu {
         }
         if wfe && self.event_register {
             self.event_register = false;
+            return Ok(());
+        }
+        // A pending interrupt wakes the PE whether or not PSTATE masks it.
+        if self.irq_line || self.fiq_line {
             return Ok(());
         }
         Err(Exception::WaitForInterrupt { pc: i.pc })

@@ -1,0 +1,527 @@
+//! The GICv3 interrupt controller (Arm IHI 0069): a distributor, one redistributor, and the
+//! CPU interface that the PE's ICC_* System registers reach (through the board). SGIs, PPIs and
+//! SPIs; groups 0 and 1, priorities with the binary point's preemption, the running priority,
+//! EOImode, level and edge triggering. One Security state (GICD_CTLR.DS = 1, as QEMU virt's
+//! GIC without `secure=on`): group 0 signals FIQ and group 1 IRQ. Not yet: LPIs and the ITS,
+//! two Security states, several PEs, the virtual CPU interface (ICH_*).
+//!
+//! The memory-mapped frames are [`Distributor`] and [`Redistributor`], views of one shared
+//! [`Gicv3`].
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::Device;
+
+/// SPIs the distributor has (GICD_TYPER.ITLinesNumber = 8: INTIDs up to 287).
+pub const SPIS: usize = 256;
+pub const INTIDS: usize = 32 + SPIS;
+/// What ICC_IAR reads when nothing is pending.
+pub const SPURIOUS: u64 = 1023;
+/// Implemented priority bits: 5 (bits 7:3).
+const PRIO_MASK: u8 = 0xf8;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Irq {
+    enabled: bool,
+    pending: bool,
+    active: bool,
+    /// The input line (level-sensitive interrupts are pending while it is high).
+    line: bool,
+    edge: bool,
+    group1: bool,
+    grpmod: bool,
+    priority: u8,
+    route: u64,
+}
+
+#[derive(Debug)]
+pub struct Gicv3 {
+    irqs: Vec<Irq>,
+    /// GICD_CTLR: EnableGrp0 (0), EnableGrp1 (1), ARE (4, RAO), DS (6, RAO).
+    ctlr: u32,
+    waker: u32,
+    pmr: u8,
+    bpr0: u8,
+    bpr1: u8,
+    igrpen0: bool,
+    igrpen1: bool,
+    /// ICC_CTLR_EL1.EOImode and CBPR.
+    eoimode: bool,
+    cbpr: bool,
+    /// Active priorities, innermost last: (priority, INTID).
+    running: Vec<(u8, u16)>,
+    /// The PE's affinity (MPIDR_EL1's Aff fields) for GICR_TYPER.
+    pub affinity: u64,
+}
+
+pub type Shared = Rc<RefCell<Gicv3>>;
+
+impl Default for Gicv3 {
+    fn default() -> Gicv3 {
+        let mut irqs = vec![Irq::default(); INTIDS];
+        for (i, irq) in irqs.iter_mut().enumerate() {
+            // SGIs are edge-triggered; PPIs and SPIs reset to level-sensitive.
+            irq.edge = i < 16;
+        }
+        Gicv3 {
+            irqs,
+            ctlr: (1 << 4) | (1 << 6),
+            waker: 0b110,
+            pmr: 0,
+            bpr0: 2,
+            bpr1: 3,
+            igrpen0: false,
+            igrpen1: false,
+            eoimode: false,
+            cbpr: false,
+            running: Vec::new(),
+            affinity: 0,
+        }
+    }
+}
+
+impl Gicv3 {
+    pub fn new() -> Shared {
+        Rc::new(RefCell::new(Gicv3::default()))
+    }
+
+    /// Drives the input line of a PPI or SPI (timers, devices).
+    pub fn set_line(&mut self, intid: usize, high: bool) {
+        if let Some(irq) = self.irqs.get_mut(intid) {
+            if irq.edge && high && !irq.line {
+                irq.pending = true;
+            }
+            irq.line = high;
+        }
+    }
+
+    fn is_pending(&self, i: usize) -> bool {
+        let irq = &self.irqs[i];
+        irq.pending || (!irq.edge && irq.line)
+    }
+
+    fn running_priority(&self) -> u8 {
+        self.running.last().map_or(0xff, |&(p, _)| p)
+    }
+
+    /// The group priority of `p` for preemption (ICC_BPRn).
+    fn group_priority(&self, p: u8, group1: bool) -> u8 {
+        let bpr = if group1 && !self.cbpr { self.bpr1.saturating_sub(1) } else { self.bpr0 };
+        p & !((2u16 << bpr) - 1) as u8
+    }
+
+    /// The highest-priority interrupt that is pending, inactive, enabled in its group at the
+    /// distributor and the CPU interface, of `group1` (or either), above PMR and able to
+    /// preempt the running priority.
+    fn highest(&self, group: Option<bool>) -> Option<usize> {
+        let mut best: Option<(u8, usize)> = None;
+        for i in 0..INTIDS {
+            let irq = &self.irqs[i];
+            if !irq.enabled || irq.active || !self.is_pending(i) {
+                continue;
+            }
+            if group.is_some_and(|g| g != irq.group1) {
+                continue;
+            }
+            let (dist_on, cpu_on) = if irq.group1 {
+                (self.ctlr & 2 != 0, self.igrpen1)
+            } else {
+                (self.ctlr & 1 != 0, self.igrpen0)
+            };
+            if !dist_on || !cpu_on || irq.priority >= self.pmr {
+                continue;
+            }
+            if self.group_priority(irq.priority, irq.group1)
+                >= self.group_priority(self.running_priority(), irq.group1)
+                && !self.running.is_empty()
+            {
+                continue;
+            }
+            if best.is_none_or(|(p, _)| irq.priority < p) {
+                best = Some((irq.priority, i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    /// The (IRQ, FIQ) lines into the PE: group 1 signals IRQ, group 0 FIQ.
+    pub fn signals(&self) -> (bool, bool) {
+        match self.highest(None) {
+            Some(i) if self.irqs[i].group1 => (true, false),
+            Some(_) => (false, true),
+            None => (false, false),
+        }
+    }
+
+    fn acknowledge(&mut self, group1: bool) -> u64 {
+        let Some(i) = self.highest(Some(group1)) else { return SPURIOUS };
+        let irq = &mut self.irqs[i];
+        irq.active = true;
+        irq.pending = false;
+        let p = irq.priority;
+        self.running.push((p, i as u16));
+        i as u64
+    }
+
+    fn end_of_interrupt(&mut self, intid: u64) {
+        // Priority drop: the innermost active priority.
+        if let Some(pos) = self.running.iter().rposition(|&(_, i)| u64::from(i) == intid) {
+            self.running.remove(pos);
+        }
+        if !self.eoimode {
+            self.deactivate(intid);
+        }
+    }
+
+    fn deactivate(&mut self, intid: u64) {
+        if let Some(irq) = self.irqs.get_mut(intid as usize) {
+            irq.active = false;
+        }
+    }
+
+    /// The active priorities bitmap (ICC_AP0R0/AP1R0): one bit per group priority, 32 levels.
+    fn active_priorities(&self, group1: bool) -> u64 {
+        self.running
+            .iter()
+            .filter(|&&(_, i)| self.irqs[i as usize].group1 == group1)
+            .fold(0, |m, &(p, _)| m | 1 << (p >> 3))
+    }
+
+    /// A read of CPU interface register `name` (ICC_*).
+    pub fn read_icc(&mut self, name: &str) -> u64 {
+        match name {
+            "ICC_PMR_EL1" => u64::from(self.pmr),
+            "ICC_IAR0_EL1" => self.acknowledge(false),
+            "ICC_IAR1_EL1" => self.acknowledge(true),
+            "ICC_HPPIR0_EL1" => self.highest(Some(false)).map_or(SPURIOUS, |i| i as u64),
+            "ICC_HPPIR1_EL1" => self.highest(Some(true)).map_or(SPURIOUS, |i| i as u64),
+            "ICC_BPR0_EL1" => u64::from(self.bpr0),
+            "ICC_BPR1_EL1" => u64::from(self.bpr1),
+            "ICC_AP0R0_EL1" => self.active_priorities(false),
+            "ICC_AP1R0_EL1" => self.active_priorities(true),
+            "ICC_RPR_EL1" => u64::from(self.running_priority()),
+            // PRIbits = 4 (5 bits), IDbits = 0 (16), A3V = 1, EOImode, CBPR.
+            "ICC_CTLR_EL1" => {
+                (4 << 8) | (1 << 15) | (u64::from(self.eoimode) << 1) | u64::from(self.cbpr)
+            }
+            "ICC_CTLR_EL3" => (4 << 8) | (1 << 15) | (u64::from(self.eoimode) << 4),
+            // SRE is RAO/WI (no legacy interface); DFB, DIB RAO; Enable (EL2, EL3) RAO.
+            "ICC_SRE_EL1" => 0b111,
+            "ICC_SRE_EL2" | "ICC_SRE_EL3" => 0b1111,
+            "ICC_IGRPEN0_EL1" => u64::from(self.igrpen0),
+            "ICC_IGRPEN1_EL1" => u64::from(self.igrpen1),
+            "ICC_IGRPEN1_EL3" => u64::from(self.igrpen1) | (u64::from(self.igrpen1) << 1),
+            _ => 0,
+        }
+    }
+
+    /// A write of CPU interface register `name`.
+    pub fn write_icc(&mut self, name: &str, v: u64) {
+        match name {
+            "ICC_PMR_EL1" => self.pmr = v as u8 & PRIO_MASK,
+            "ICC_EOIR0_EL1" | "ICC_EOIR1_EL1" => self.end_of_interrupt(v & 0xff_ffff),
+            "ICC_DIR_EL1" => self.deactivate(v & 0xff_ffff),
+            "ICC_BPR0_EL1" => self.bpr0 = (v & 7).max(2) as u8,
+            "ICC_BPR1_EL1" => self.bpr1 = (v & 7).max(3) as u8,
+            "ICC_CTLR_EL1" => {
+                self.eoimode = v & 2 != 0;
+                self.cbpr = v & 1 != 0;
+            }
+            "ICC_CTLR_EL3" => self.eoimode = v & (1 << 4) != 0,
+            "ICC_IGRPEN0_EL1" => self.igrpen0 = v & 1 != 0,
+            "ICC_IGRPEN1_EL1" => self.igrpen1 = v & 1 != 0,
+            "ICC_IGRPEN1_EL3" => self.igrpen1 = v & 1 != 0,
+            "ICC_SGI0R_EL1" | "ICC_SGI1R_EL1" | "ICC_ASGI1R_EL1" => {
+                let intid = ((v >> 24) & 15) as usize;
+                let irm = v & (1 << 40) != 0;
+                let aff1 = (v >> 16) & 0xff;
+                let aff2 = (v >> 32) & 0xff;
+                let aff3 = (v >> 48) & 0xff;
+                let me = self.affinity;
+                // IRM = 1 is "every PE but this one": with one PE, nobody.
+                let targets_me = !irm
+                    && aff1 == (me >> 8) & 0xff
+                    && aff2 == (me >> 16) & 0xff
+                    && aff3 == (me >> 32) & 0xff
+                    && (v >> (me & 0xf)) & 1 != 0;
+                if targets_me {
+                    self.irqs[intid].pending = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Reads a 32-bit word of one of the per-interrupt bit or byte arrays, as the distributor
+    /// (for `base` INTID 32 up) and the redistributor's SGI frame (0-31) lay them out.
+    fn read_array(&self, reg: u64, first: usize) -> Option<u32> {
+        let bitwise = |f: &dyn Fn(&Irq, usize) -> bool, n: u64| -> u32 {
+            (0..32).fold(0, |w, b| {
+                let i = first + (n as usize) * 32 + b;
+                if i < INTIDS && f(&self.irqs[i], i) { w | 1 << b } else { w }
+            })
+        };
+        Some(match reg {
+            // The set and clear views of each array read the same.
+            0x080..=0x0fc => bitwise(&|q, _| q.group1, (reg - 0x080) / 4),
+            0x100..=0x1fc => bitwise(&|q, _| q.enabled, (reg - 0x100) % 0x80 / 4),
+            0x200..=0x2fc => bitwise(&|_, i| self.is_pending(i), (reg - 0x200) % 0x80 / 4),
+            0x300..=0x3fc => bitwise(&|q, _| q.active, (reg - 0x300) % 0x80 / 4),
+            0x400..=0x7fc => {
+                let base = first + (reg - 0x400) as usize;
+                (0..4).fold(0, |w, k| {
+                    let i = base + k;
+                    if i < INTIDS { w | u32::from(self.irqs[i].priority) << (8 * k) } else { w }
+                })
+            }
+            0xc00..=0xcfc => {
+                let base = first + ((reg - 0xc00) as usize) * 16;
+                (0..16).fold(0, |w, k| {
+                    let i = base + k;
+                    if i < INTIDS && self.irqs[i].edge { w | 2 << (2 * k) } else { w }
+                })
+            }
+            0xd00..=0xd7c => bitwise(&|q, _| q.grpmod, (reg - 0xd00) / 4),
+            _ => return None,
+        })
+    }
+
+    fn write_array(&mut self, reg: u64, first: usize, v: u32, size: usize) -> bool {
+        let mut each = |n: u64, f: &mut dyn FnMut(&mut Irq, bool)| {
+            for b in 0..32 {
+                let i = first + (n as usize) * 32 + b;
+                if i < INTIDS {
+                    f(&mut self.irqs[i], v & (1 << b) != 0);
+                }
+            }
+        };
+        match reg {
+            0x080..=0x0fc => each((reg - 0x080) / 4, &mut |q, on| q.group1 = on),
+            0x100..=0x17c => each((reg - 0x100) / 4, &mut |q, on| q.enabled |= on),
+            0x180..=0x1fc => each((reg - 0x180) / 4, &mut |q, on| q.enabled &= !on),
+            0x200..=0x27c => each((reg - 0x200) / 4, &mut |q, on| q.pending |= on),
+            0x280..=0x2fc => each((reg - 0x280) / 4, &mut |q, on| q.pending &= !on),
+            0x300..=0x37c => each((reg - 0x300) / 4, &mut |q, on| q.active |= on),
+            0x380..=0x3fc => each((reg - 0x380) / 4, &mut |q, on| q.active &= !on),
+            0x400..=0x7fc => {
+                let base = first + (reg - 0x400) as usize;
+                for k in 0..size {
+                    if base + k < INTIDS {
+                        self.irqs[base + k].priority = (v >> (8 * k)) as u8 & PRIO_MASK;
+                    }
+                }
+            }
+            0xc00..=0xcfc => {
+                let base = first + ((reg - 0xc00) as usize) * 16;
+                for k in 0..16 {
+                    // SGIs stay edge-triggered (their ICFGR field is read-only).
+                    if base + k < INTIDS && base + k >= 16 {
+                        self.irqs[base + k].edge = v & (2 << (2 * k)) != 0;
+                    }
+                }
+            }
+            0xd00..=0xd7c => each((reg - 0xd00) / 4, &mut |q, on| q.grpmod = on),
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// GICD: the distributor frame (64 KiB).
+pub struct Distributor(pub Shared);
+/// GICR: the redistributor's RD and SGI frames (2 x 64 KiB).
+pub struct Redistributor(pub Shared);
+
+const PIDR2: u64 = 0xffe8;
+/// GICv3 (PIDR2.ArchRev = 3).
+const PIDR2_V3: u64 = 0x3b;
+
+impl Device for Distributor {
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn read(&mut self, offset: u64, size: usize) -> Option<u64> {
+        let g = self.0.borrow();
+        Some(match offset {
+            0x0000 => u64::from(g.ctlr),
+            // ITLinesNumber, IDbits = 9 (10-bit INTIDs), no security extension.
+            0x0004 => (INTIDS as u64 / 32 - 1) | (9 << 19),
+            0x0008 => 0x0300_043b,
+            0x6100..=0x7fd8 if size == 8 || size == 4 => {
+                let n = ((offset - 0x6000) / 8) as usize;
+                let v = g.irqs.get(n).map_or(0, |q| q.route);
+                if offset % 8 == 4 { v >> 32 } else { v }
+            }
+            PIDR2 => PIDR2_V3,
+            // The SGI and PPI words are the redistributor's (RAZ here, with ARE).
+            0x0080..=0x0d7c => {
+                let word = offset & !3;
+                let v = u64::from(g.read_array(word, 0).unwrap_or(0));
+                let first_word = matches!(word, 0x080 | 0x100 | 0x180 | 0x200 | 0x280
+                    | 0x300 | 0x380 | 0xd00) || (0x400..0x420).contains(&word)
+                    || word == 0xc00 || word == 0xc04;
+                if first_word { 0 } else { (v >> (8 * (offset & 3))) & mask(size) }
+            }
+            _ => 0,
+        })
+    }
+
+    fn write(&mut self, offset: u64, size: usize, value: u64) -> bool {
+        let mut g = self.0.borrow_mut();
+        match offset {
+            0x0000 => g.ctlr = (value as u32 & 3) | (1 << 4) | (1 << 6),
+            0x6100..=0x7fd8 => {
+                let n = ((offset - 0x6000) / 8) as usize;
+                if let Some(q) = g.irqs.get_mut(n) {
+                    q.route = if size == 8 { value } else if offset % 8 == 4 {
+                        (q.route & 0xffff_ffff) | (value << 32)
+                    } else {
+                        (q.route & !0xffff_ffff) | value
+                    };
+                }
+            }
+            0x0080..=0x0d7c => {
+                let word = offset & !3;
+                if word >= 0x400 && word < 0x800 {
+                    // Priority bytes may be written one at a time.
+                    let first = (offset - 0x400) as usize;
+                    for k in 0..size {
+                        if first + k >= 32 && first + k < INTIDS {
+                            g.irqs[first + k].priority = (value >> (8 * k)) as u8 & PRIO_MASK;
+                        }
+                    }
+                } else if !matches!(word, 0x080 | 0x100 | 0x180 | 0x200 | 0x280 | 0x300
+                    | 0x380 | 0xd00 | 0xc00 | 0xc04)
+                {
+                    g.write_array(word, 0, value as u32, 4);
+                }
+            }
+            _ => {}
+        }
+        true
+    }
+}
+
+fn mask(size: usize) -> u64 {
+    if size >= 8 { u64::MAX } else { (1u64 << (8 * size)) - 1 }
+}
+
+impl Device for Redistributor {
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn read(&mut self, offset: u64, size: usize) -> Option<u64> {
+        let g = self.0.borrow();
+        Some(match offset {
+            0x0000 => 0,
+            0x0004 => 0x0300_043b,
+            // GICR_TYPER: affinity, processor 0, Last.
+            0x0008 => {
+                let aff = g.affinity;
+                let v = (((aff >> 32) & 0xff) << 56 | ((aff >> 16) & 0xff) << 48
+                    | ((aff >> 8) & 0xff) << 40 | (aff & 0xff) << 32) | (1 << 4);
+                if size == 4 { v & 0xffff_ffff } else { v }
+            }
+            0x000c => {
+                let aff = g.affinity;
+                ((aff >> 32) & 0xff) << 24 | ((aff >> 16) & 0xff) << 16 | ((aff >> 8) & 0xff) << 8
+                    | (aff & 0xff)
+            }
+            0x0014 => u64::from(g.waker),
+            PIDR2 => PIDR2_V3,
+            0x1_0080..=0x1_0d7c => {
+                let word = (offset - 0x1_0000) & !3;
+                let v = u64::from(g.read_array(word, 0).unwrap_or(0));
+                (v >> (8 * (offset & 3))) & mask(size)
+            }
+            0x1_ffe8 => PIDR2_V3,
+            _ => 0,
+        })
+    }
+
+    fn write(&mut self, offset: u64, size: usize, value: u64) -> bool {
+        let mut g = self.0.borrow_mut();
+        match offset {
+            // ProcessorSleep; ChildrenAsleep follows it.
+            0x0014 => {
+                let sleep = value & 2 != 0;
+                g.waker = if sleep { 0b110 } else { 0 };
+            }
+            0x1_0400..=0x1_041f => {
+                let first = (offset - 0x1_0400) as usize;
+                for k in 0..size {
+                    if first + k < 32 {
+                        g.irqs[first + k].priority = (value >> (8 * k)) as u8 & PRIO_MASK;
+                    }
+                }
+            }
+            0x1_0080..=0x1_0d7c => {
+                let word = (offset - 0x1_0000) & !3;
+                // Only the first word of each array (INTIDs 0-31) is the redistributor's.
+                if matches!(word, 0x080 | 0x100 | 0x180 | 0x200 | 0x280 | 0x300 | 0x380 | 0xd00
+                    | 0xc00 | 0xc04)
+                {
+                    g.write_array(word, 0, value as u32, 4);
+                }
+            }
+            _ => {}
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PPI through the redistributor and CPU interface: enable, priority, PMR, acknowledge,
+    /// priority drop and deactivation, and a level line held high staying pending.
+    #[test]
+    fn ppi_lifecycle() {
+        let gic = Gicv3::new();
+        let mut d = Distributor(gic.clone());
+        let mut r = Redistributor(gic.clone());
+        d.write(0, 4, 2); // EnableGrp1
+        r.write(0x1_0080, 4, 1 << 30); // group 1
+        r.write(0x1_0400 + 30, 1, 0x80);
+        r.write(0x1_0100, 4, 1 << 30); // enable
+        let mut g = gic.borrow_mut();
+        g.write_icc("ICC_PMR_EL1", 0xff);
+        g.write_icc("ICC_IGRPEN1_EL1", 1);
+        assert_eq!(g.signals(), (false, false));
+        g.set_line(30, true);
+        assert_eq!(g.signals(), (true, false));
+        assert_eq!(g.read_icc("ICC_IAR1_EL1"), 30);
+        assert_eq!(g.read_icc("ICC_RPR_EL1"), 0x80);
+        assert_eq!(g.signals(), (false, false), "active: not signalled again");
+        g.write_icc("ICC_EOIR1_EL1", 30);
+        assert_eq!(g.signals(), (true, false), "still high: pending again");
+        g.set_line(30, false);
+        assert_eq!(g.signals(), (false, false));
+        // PMR masks it.
+        g.set_line(30, true);
+        g.write_icc("ICC_PMR_EL1", 0x80);
+        assert_eq!(g.signals(), (false, false));
+        assert_eq!(g.read_icc("ICC_IAR1_EL1"), SPURIOUS);
+    }
+
+    #[test]
+    fn sgi_to_self() {
+        let gic = Gicv3::new();
+        let mut d = Distributor(gic.clone());
+        let mut r = Redistributor(gic.clone());
+        d.write(0, 4, 2);
+        r.write(0x1_0080, 4, 1 << 3);
+        r.write(0x1_0100, 4, 1 << 3);
+        let mut g = gic.borrow_mut();
+        g.write_icc("ICC_PMR_EL1", 0xff);
+        g.write_icc("ICC_IGRPEN1_EL1", 1);
+        g.write_icc("ICC_SGI1R_EL1", (3 << 24) | 1);
+        assert_eq!(g.read_icc("ICC_IAR1_EL1"), 3);
+        g.write_icc("ICC_EOIR1_EL1", 3);
+        assert_eq!(g.read_icc("ICC_IAR1_EL1"), SPURIOUS, "edge: consumed");
+    }
+}
