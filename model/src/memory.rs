@@ -140,6 +140,11 @@ pub trait Memory {
     }
     /// TLB maintenance (every TLBI form): forget cached translations.
     fn tlb_invalidate(&mut self) {}
+    /// While on, accesses are checked with EL0's permissions (LDTR, STTR at EL1). Memory
+    /// without an MMU has no permissions by level and ignores it.
+    fn set_unprivileged(&mut self, on: bool) {
+        let _ = on;
+    }
     /// Translates `va` for AT under context `t`. Memory without an MMU is the flat mapping.
     fn translate_at(
         &mut self,
@@ -683,6 +688,10 @@ impl<M: Memory> Memory for Recording<'_, M> {
 
     fn tlb_invalidate(&mut self) {
         self.inner.tlb_invalidate()
+    }
+
+    fn set_unprivileged(&mut self, on: bool) {
+        self.inner.set_unprivileged(on)
     }
 
     fn translate_at(

@@ -149,6 +149,8 @@ pub struct Mmu<M> {
     watched: HashMap<u64, Vec<u64>>,
     /// Translations done by walking (for statistics).
     pub walks: u64,
+    /// LDTR/STTR at EL1: translate with EL0's permissions, bypassing the TLB.
+    unprivileged: bool,
 }
 
 impl<M: Memory> Mmu<M> {
@@ -159,6 +161,7 @@ impl<M: Memory> Mmu<M> {
             tlb: Box::new([TLB_EMPTY; TLB_ENTRIES]),
             watched: HashMap::new(),
             walks: 0,
+            unprivileged: false,
         }
     }
 
@@ -173,6 +176,10 @@ impl<M: Memory> Mmu<M> {
     /// Translates `va` for `access` in the current context, through the TLB.
     #[inline]
     fn translate(&mut self, va: u64, access: AccessKind) -> Result<(u64, bool), Fault> {
+        if self.unprivileged {
+            let ctx = Translation { el: El::EL0, ..self.ctx };
+            return self.translate_with(&ctx, va, access).map(|(o, _)| (o.pa, o.device));
+        }
         let vpn = va >> 12;
         let e = &self.tlb[vpn as usize % TLB_ENTRIES];
         if e.vpn == vpn && e.perms.allows(access) {
@@ -622,6 +629,10 @@ impl<M: Memory> Memory for Mmu<M> {
 
     fn tlb_invalidate(&mut self) {
         self.flush();
+    }
+
+    fn set_unprivileged(&mut self, on: bool) {
+        self.unprivileged = on;
     }
 
     fn translate_at(&mut self, t: &Translation, va: u64, access: AccessKind) -> Result<Output, Fault> {

@@ -23,20 +23,21 @@ pub struct BootArgs {
     /// The board. Only `virt` (QEMU virt's memory map) exists.
     #[arg(value_parser = ["virt"])]
     pub board: String,
-    /// A bare-metal AArch64 ELF, loaded at its physical addresses and entered at e_entry in
-    /// the highest Exception level the board has.
+    /// A Linux arm64 Image (booted per the arm64 boot protocol with a generated DTB), or a
+    /// bare-metal AArch64 ELF, loaded at its physical addresses and entered at e_entry in the
+    /// highest Exception level the board has.
     #[arg(long, value_name = "FILE")]
     pub kernel: Option<std::path::PathBuf>,
     /// Raw firmware for flash bank 0, entered at address 0.
     #[arg(long, value_name = "FILE")]
     pub bios: Option<std::path::PathBuf>,
-    /// An initrd for a Linux kernel (Linux boot is not supported yet).
+    /// An initrd (initramfs) for a Linux kernel given as --kernel.
     #[arg(long, value_name = "FILE")]
     pub initrd: Option<std::path::PathBuf>,
-    /// The kernel command line (Linux boot is not supported yet).
+    /// The kernel command line.
     #[arg(long, value_name = "S")]
     pub append: Option<String>,
-    /// A device tree blob to pass instead of the generated one (not supported yet).
+    /// A device tree blob to pass instead of the generated one.
     #[arg(long, value_name = "FILE")]
     pub dtb: Option<std::path::PathBuf>,
     /// RAM in MiB, at 0x40000000.
@@ -85,12 +86,6 @@ fn fail(msg: &str) -> ExitCode {
 }
 
 pub fn run(args: BootArgs) -> ExitCode {
-    if args.initrd.is_some() || args.append.is_some() || args.dtb.is_some() {
-        return fail(
-            "--initrd, --append and --dtb are for booting Linux, which the virt board cannot \
-             do yet (no GIC, no DTB): give a bare-metal --kernel ELF",
-        );
-    }
     if args.smp != 1 {
         return fail("--smp: only one PE is modelled today");
     }
@@ -129,8 +124,30 @@ pub fn run(args: BootArgs) -> ExitCode {
                 Ok(b) => b,
                 Err(e) => return fail(&format!("{}: {e}", k.display())),
             };
-            if let Err(e) = board.load_elf(&image) {
-                return fail(&format!("{}: {e}", k.display()));
+            let is_linux = image.len() >= 64 && &image[0x38..0x3c] == b"ARM\x64";
+            if is_linux {
+                let read = |p: &Option<std::path::PathBuf>| -> Result<Option<Vec<u8>>, String> {
+                    p.as_ref()
+                        .map(|p| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display())))
+                        .transpose()
+                };
+                let (initrd, dtb) = match (read(&args.initrd), read(&args.dtb)) {
+                    (Ok(i), Ok(d)) => (i, d),
+                    (Err(e), _) | (_, Err(e)) => return fail(&e),
+                };
+                let cmdline = args.append.clone().unwrap_or_default();
+                if let Err(e) = board.load_linux(&image, initrd.as_deref(), &cmdline, dtb.as_deref())
+                {
+                    return fail(&format!("{}: {e}", k.display()));
+                }
+            } else {
+                if args.initrd.is_some() || args.append.is_some() || args.dtb.is_some() {
+                    return fail("--initrd, --append and --dtb are for a Linux kernel (an arm64 \
+                                 Image), not an ELF");
+                }
+                if let Err(e) = board.load_elf(&image) {
+                    return fail(&format!("{}: {e}", k.display()));
+                }
             }
         }
         (None, Some(b)) => {

@@ -64,6 +64,11 @@ impl Bus {
         self.memory.poke(pa, buf).ok()
     }
 
+    /// RAM's start and end (exclusive).
+    pub fn ram(&self) -> (u64, u64) {
+        self.ram
+    }
+
     #[inline]
     fn in_ram(&self, pa: u64, len: usize) -> bool {
         pa >= self.ram.0 && pa.wrapping_add(len as u64) <= self.ram.1

@@ -9,6 +9,7 @@
 //! issue): PL031, CFI flash programming, fw_cfg, a generated DTB, arm64 Image boot, SMP.
 
 pub mod bus;
+pub mod dtb;
 pub mod semihosting;
 
 use model::interp::{Config, Cpu, Exception, Stop};
@@ -201,17 +202,80 @@ impl Virt {
         Virt { cpu, bus: Mmu::new(bus), semihosting, psci, uart, gic }
     }
 
-    /// Loads a bare-metal AArch64 ELF at its physical addresses (PT_LOAD `p_paddr`) and points
-    /// the PE at `e_entry`, as QEMU's `-kernel` does for an ELF. Returns the entry point.
-    pub fn load_elf(&mut self, image: &[u8]) -> Result<u64, LoadError> {
-        if image.len() >= 0x40 && &image[0x38..0x3c] == b"ARM\x64" {
+    /// Boots a Linux arm64 Image per the arm64 boot protocol (Documentation/arm64/booting.rst):
+    /// the Image at a 2 MiB-aligned address plus its text_offset, the initrd and the generated
+    /// DTB in RAM, X0 = the DTB's address, MMU and caches off, at the board's highest level
+    /// below EL3 (EL2 with `virtualization`, else EL1), PSCI on HVC (SMC from EL2).
+    pub fn load_linux(
+        &mut self,
+        image: &[u8],
+        initrd: Option<&[u8]>,
+        cmdline: &str,
+        dtb: Option<&[u8]>,
+    ) -> Result<u64, LoadError> {
+        if image.len() < 64 || &image[0x38..0x3c] != b"ARM\x64" {
+            return Err(LoadError::NotAnImage);
+        }
+        let le = |o: usize| u64::from_le_bytes(image[o..o + 8].try_into().unwrap());
+        let text_offset = le(8);
+        let image_size = le(16).max(image.len() as u64);
+        let ram = self.bus.phys.ram();
+        // The DTB at the start of RAM, the kernel at the next 2 MiB boundary, the initrd in the
+        // upper half of RAM (as QEMU places it: at most 128 MiB in).
+        let dtb_at = ram.0;
+        let kernel = ram.0 + (2 << 20) + text_offset;
+        let kernel_end = kernel + image_size;
+        if kernel_end > ram.1 {
+            return Err(LoadError::DoesNotFit { start: kernel, end: kernel_end });
+        }
+        if !self.bus.phys.load(kernel, image) {
+            return Err(LoadError::DoesNotFit { start: kernel, end: kernel + image.len() as u64 });
+        }
+        let initrd_at = {
+            let half = ram.0 + ((ram.1 - ram.0) / 2).min(128 << 20);
+            half.max((kernel_end + (2 << 20) - 1) & !((2 << 20) - 1))
+        };
+        let initrd_range = match initrd {
+            Some(rd) => {
+                let end = initrd_at + rd.len() as u64;
+                if end > ram.1 || !self.bus.phys.load(initrd_at, rd) {
+                    return Err(LoadError::DoesNotFit { start: initrd_at, end });
+                }
+                Some((initrd_at, end))
+            }
+            None => None,
+        };
+        let method = match self.psci {
+            Some(Conduit::Smc) => "smc",
+            _ => "hvc",
+        };
+        let generated;
+        let blob = match dtb {
+            Some(b) => b,
+            None => {
+                let chosen = dtb::Chosen { bootargs: cmdline, initrd: initrd_range };
+                generated = dtb::generate(ram.1 - ram.0, method, &chosen)
+                    .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
+                &generated[..]
+            }
+        };
+        if blob.len() as u64 > 2 << 20 || !self.bus.phys.load(dtb_at, blob) {
+            return Err(LoadError::DoesNotFit { start: dtb_at, end: dtb_at + blob.len() as u64 });
+        }
+        self.cpu.reset_system(kernel);
+        if self.cpu.config.el3 {
             return Err(LoadError::Unsupported(
-                "an arm64 Image (a Linux kernel): booting Linux needs the GIC, the timer \
-                 interrupts and a DTB, which this board does not have yet; give a bare-metal \
-                 ELF"
+                "booting Linux with --secure needs EL3 firmware (give --bios); without it the                  kernel would start at EL3"
                     .into(),
             ));
         }
+        self.cpu.state.x[0] = dtb_at;
+        Ok(kernel)
+    }
+
+    /// Loads a bare-metal AArch64 ELF at its physical addresses (PT_LOAD `p_paddr`) and points
+    /// the PE at `e_entry`, as QEMU's `-kernel` does for an ELF. Returns the entry point.
+    pub fn load_elf(&mut self, image: &[u8]) -> Result<u64, LoadError> {
         let header = elf::FileHeader64::<LE>::parse(image).map_err(|_| LoadError::NotAnImage)?;
         if header.e_machine(LE) != elf::EM_AARCH64 {
             return Err(LoadError::NotAnImage);

@@ -26,6 +26,19 @@ enum Mode {
 #[inline(always)]
 pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<Exec> {
     match i.id {
+        E::LDTRB_32_ldst_unpriv
+        | E::LDTRH_32_ldst_unpriv
+        | E::LDTRSB_32_ldst_unpriv
+        | E::LDTRSB_64_ldst_unpriv
+        | E::LDTRSH_32_ldst_unpriv
+        | E::LDTRSH_64_ldst_unpriv
+        | E::LDTRSW_64_ldst_unpriv
+        | E::LDTR_32_ldst_unpriv
+        | E::LDTR_64_ldst_unpriv
+        | E::STTRB_32_ldst_unpriv
+        | E::STTRH_32_ldst_unpriv
+        | E::STTR_32_ldst_unpriv
+        | E::STTR_64_ldst_unpriv => Some(unprivileged(cpu, mem, i)),
         E::LDRB_32_ldst_pos
         | E::LDRH_32_ldst_pos
         | E::LDRSB_32_ldst_pos
@@ -264,6 +277,20 @@ enum Op {
 
 /// Inlined into each addressing mode's arm, so `mode` is a constant there.
 #[inline(always)]
+/// LDTR, STTR and their sizes: `[Xn|SP, #simm9]`, made with EL0's permissions when executed
+/// at EL1 (PSTATE.UAO is not implemented); elsewhere an ordinary access.
+fn unprivileged(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
+    let as_el0 = cpu.config.system && cpu.state.pstate.el == crate::state::ExceptionLevel::EL1;
+    if as_el0 {
+        mem.set_unprivileged(true);
+    }
+    let r = single(cpu, mem, i, Mode::Unscaled);
+    if as_el0 {
+        mem.set_unprivileged(false);
+    }
+    r
+}
+
 fn single(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, mode: Mode) -> Exec {
     let size = i.bits(31, 30);
     let opc = i.bits(23, 22);

@@ -1,0 +1,130 @@
+//! The device tree the `virt` board hands a kernel: exactly what the board has (memory, one
+//! PE with PSCI, the generic timer, the GICv3, the PL011 and its clock, /chosen), in the shape
+//! of QEMU virt's so that kernels built for it find their devices. Built with `vm-fdt`.
+
+use vm_fdt::{Error, FdtWriter};
+
+use super::map;
+
+/// What /chosen says.
+pub struct Chosen<'a> {
+    pub bootargs: &'a str,
+    /// The initrd's physical start and end (exclusive).
+    pub initrd: Option<(u64, u64)>,
+}
+
+const GIC_PHANDLE: u32 = 1;
+const CLOCK_PHANDLE: u32 = 2;
+/// GIC interrupt specifier types and flags.
+const SPI: u32 = 0;
+const PPI: u32 = 1;
+const LEVEL_HIGH: u32 = 4;
+/// The PPI specifier's CPU mask for one PE.
+const PPI_ONE_CPU: u32 = 1 << 8;
+
+/// The DTB for a board with `ram_bytes` of RAM whose PSCI conduit is `hvc` or `smc`.
+pub fn generate(ram_bytes: u64, psci_method: &str, chosen: &Chosen) -> Result<Vec<u8>, Error> {
+    let mut f = FdtWriter::new()?;
+    let root = f.begin_node("")?;
+    f.property_string("compatible", "linux,dummy-virt")?;
+    f.property_u32("#address-cells", 2)?;
+    f.property_u32("#size-cells", 2)?;
+    f.property_u32("interrupt-parent", GIC_PHANDLE)?;
+    f.property_string("model", "specula virt")?;
+
+    let c = f.begin_node("chosen")?;
+    f.property_string("bootargs", chosen.bootargs)?;
+    f.property_string("stdout-path", &format!("/pl011@{:x}", map::UART))?;
+    if let Some((start, end)) = chosen.initrd {
+        f.property_u64("linux,initrd-start", start)?;
+        f.property_u64("linux,initrd-end", end)?;
+    }
+    f.end_node(c)?;
+
+    let m = f.begin_node(&format!("memory@{:x}", map::RAM))?;
+    f.property_string("device_type", "memory")?;
+    f.property_array_u64("reg", &[map::RAM, ram_bytes])?;
+    f.end_node(m)?;
+
+    let cpus = f.begin_node("cpus")?;
+    f.property_u32("#address-cells", 1)?;
+    f.property_u32("#size-cells", 0)?;
+    let cpu = f.begin_node("cpu@0")?;
+    f.property_string("device_type", "cpu")?;
+    f.property_string("compatible", "arm,arm-v8")?;
+    f.property_u32("reg", 0)?;
+    f.property_string("enable-method", "psci")?;
+    f.end_node(cpu)?;
+    f.end_node(cpus)?;
+
+    let psci = f.begin_node("psci")?;
+    f.property_string_list(
+        "compatible",
+        vec!["arm,psci-1.0".into(), "arm,psci-0.2".into(), "arm,psci".into()],
+    )?;
+    f.property_string("method", psci_method)?;
+    f.property_u32("cpu_suspend", 0xc400_0001)?;
+    f.property_u32("cpu_off", 0x8400_0002)?;
+    f.property_u32("cpu_on", 0xc400_0003)?;
+    f.property_u32("migrate", 0xc400_0005)?;
+    f.end_node(psci)?;
+
+    let timer = f.begin_node("timer")?;
+    f.property_string_list("compatible", vec!["arm,armv8-timer".into(), "arm,armv7-timer".into()])?;
+    let ppi = |n: usize| [PPI, (n - 16) as u32, PPI_ONE_CPU | LEVEL_HIGH];
+    let mut cells = Vec::new();
+    for n in [map::PPI_SECURE_TIMER, map::PPI_PHYS_TIMER, map::PPI_VIRT_TIMER, map::PPI_HYP_TIMER] {
+        cells.extend_from_slice(&ppi(n));
+    }
+    f.property_array_u32("interrupts", &cells)?;
+    f.property_null("always-on")?;
+    f.end_node(timer)?;
+
+    let gic = f.begin_node(&format!("intc@{:x}", map::GIC_DIST))?;
+    f.property_string("compatible", "arm,gic-v3")?;
+    f.property_u32("#interrupt-cells", 3)?;
+    f.property_null("interrupt-controller")?;
+    f.property_u32("#redistributor-regions", 1)?;
+    f.property_array_u64(
+        "reg",
+        &[map::GIC_DIST, map::GIC_DIST_SIZE, map::GIC_REDIST, map::GIC_REDIST_SIZE],
+    )?;
+    f.property_phandle(GIC_PHANDLE)?;
+    f.end_node(gic)?;
+
+    let clk = f.begin_node("apb-pclk")?;
+    f.property_string("compatible", "fixed-clock")?;
+    f.property_u32("#clock-cells", 0)?;
+    f.property_u32("clock-frequency", 24_000_000)?;
+    f.property_string("clock-output-names", "clk24mhz")?;
+    f.property_phandle(CLOCK_PHANDLE)?;
+    f.end_node(clk)?;
+
+    let uart = f.begin_node(&format!("pl011@{:x}", map::UART))?;
+    f.property_string_list("compatible", vec!["arm,pl011".into(), "arm,primecell".into()])?;
+    f.property_array_u64("reg", &[map::UART, map::UART_SIZE])?;
+    f.property_array_u32("interrupts", &[SPI, (map::SPI_UART - 32) as u32, LEVEL_HIGH])?;
+    f.property_array_u32("clocks", &[CLOCK_PHANDLE, CLOCK_PHANDLE])?;
+    f.property_string_list("clock-names", vec!["uartclk".into(), "apb_pclk".into()])?;
+    f.end_node(uart)?;
+
+    f.end_node(root)?;
+    f.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    /// The blob is a well-formed FDT (magic, total size) naming the devices the board has.
+    #[test]
+    fn a_dtb_for_the_board() {
+        let chosen = super::Chosen { bootargs: "console=ttyAMA0", initrd: Some((0x4800_0000, 0x4810_0000)) };
+        let b = super::generate(128 << 20, "hvc", &chosen).unwrap();
+        assert_eq!(&b[..4], &[0xd0, 0x0d, 0xfe, 0xed]);
+        assert_eq!(u32::from_be_bytes(b[4..8].try_into().unwrap()) as usize, b.len());
+        let text = String::from_utf8_lossy(&b);
+        for s in ["arm,gic-v3", "arm,pl011", "arm,armv8-timer", "arm,psci-1.0", "console=ttyAMA0",
+            "linux,initrd-start", "memory@40000000", "pl011@9000000"] {
+            assert!(text.contains(s), "{s}");
+        }
+    }
+}
