@@ -32,6 +32,8 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Boot a board in system mode: `specula boot virt --kernel F [--secure] [--semihosting]`.
     Boot(cli::boot::BootArgs),
+    /// Build a busybox initramfs for `specula boot virt --initrd`.
+    Initramfs(cli::initramfs::InitramfsArgs),
     /// List the encodings in AArch64 ELF files that the interpreter does not implement yet.
     Coverage(cli::coverage::CoverageArgs),
 }
@@ -53,5 +55,6 @@ fn main() -> ExitCode {
         Command::Run(args) => cli::run::run(args),
         Command::Coverage(args) => cli::coverage::run(args),
         Command::Boot(args) => cli::boot::run(args),
+        Command::Initramfs(args) => cli::initramfs::run(args),
     }
 }

@@ -7,6 +7,7 @@
 //! trait that the command line implements; the boards themselves do no I/O.
 
 pub mod devices;
+pub mod initramfs;
 pub mod linux_user;
 pub mod virt;
 pub mod workloads;

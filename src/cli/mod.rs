@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod cpu;
 pub mod decode;
 pub mod features;
+pub mod initramfs;
 mod gdb;
 pub mod run;
 mod run_files;

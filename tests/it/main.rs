@@ -5,6 +5,7 @@ mod baremetal;
 mod cli;
 mod conformance_random;
 mod gdb;
+mod linux;
 mod guest_files;
 mod process;
 mod run;
