@@ -29,6 +29,14 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 1)]
         repeat: u32,
     },
+    /// Boots Debian's kernel (`machines/fetch-linux.sh`) to a busybox initramfs that powers
+    /// off, under `specula boot virt` and `qemu-system-aarch64 -M virt -cpu max`: the time from
+    /// start to PSCI SYSTEM_OFF for each, and the interpreter's MIPS during the boot.
+    Boot {
+        /// Boots of each; the fastest counts.
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+    },
 }
 
 /// A seeded stream, so every run decodes the same words.
@@ -118,6 +126,74 @@ pub fn run(args: BenchArgs) -> ExitCode {
     match args.what {
         BenchWhat::Decode { words } => bench_decode(words),
         BenchWhat::Run { rounds, repeat } => return bench_run(rounds, repeat.max(1)),
+        BenchWhat::Boot { repeat } => return bench_boot(repeat.max(1)),
+    }
+    ExitCode::SUCCESS
+}
+
+/// `specula bench boot`.
+fn bench_boot(repeat: u32) -> ExitCode {
+    let linux = workspace().join("work/linux");
+    let (image, busybox) = (linux.join("Image"), linux.join("busybox"));
+    let Ok(bb) = std::fs::read(&busybox) else {
+        eprintln!("specula: no {}: run machines/fetch-linux.sh", busybox.display());
+        return ExitCode::from(2);
+    };
+    let dir = workspace().join("target/bench");
+    let _ = std::fs::create_dir_all(&dir);
+    let initrd = dir.join("initrd.cpio");
+    let init = "echo \"specula: initramfs reached\"\n/bin/busybox poweroff -f\n";
+    if std::fs::write(&initrd, machines::initramfs::busybox(bb, init)).is_err() {
+        eprintln!("specula: cannot write {}", initrd.display());
+        return ExitCode::from(2);
+    }
+    let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("specula"));
+    let append = "console=ttyAMA0 panic=-1";
+    let mut ours = Command::new(&me);
+    ours.args(["boot", "virt", "--stats", "--kernel"])
+        .arg(&image)
+        .arg("--initrd")
+        .arg(&initrd)
+        .args(["--append", append, "--max-insns", "10000000000"]);
+    let mut qemu = Command::new("qemu-system-aarch64");
+    qemu.args(["-M", "virt", "-cpu", "max", "-m", "128", "-nographic", "-no-reboot"])
+        .arg("-kernel")
+        .arg(&image)
+        .arg("-initrd")
+        .arg(&initrd)
+        .args(["-append", append]);
+    let time = |cmd: &mut Command| -> Option<(f64, String, String)> {
+        let mut best: Option<(f64, String, String)> = None;
+        for _ in 0..repeat {
+            let t = Instant::now();
+            let out = cmd.output().ok()?;
+            let secs = t.elapsed().as_secs_f64();
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            if !stdout.contains("specula: initramfs reached") {
+                eprintln!("specula: the boot did not reach the initramfs:\n{stdout}");
+                return None;
+            }
+            if best.as_ref().is_none_or(|b| secs < b.0) {
+                best = Some((secs, stdout, String::from_utf8_lossy(&out.stderr).into_owned()));
+            }
+        }
+        best
+    };
+    println!("boot: Linux ({}) to a busybox initramfs and PSCI SYSTEM_OFF", image.display());
+    let Some((s_secs, _, s_err)) = time(&mut ours) else { return ExitCode::FAILURE };
+    let insns: f64 = s_err
+        .lines()
+        .find_map(|l| l.strip_prefix("instructions: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0);
+    println!("  instructions: {insns:.0}");
+    println!("  specula boot virt:                    {s_secs:7.2} s  {:7.1} MIPS", insns / s_secs / 1e6);
+    match time(&mut qemu) {
+        Some((q_secs, _, _)) => {
+            println!("  qemu-system-aarch64 -M virt -cpu max: {q_secs:7.2} s");
+            println!("  time ratio specula/qemu: {:.1}x", s_secs / q_secs);
+        }
+        None => println!("  qemu-system-aarch64: not run (missing, or it did not boot)"),
     }
     ExitCode::SUCCESS
 }
