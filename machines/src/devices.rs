@@ -3,6 +3,7 @@
 //! synchronous External abort, as a bus error on hardware is). Devices do no I/O of their own:
 //! what leaves the machine goes through the board's host.
 
+pub mod cfi_flash;
 pub mod gicv3;
 pub mod pl011;
 

@@ -6,6 +6,7 @@
 use model::memory::{AccessKind, Fault, FaultKind, FlatMemory, Memory, Perms};
 
 use crate::devices::Device;
+use crate::devices::cfi_flash::CfiFlash;
 
 /// One device window.
 pub struct Window {
@@ -17,6 +18,8 @@ pub struct Window {
 pub struct Bus {
     /// RAM, flash and Secure RAM.
     pub memory: FlatMemory,
+    /// The flash's command interface; its contents are in `memory`.
+    pub flash: Option<CfiFlash>,
     /// Where RAM starts and ends (exclusive): the fast path's range.
     ram: (u64, u64),
     pub windows: Vec<Window>,
@@ -26,7 +29,7 @@ impl Bus {
     pub fn new(ram_base: u64, ram_size: u64) -> Bus {
         let mut memory = FlatMemory::new();
         memory.map(ram_base, ram_size, Perms::RWX);
-        Bus { memory, ram: (ram_base, ram_base + ram_size), windows: Vec::new() }
+        Bus { memory, flash: None, ram: (ram_base, ram_base + ram_size), windows: Vec::new() }
     }
 
     /// Adds memory that is not main RAM (flash, Secure RAM) with `perms`.
@@ -92,6 +95,15 @@ impl Bus {
 
 impl Memory for Bus {
     fn read(&mut self, va: u64, buf: &mut [u8], access: AccessKind) -> Result<(), Fault> {
+        if let Some(f) = &mut self.flash
+            && f.intercepts_read(va)
+            && access != AccessKind::Fetch
+        {
+            let n = buf.len().min(8);
+            let v = f.read(va, n);
+            buf[..n].copy_from_slice(&v.to_le_bytes()[..n]);
+            return Ok(());
+        }
         match self.memory.read(va, buf, access) {
             Ok(()) => Ok(()),
             Err(_) => self.device_read(va, buf, access),
@@ -100,6 +112,16 @@ impl Memory for Bus {
 
     fn write(&mut self, va: u64, buf: &[u8]) -> Result<(), Fault> {
         let fault = |kind| Fault::new(va, AccessKind::Write, kind);
+        if let Some(f) = &mut self.flash
+            && f.contains(va)
+        {
+            // Writes to flash are commands (and the data of program commands).
+            let n = buf.len().min(8);
+            let mut b = [0u8; 8];
+            b[..n].copy_from_slice(&buf[..n]);
+            f.write(va, n, u64::from_le_bytes(b), &mut self.memory);
+            return Ok(());
+        }
         match self.memory.write(va, buf) {
             Ok(()) => Ok(()),
             // Flash is read-only to plain stores (its command interface is a later device).

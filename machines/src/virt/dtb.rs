@@ -41,6 +41,13 @@ pub fn generate(ram_bytes: u64, psci_method: &str, chosen: &Chosen) -> Result<Ve
     }
     f.end_node(c)?;
 
+    let flash = f.begin_node(&format!("flash@{:x}", map::FLASH))?;
+    f.property_string("compatible", "cfi-flash")?;
+    let bank = map::FLASH_SIZE / 2;
+    f.property_array_u64("reg", &[map::FLASH, bank, map::FLASH + bank, bank])?;
+    f.property_u32("bank-width", 4)?;
+    f.end_node(flash)?;
+
     let m = f.begin_node(&format!("memory@{:x}", map::RAM))?;
     f.property_string("device_type", "memory")?;
     f.property_array_u64("reg", &[map::RAM, ram_bytes])?;

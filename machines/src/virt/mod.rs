@@ -171,7 +171,10 @@ impl Virt {
         config.el3 = cfg.secure;
         board_id_registers(&mut config, cfg.virtualization, cfg.secure);
         let mut bus = Bus::new(map::RAM, cfg.ram_bytes);
+        // Two CFI flash banks, erased (all ones) until firmware is loaded into the first.
         bus.add_memory(map::FLASH, map::FLASH_SIZE, Perms::RX);
+        bus.memory.poke(map::FLASH, &vec![0xff; map::FLASH_SIZE as usize]).ok();
+        bus.flash = Some(crate::devices::cfi_flash::CfiFlash::new(map::FLASH, 2));
         if cfg.secure {
             bus.add_memory(map::SECURE_RAM, map::SECURE_RAM_SIZE, Perms::RWX);
         }
@@ -308,12 +311,19 @@ impl Virt {
         Ok(entry)
     }
 
-    /// Copies raw firmware (`--bios`) into flash bank 0 and starts the PE at 0.
+    /// Copies raw firmware (`--bios`) into flash bank 0 and starts the PE at 0, with the
+    /// generated DTB at the start of RAM, where QEMU puts it for firmware to find.
     pub fn load_flash(&mut self, image: &[u8]) -> Result<(), LoadError> {
         if image.len() as u64 > map::FLASH_SIZE / 2 {
             return Err(LoadError::DoesNotFit { start: 0, end: image.len() as u64 });
         }
         self.bus.phys.load(map::FLASH, image);
+        let ram = self.bus.phys.ram();
+        let method = if self.psci == Some(Conduit::Smc) { "smc" } else { "hvc" };
+        let chosen = dtb::Chosen { bootargs: "", initrd: None };
+        let blob = dtb::generate(ram.1 - ram.0, method, &chosen)
+            .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
+        self.bus.phys.load(ram.0, &blob);
         self.cpu.reset_system(map::FLASH);
         Ok(())
     }
