@@ -4,8 +4,10 @@
 //! what leaves the machine goes through the board's host.
 
 pub mod cfi_flash;
+pub mod fw_cfg;
 pub mod gicv3;
 pub mod pl011;
+pub mod pl031;
 
 /// A memory-mapped device.
 pub trait Device {

@@ -159,9 +159,21 @@ pub fn run(args: BootArgs) -> ExitCode {
                 return fail(&format!("{}: {e}", b.display()));
             }
         }
-        (Some(_), Some(_)) => {
-            return fail("--kernel with --bios is firmware booting a kernel through fw_cfg, \
-                         which the virt board does not have yet");
+        (Some(k), Some(b)) => {
+            // Firmware boots the kernel: the kernel, initrd and command line go to fw_cfg.
+            let (kernel, bios) = match (std::fs::read(k), std::fs::read(b)) {
+                (Ok(k), Ok(b)) => (k, b),
+                (Err(e), _) => return fail(&format!("{}: {e}", k.display())),
+                (_, Err(e)) => return fail(&format!("{}: {e}", b.display())),
+            };
+            let initrd = match args.initrd.as_ref().map(std::fs::read).transpose() {
+                Ok(i) => i,
+                Err(e) => return fail(&format!("--initrd: {e}")),
+            };
+            if let Err(e) = board.load_flash(&bios) {
+                return fail(&format!("{}: {e}", b.display()));
+            }
+            board.firmware_kernel(kernel, initrd, args.append.as_deref().unwrap_or(""));
         }
         (None, None) => return fail("give --kernel FILE (a bare-metal ELF) or --bios FILE"),
     }

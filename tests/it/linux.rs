@@ -69,3 +69,86 @@ fn debian_kernel_boots_to_the_initramfs() {
         assert_eq!(line.split(':').nth(1).map(str::trim), Some(features), "{cpu}: {line}");
     }
 }
+
+/// Runs `specula boot virt ARGS` with `input` on stdin; returns (status, stdout).
+fn boot_with(bin: &Path, args: &[&str], input: &[u8]) -> (Option<i32>, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(bin)
+        .args(["boot", "virt"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    // Keep stdin open (not at end of file) until the guest is done, as a terminal would.
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn firmware(name: &str) -> Option<(PathBuf, PathBuf)> {
+    let bin = specula()?;
+    let fw = work().join(name);
+    if !fw.exists() {
+        assert!(!ci(), "work/linux/{name} is missing: the test command runs machines/fetch-linux.sh");
+        return None;
+    }
+    Some((bin, fw))
+}
+
+/// U-Boot from flash reaches its prompt; a key stops autoboot and `version` runs.
+#[test]
+fn u_boot_reaches_its_prompt() {
+    let Some((bin, fw)) = firmware("u-boot.bin") else { return };
+    let fw = fw.to_str().unwrap();
+    let (status, out) =
+        boot_with(&bin, &["--bios", fw, "--max-insns", "600000000"], b"x\nversion\n");
+    assert!(out.contains("Hit any key to stop autoboot"), "{out}");
+    assert!(out.contains("=> version\r\nU-Boot 2023.01") || out.contains("=> version\nU-Boot 2023.01"), "{out}");
+    assert_eq!(status, Some(124), "stopped by --max-insns at the prompt");
+}
+
+/// EDK2 from flash (with its variable store in the second bank) boots the kernel it gets
+/// through fw_cfg, by the kernel's EFI stub, to the initramfs and PSCI SYSTEM_OFF.
+#[test]
+fn edk2_boots_the_kernel_through_fw_cfg() {
+    let Some((bin, fw)) = firmware("QEMU_EFI.fd") else { return };
+    if !work().join("Image").exists() {
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("linux");
+    std::fs::create_dir_all(&dir).unwrap();
+    let initrd = dir.join("initrd-edk2.cpio");
+    let busybox = std::fs::read(work().join("busybox")).unwrap();
+    std::fs::write(&initrd, machines::initramfs::busybox(busybox, specula_init())).unwrap();
+    let image = work().join("Image");
+    let (status, out) = boot_with(
+        &bin,
+        &["--bios", fw.to_str().unwrap(), "--kernel", image.to_str().unwrap(), "--initrd",
+          initrd.to_str().unwrap(), "--append", "console=ttyAMA0 panic=-1",
+          "--max-insns", "4000000000"],
+        b"",
+    );
+    assert!(out.contains("EFI stub: Booting Linux Kernel"), "{out}");
+    assert!(out.contains("specula: initramfs reached"), "{out}");
+    assert_eq!(status, Some(0), "{out}");
+}
+
+/// EDK2 alone reaches the UEFI shell (after its five-second startup.nsh countdown, which it
+/// busy-waits: five billion instructions of guest time). Under SPECULA_SLOW=1 only.
+#[test]
+fn edk2_reaches_the_uefi_shell() {
+    if std::env::var("SPECULA_SLOW").ok().as_deref() != Some("1") {
+        return;
+    }
+    let Some((bin, fw)) = firmware("QEMU_EFI.fd") else { return };
+    let (status, out) =
+        boot_with(&bin, &["--bios", fw.to_str().unwrap(), "--max-insns", "7000000000"], b"");
+    assert!(out.contains("UEFI Interactive Shell"), "{out}");
+    assert!(out.contains("Shell>"), "{out}");
+    assert_eq!(status, Some(124));
+}

@@ -7,6 +7,7 @@ use model::memory::{AccessKind, Fault, FaultKind, FlatMemory, Memory, Perms};
 
 use crate::devices::Device;
 use crate::devices::cfi_flash::CfiFlash;
+use crate::devices::fw_cfg::{self, FwCfg};
 
 /// One device window.
 pub struct Window {
@@ -20,6 +21,8 @@ pub struct Bus {
     pub memory: FlatMemory,
     /// The flash's command interface; its contents are in `memory`.
     pub flash: Option<CfiFlash>,
+    /// fw_cfg and its base: its DMA reaches `memory`, so the bus runs it.
+    pub fw_cfg: Option<(u64, FwCfg)>,
     /// Where RAM starts and ends (exclusive): the fast path's range.
     ram: (u64, u64),
     pub windows: Vec<Window>,
@@ -29,7 +32,7 @@ impl Bus {
     pub fn new(ram_base: u64, ram_size: u64) -> Bus {
         let mut memory = FlatMemory::new();
         memory.map(ram_base, ram_size, Perms::RWX);
-        Bus { memory, flash: None, ram: (ram_base, ram_base + ram_size), windows: Vec::new() }
+        Bus { memory, flash: None, fw_cfg: None, ram: (ram_base, ram_base + ram_size), windows: Vec::new() }
     }
 
     /// Adds memory that is not main RAM (flash, Secure RAM) with `perms`.
@@ -83,6 +86,15 @@ impl Bus {
         if access == AccessKind::Fetch {
             return Err(fault(FaultKind::External));
         }
+        if let Some((base, f)) = &mut self.fw_cfg
+            && pa >= *base
+            && pa - *base < fw_cfg::SIZE
+            && matches!(size, 1 | 2 | 4 | 8)
+        {
+            let v = f.read(pa - *base, size).ok_or(fault(FaultKind::External))?;
+            buf.copy_from_slice(&v.to_le_bytes()[..size]);
+            return Ok(());
+        }
         let (w, off) = self.window(pa).ok_or(fault(FaultKind::External))?;
         if !matches!(size, 1 | 2 | 4 | 8) || off + size as u64 > w.size {
             return Err(fault(FaultKind::External));
@@ -128,6 +140,18 @@ impl Memory for Bus {
             Err(f) if f.kind == FaultKind::Permission => Err(fault(FaultKind::External)),
             Err(_) => {
                 let size = buf.len();
+                if let Some((base, f)) = &mut self.fw_cfg
+                    && va >= *base
+                    && va - *base < fw_cfg::SIZE
+                    && matches!(size, 1 | 2 | 4 | 8)
+                {
+                    let mut b = [0u8; 8];
+                    b[..size].copy_from_slice(buf);
+                    if let Some(desc) = f.write(va - *base, size, u64::from_le_bytes(b)) {
+                        f.dma(desc, &mut self.memory);
+                    }
+                    return Ok(());
+                }
                 let (w, off) = self.window(va).ok_or(fault(FaultKind::External))?;
                 if !matches!(size, 1 | 2 | 4 | 8) || off + size as u64 > w.size {
                     return Err(fault(FaultKind::External));

@@ -48,6 +48,20 @@ pub fn generate(ram_bytes: u64, psci_method: &str, chosen: &Chosen) -> Result<Ve
     f.property_u32("bank-width", 4)?;
     f.end_node(flash)?;
 
+    let rtc = f.begin_node(&format!("pl031@{:x}", map::RTC))?;
+    f.property_string_list("compatible", vec!["arm,pl031".into(), "arm,primecell".into()])?;
+    f.property_array_u64("reg", &[map::RTC, map::RTC_SIZE])?;
+    f.property_array_u32("interrupts", &[SPI, (map::SPI_RTC - 32) as u32, LEVEL_HIGH])?;
+    f.property_u32("clocks", CLOCK_PHANDLE)?;
+    f.property_string("clock-names", "apb_pclk")?;
+    f.end_node(rtc)?;
+
+    let fw = f.begin_node(&format!("fw-cfg@{:x}", map::FW_CFG))?;
+    f.property_string("compatible", "qemu,fw-cfg-mmio")?;
+    f.property_array_u64("reg", &[map::FW_CFG, crate::devices::fw_cfg::SIZE])?;
+    f.property_null("dma-coherent")?;
+    f.end_node(fw)?;
+
     let m = f.begin_node(&format!("memory@{:x}", map::RAM))?;
     f.property_string("device_type", "memory")?;
     f.property_array_u64("reg", &[map::RAM, ram_bytes])?;

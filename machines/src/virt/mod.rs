@@ -36,6 +36,9 @@ pub mod map {
     pub const GIC_REDIST_SIZE: u64 = 0x2_0000;
     pub const UART: u64 = 0x0900_0000;
     pub const UART_SIZE: u64 = 0x1000;
+    pub const RTC: u64 = 0x0901_0000;
+    pub const RTC_SIZE: u64 = 0x1000;
+    pub const FW_CFG: u64 = 0x0902_0000;
     pub const SECURE_RAM: u64 = 0x0e00_0000;
     pub const SECURE_RAM_SIZE: u64 = 0x0100_0000;
     pub const RAM: u64 = 0x4000_0000;
@@ -45,6 +48,9 @@ pub mod map {
     pub const PPI_SECURE_TIMER: usize = 29;
     pub const PPI_PHYS_TIMER: usize = 30;
     pub const SPI_UART: usize = 33;
+    pub const SPI_RTC: usize = 34;
+    /// The RTC's reading at guest time zero: 2026-01-01T00:00:00Z, so runs repeat.
+    pub const RTC_EPOCH: u64 = 1_767_225_600;
 }
 
 /// The host as the board sees it: the console (stdout and stdin) and semihosting's files.
@@ -141,6 +147,8 @@ pub struct Virt {
     /// Index of the UART in `bus.windows`.
     uart: usize,
     pub gic: gicv3::Shared,
+    /// Guest time in nanoseconds for the devices that read it (the RTC).
+    clock: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
 /// The ID register fields that describe the board rather than the feature model: which
@@ -175,11 +183,18 @@ impl Virt {
         bus.add_memory(map::FLASH, map::FLASH_SIZE, Perms::RX);
         bus.memory.poke(map::FLASH, &vec![0xff; map::FLASH_SIZE as usize]).ok();
         bus.flash = Some(crate::devices::cfi_flash::CfiFlash::new(map::FLASH, 2));
+        bus.fw_cfg = Some((map::FW_CFG, crate::devices::fw_cfg::FwCfg::new(None, None, "")));
         if cfg.secure {
             bus.add_memory(map::SECURE_RAM, map::SECURE_RAM_SIZE, Perms::RWX);
         }
         bus.add_device(map::UART, map::UART_SIZE, Box::new(Pl011::new()));
         let uart = bus.windows.len() - 1;
+        let clock = std::rc::Rc::new(std::cell::Cell::new(0));
+        bus.add_device(
+            map::RTC,
+            map::RTC_SIZE,
+            Box::new(crate::devices::pl031::Pl031::new(clock.clone(), map::RTC_EPOCH)),
+        );
         let gic = Gicv3::new();
         gic.borrow_mut().affinity = config.mpidr_el1 & 0xff_00ff_ffff;
         bus.add_device(map::GIC_DIST, map::GIC_DIST_SIZE, Box::new(gicv3::Distributor(gic.clone())));
@@ -202,7 +217,7 @@ impl Virt {
         });
         let mut cpu = Cpu::new(config);
         cpu.reset_system(0);
-        Virt { cpu, bus: Mmu::new(bus), semihosting, psci, uart, gic }
+        Virt { cpu, bus: Mmu::new(bus), semihosting, psci, uart, gic, clock }
     }
 
     /// Boots a Linux arm64 Image per the arm64 boot protocol (Documentation/arm64/booting.rst):
@@ -311,6 +326,13 @@ impl Virt {
         Ok(entry)
     }
 
+    /// Hands the firmware a kernel, initrd and command line through fw_cfg, as QEMU's
+    /// `-bios` with `-kernel` does: EDK2 boots them through the kernel's EFI stub.
+    pub fn firmware_kernel(&mut self, kernel: Vec<u8>, initrd: Option<Vec<u8>>, cmdline: &str) {
+        self.bus.phys.fw_cfg =
+            Some((map::FW_CFG, crate::devices::fw_cfg::FwCfg::new(Some(kernel), initrd, cmdline)));
+    }
+
     /// Copies raw firmware (`--bios`) into flash bank 0 and starts the PE at 0, with the
     /// generated DTB at the start of RAM, where QEMU puts it for firmware to find.
     pub fn load_flash(&mut self, image: &[u8]) -> Result<(), LoadError> {
@@ -392,13 +414,16 @@ impl Virt {
     /// lines from the GIC.
     pub fn update_interrupts(&mut self) {
         use model::interp::sysreg::Timer;
+        self.clock.set(self.cpu.retired + self.cpu.idle_ns);
         let uart = self.uart().interrupt_line();
+        let rtc = self.bus.phys.windows.iter().any(|w| w.base == map::RTC && w.device.interrupt());
         let mut g = self.gic.borrow_mut();
         g.set_line(map::PPI_PHYS_TIMER, self.cpu.timer_asserted(Timer::Physical));
         g.set_line(map::PPI_VIRT_TIMER, self.cpu.timer_asserted(Timer::Virtual));
         g.set_line(map::PPI_HYP_TIMER, self.cpu.timer_asserted(Timer::Hypervisor));
         g.set_line(map::PPI_SECURE_TIMER, self.cpu.timer_asserted(Timer::SecurePhysical));
         g.set_line(map::SPI_UART, uart);
+        g.set_line(map::SPI_RTC, rtc);
         let (irq, fiq) = g.signals();
         self.cpu.irq_line = irq;
         self.cpu.fiq_line = fiq;
