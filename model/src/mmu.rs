@@ -135,6 +135,16 @@ fn bits(v: u64, hi: u32, lo: u32) -> u64 {
     (v >> lo) & ((1u64 << (hi - lo + 1)) - 1)
 }
 
+/// Whether a valid non-table descriptor is a leaf the granule allows at `level`: a block at
+/// level 1 (4K only) or 2, a page (bit 1 set) at level 3. Anything else is a Translation fault.
+fn leaf_allowed(desc: u64, g: u32, level: u8) -> bool {
+    match (g, level) {
+        (_, 3) => desc & 2 != 0,
+        (12, 1) | (_, 2) => true,
+        _ => false,
+    }
+}
+
 /// A fault being built during a walk.
 fn fault(va: u64, access: AccessKind, kind: FaultKind, level: u8) -> Fault {
     Fault { level, ..Fault::new(va, access, kind) }
@@ -366,13 +376,7 @@ impl<M: Memory> Mmu<M> {
                 level += 1;
                 continue;
             }
-            // A block: allowed at level 1 (4K) and level 2 (all granules); a page at level 3.
-            let block_ok = match (g, level) {
-                (_, 3) => desc & 2 != 0,
-                (12, 1) | (_, 2) => true,
-                _ => false,
-            };
-            if !block_ok {
+            if !leaf_allowed(desc, g, level) {
                 return Err(fault(va, access, FaultKind::Translation, level));
             }
             let oa = desc & 0x0000_ffff_ffff_ffff & !((1u64 << shift) - 1);
@@ -487,12 +491,7 @@ impl<M: Memory> Mmu<M> {
                 level += 1;
                 continue;
             }
-            let block_ok = match (g, level) {
-                (_, 3) => desc & 2 != 0,
-                (12, 1) | (_, 2) => true,
-                _ => false,
-            };
-            if !block_ok {
+            if !leaf_allowed(desc, g, level) {
                 return Err(s2fault(FaultKind::Translation, level));
             }
             let oa = desc & 0x0000_ffff_ffff_ffff & !((1u64 << shift) - 1);

@@ -339,16 +339,24 @@ impl Cpu {
             .min()
     }
 
-    fn timer_read(&self, reg: Reg) -> u64 {
-        let t = match reg {
-            sr::CNTFRQ_EL0 => return self.config.cntfrq_el0,
-            sr::CNTPCT_EL0 => return self.physical_count(),
-            sr::CNTVCT_EL0 => return self.virtual_count(),
+    /// The timer a CNTx_{TVAL,CTL,CVAL} register belongs to.
+    fn timer_of(reg: Reg) -> Timer {
+        match reg {
             sr::CNTP_TVAL_EL0 | sr::CNTP_CTL_EL0 | sr::CNTP_CVAL_EL0 => Timer::Physical,
             sr::CNTV_TVAL_EL0 | sr::CNTV_CTL_EL0 | sr::CNTV_CVAL_EL0 => Timer::Virtual,
             sr::CNTHP_TVAL_EL2 | sr::CNTHP_CTL_EL2 | sr::CNTHP_CVAL_EL2 => Timer::Hypervisor,
             _ => Timer::SecurePhysical,
-        };
+        }
+    }
+
+    fn timer_read(&self, reg: Reg) -> u64 {
+        match reg {
+            sr::CNTFRQ_EL0 => return self.config.cntfrq_el0,
+            sr::CNTPCT_EL0 => return self.physical_count(),
+            sr::CNTVCT_EL0 => return self.virtual_count(),
+            _ => {}
+        }
+        let t = Cpu::timer_of(reg);
         let (ctl, cval, virt) = Cpu::timer_regs(t);
         let count = if virt { self.virtual_count() } else { self.physical_count() };
         match reg {
@@ -365,17 +373,11 @@ impl Cpu {
     }
 
     fn timer_write(&mut self, reg: Reg, v: u64) {
-        let t = match reg {
-            sr::CNTFRQ_EL0 => {
-                self.config.cntfrq_el0 = v & 0xffff_ffff;
-                return;
-            }
-            sr::CNTP_TVAL_EL0 | sr::CNTP_CTL_EL0 | sr::CNTP_CVAL_EL0 => Timer::Physical,
-            sr::CNTV_TVAL_EL0 | sr::CNTV_CTL_EL0 | sr::CNTV_CVAL_EL0 => Timer::Virtual,
-            sr::CNTHP_TVAL_EL2 | sr::CNTHP_CTL_EL2 | sr::CNTHP_CVAL_EL2 => Timer::Hypervisor,
-            _ => Timer::SecurePhysical,
-        };
-        let (ctl, cval, virt) = Cpu::timer_regs(t);
+        if reg == sr::CNTFRQ_EL0 {
+            self.config.cntfrq_el0 = v & 0xffff_ffff;
+            return;
+        }
+        let (ctl, cval, virt) = Cpu::timer_regs(Cpu::timer_of(reg));
         let count = if virt { self.virtual_count() } else { self.physical_count() };
         match reg {
             sr::CNTP_CTL_EL0 | sr::CNTV_CTL_EL0 | sr::CNTHP_CTL_EL2 | sr::CNTPS_CTL_EL1 => {
