@@ -9,5 +9,6 @@
 pub mod devices;
 pub mod initramfs;
 pub mod linux_user;
+pub mod trace;
 pub mod virt;
 pub mod workloads;

@@ -72,6 +72,11 @@ pub struct BootArgs {
     /// not have (which is UNDEFINED), `semihosting` the calls it does not implement.
     #[arg(long, value_name = "WHAT", value_delimiter = ',')]
     pub log: Vec<String>,
+    /// Write an instruction trace in Arm's Tarmac text format to FILE: each instruction (with
+    /// its Exception level), its memory accesses, the registers it changed, and each exception
+    /// taken with its vector.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<std::path::PathBuf>,
     /// Print the resolved CPU spec to stderr before running.
     #[arg(long)]
     pub show_cpu: bool,
@@ -177,6 +182,15 @@ pub fn run(args: BootArgs) -> ExitCode {
         }
         (None, None) => return fail("give --kernel FILE (a bare-metal ELF) or --bios FILE"),
     }
+    if let Some(path) = &args.trace {
+        match File::create(path) {
+            Ok(f) => {
+                let out = std::io::BufWriter::new(f);
+                board.tracer = Some(Box::new(super::tarmac::TarmacWriter::new(out)));
+            }
+            Err(e) => return fail(&format!("--trace {}: {e}", path.display())),
+        }
+    }
     let mut host = BootHost::new(args.log.iter().any(|l| l == "semihosting" || l == "sysreg"));
     let started = Instant::now();
     let deadline = args.timeout.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
@@ -195,6 +209,9 @@ pub fn run(args: BootArgs) -> ExitCode {
         }
     };
     let _ = std::io::stdout().flush();
+    if let Some(t) = board.tracer.as_deref_mut() {
+        t.flush();
+    }
     if args.stats {
         let secs = started.elapsed().as_secs_f64();
         eprintln!("instructions: {}", board.cpu.retired);

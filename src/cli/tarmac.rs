@@ -100,9 +100,18 @@ impl<W: Write> Tracer for TarmacWriter<W> {
             ),
             None => ("--------".to_string(), String::new()),
         };
+        // The mode: EL and SP (t: SP_EL0, h: SP_ELx), and _s at EL3 (_n elsewhere: the
+        // writer does not follow SCR_EL3.NS below EL3).
+        let p = &s.before.pstate;
+        let el = p.el as u8;
+        let mode = format!(
+            "EL{el}{}_{}",
+            if p.sp && el != 0 { "h" } else { "t" },
+            if el == 3 { "s" } else { "n" }
+        );
         self.line(
             n,
-            format_args!("{kind} ({n}) {:016x} {word} O EL0t_n : {text}", s.pc),
+            format_args!("{kind} ({n}) {:016x} {word} O {mode} : {text}", s.pc),
         );
         for a in s.accesses {
             self.access(n, a);
@@ -135,6 +144,22 @@ impl<W: Write> Tracer for TarmacWriter<W> {
             time,
             format_args!("E {pc:016x} 00000400 CoreEvent_LOWER_EL_AARCH64_SYNC_{kind}"),
         );
+    }
+
+    fn taken(&mut self, count: u64, pc: u64, offset: u64, _target_el: u8) {
+        let from = match offset & 0x600 {
+            0x000 => "CURRENT_SP0",
+            0x200 => "CURRENT_SPx",
+            0x400 => "LOWER_EL_AARCH64",
+            _ => "LOWER_EL_AARCH32",
+        };
+        let kind = match offset & 0x180 {
+            0x000 => "SYNC",
+            0x080 => "IRQ",
+            0x100 => "FIQ",
+            _ => "SERROR",
+        };
+        self.line(count + 1, format_args!("E {pc:016x} {offset:08x} CoreEvent_{from}_{kind}"));
     }
 
     fn kernel(&mut self, count: u64, before: &State, after: &State) {

@@ -119,3 +119,26 @@ fn an_unwritable_trace_file_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("specula: --trace"));
 }
+
+/// `specula boot --trace`: instructions carry their Exception level, and an exception taken
+/// in system mode is an `E` line naming its vector; the trace parses with the grammar.
+#[test]
+fn boot_traces_levels_and_vectors() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("trace");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (prog, trace) = (dir.join("bare"), dir.join("bare.tarmac"));
+    // mov x0, #1; brk #1 (taken at EL1 to VBAR_EL1 + 0x200: erased flash, which is UNDEFINED).
+    std::fs::write(&prog, elf(&[0xd280_0020, 0xd420_0020])).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_specula"))
+        .args(["boot", "virt", "--max-insns", "5", "--trace"])
+        .arg(&trace)
+        .arg("--kernel")
+        .arg(&prog)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(124), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&trace).unwrap();
+    conformance::tarmac::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(text.contains("O EL1h_n : mov x0, #1"), "{text}");
+    assert!(text.contains("00000200 CoreEvent_CURRENT_SPx_SYNC"), "{text}");
+}

@@ -131,6 +131,27 @@ impl std::fmt::Display for LoadError {
     }
 }
 
+/// The PC an exception names.
+fn e_pc(e: &Exception) -> u64 {
+    match *e {
+        Exception::SupervisorCall { pc, .. }
+        | Exception::Breakpoint { pc, .. }
+        | Exception::Halt { pc, .. }
+        | Exception::Undefined { pc, .. }
+        | Exception::InstructionAbort { pc, .. }
+        | Exception::DataAbort { pc, .. }
+        | Exception::PcAlignment { pc }
+        | Exception::SpAlignment { pc, .. }
+        | Exception::HypervisorCall { pc, .. }
+        | Exception::SecureMonitorCall { pc, .. }
+        | Exception::Trap { pc, .. }
+        | Exception::IllegalState { pc }
+        | Exception::BoardSysreg { pc, .. }
+        | Exception::WaitForInterrupt { pc }
+        | Exception::BranchTarget { pc, .. } => pc,
+    }
+}
+
 /// The PSCI conduit the board answers on when no EL3 firmware is loaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Conduit {
@@ -149,6 +170,8 @@ pub struct Virt {
     pub gic: gicv3::Shared,
     /// Guest time in nanoseconds for the devices that read it (the RTC).
     clock: std::rc::Rc<std::cell::Cell<u64>>,
+    /// `--trace`: each instruction, exception and board action.
+    pub tracer: Option<Box<dyn crate::trace::Tracer>>,
 }
 
 /// The ID register fields that describe the board rather than the feature model: which
@@ -217,7 +240,7 @@ impl Virt {
         });
         let mut cpu = Cpu::new(config);
         cpu.reset_system(0);
-        Virt { cpu, bus: Mmu::new(bus), semihosting, psci, uart, gic, clock }
+        Virt { cpu, bus: Mmu::new(bus), semihosting, psci, uart, gic, clock, tracer: None }
     }
 
     /// Boots a Linux arm64 Image per the arm64 boot protocol (Documentation/arm64/booting.rst):
@@ -380,7 +403,15 @@ impl Virt {
             if let Some(ns) = self.cpu.next_timer_deadline_ns() {
                 slice = slice.min(ns.max(1));
             }
-            let stop = self.cpu.run(&mut self.bus, slice);
+            let stop = match self.tracer.as_deref_mut() {
+                None => self.cpu.run(&mut self.bus, slice),
+                Some(t) => crate::trace::run_traced(&mut self.cpu, &mut self.bus, slice, t, &mut |m, pc| {
+                    let mut b = [0u8; 4];
+                    model::memory::Memory::read(m, pc, &mut b, model::memory::AccessKind::Fetch)
+                        .ok()
+                        .map(|()| u32::from_le_bytes(b))
+                }),
+            };
             self.flush_uart(host);
             self.update_interrupts();
             if !self.cpu.unmodelled.is_empty() {
@@ -401,7 +432,19 @@ impl Virt {
                     }
                 }
                 Stop::Exception(e) => {
-                    if let Some(exit) = self.exception(host, e) {
+                    let before = self.tracer.is_some().then(|| self.cpu.state.clone());
+                    let (count, pc, taken) =
+                        (self.cpu.retired, e_pc(&e), self.cpu.exceptions_taken);
+                    let exit = self.exception(host, e);
+                    if let (Some(before), Some(t)) = (before, self.tracer.as_deref_mut()) {
+                        if self.cpu.exceptions_taken != taken {
+                            let s = &self.cpu.state;
+                            t.taken(count, pc, s.pc & 0x7ff, s.pstate.el as u8);
+                        } else if before != self.cpu.state {
+                            t.kernel(self.cpu.retired, &before, &self.cpu.state);
+                        }
+                    }
+                    if let Some(exit) = exit {
                         self.flush_uart(host);
                         return Some(exit);
                     }
