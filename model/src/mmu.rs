@@ -150,6 +150,29 @@ fn fault(va: u64, access: AccessKind, kind: FaultKind, level: u8) -> Fault {
     Fault { level, ..Fault::new(va, access, kind) }
 }
 
+/// One PE's part of the MMU (several PEs share the physical memory, each with its own
+/// context and TLB): parked while another PE runs ([`Mmu::swap_context`]).
+pub struct MmuContext {
+    ctx: Translation,
+    tlb: Box<[TlbEntry; TLB_ENTRIES]>,
+    watched: HashMap<u64, Vec<u64>>,
+    /// The TLBI and code-change counts this PE has caught up with.
+    tlbi_seen: u64,
+    code_seen: u64,
+}
+
+impl Default for MmuContext {
+    fn default() -> MmuContext {
+        MmuContext {
+            ctx: Translation { pa_bits: 48, ..Translation::default() },
+            tlb: Box::new([TLB_EMPTY; TLB_ENTRIES]),
+            watched: HashMap::new(),
+            tlbi_seen: 0,
+            code_seen: 0,
+        }
+    }
+}
+
 /// The MMU in front of physical memory `M`.
 pub struct Mmu<M> {
     pub phys: M,
@@ -157,6 +180,13 @@ pub struct Mmu<M> {
     tlb: Box<[TlbEntry; TLB_ENTRIES]>,
     /// Physical page -> the virtual pages the PE fetched code from through it.
     watched: HashMap<u64, Vec<u64>>,
+    /// TLB maintenance and code changes so far, by any PE: a PE coming back from being
+    /// parked flushes what it missed (TLBI broadcasts to every PE: over-invalidation is
+    /// allowed).
+    tlbi_epoch: u64,
+    code_epoch: u64,
+    tlbi_seen: u64,
+    code_seen: u64,
     /// Translations done by walking (for statistics).
     pub walks: u64,
     /// LDTR/STTR at EL1: translate with EL0's permissions, bypassing the TLB.
@@ -172,7 +202,32 @@ impl<M: Memory> Mmu<M> {
             watched: HashMap::new(),
             walks: 0,
             unprivileged: false,
+            tlbi_epoch: 0,
+            code_epoch: 0,
+            tlbi_seen: 0,
+            code_seen: 0,
         }
+    }
+
+    /// Parks the live PE's context in `other` and makes `other`'s live. Returns whether the
+    /// incoming PE missed TLB maintenance or a code change while parked: its TLB is then
+    /// emptied here, and its decoded instructions must be dropped by the caller.
+    pub fn swap_context(&mut self, other: &mut MmuContext) -> bool {
+        std::mem::swap(&mut self.ctx, &mut other.ctx);
+        std::mem::swap(&mut self.tlb, &mut other.tlb);
+        std::mem::swap(&mut self.watched, &mut other.watched);
+        std::mem::swap(&mut self.tlbi_seen, &mut other.tlbi_seen);
+        std::mem::swap(&mut self.code_seen, &mut other.code_seen);
+        let missed = self.tlbi_seen != self.tlbi_epoch || self.code_seen != self.code_epoch;
+        if self.tlbi_seen != self.tlbi_epoch {
+            self.flush();
+        }
+        if missed {
+            self.watched.clear();
+        }
+        self.tlbi_seen = self.tlbi_epoch;
+        self.code_seen = self.code_epoch;
+        missed
     }
 
     pub fn context(&self) -> &Translation {
@@ -611,11 +666,17 @@ impl<M: Memory> Memory for Mmu<M> {
 
     fn drain_code_changes(&mut self, f: &mut dyn FnMut(u64)) {
         let watched = &mut self.watched;
+        let mut changed = 0;
         self.phys.drain_code_changes(&mut |ppn| {
+            changed += 1;
             for vpn in watched.remove(&ppn).unwrap_or_default() {
                 f(vpn);
             }
         });
+        if changed > 0 {
+            self.code_epoch += 1;
+            self.code_seen = self.code_epoch;
+        }
     }
 
     fn set_translation(&mut self, t: &Translation) {
@@ -628,6 +689,8 @@ impl<M: Memory> Memory for Mmu<M> {
 
     fn tlb_invalidate(&mut self) {
         self.flush();
+        self.tlbi_epoch += 1;
+        self.tlbi_seen = self.tlbi_epoch;
     }
 
     fn set_unprivileged(&mut self, on: bool) {

@@ -43,7 +43,8 @@ pub struct BootArgs {
     /// RAM in MiB, at 0x40000000.
     #[arg(short = 'm', value_name = "MB", default_value_t = 128)]
     pub memory_mb: u64,
-    /// Number of PEs (only 1 today).
+    /// Number of PEs (1-8), interleaved deterministically; the first starts, the others wait
+    /// for PSCI CPU_ON.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub smp: u32,
     /// The CPU: `max` or a spec (see `specula features`), within what the system model has.
@@ -91,8 +92,8 @@ fn fail(msg: &str) -> ExitCode {
 }
 
 pub fn run(args: BootArgs) -> ExitCode {
-    if args.smp != 1 {
-        return fail("--smp: only one PE is modelled today");
+    if args.smp == 0 || args.smp > 8 {
+        return fail("--smp: give 1 to 8 PEs");
     }
     if args.memory_mb == 0 || args.memory_mb > 64 * 1024 {
         return fail("-m: give between 1 and 65536 MiB");
@@ -119,6 +120,7 @@ pub fn run(args: BootArgs) -> ExitCode {
         virtualization: args.virtualization,
         semihosting: args.semihosting,
         cpu: config,
+        smp: args.smp as usize,
     });
     if let Some(sh) = board.semihosting.as_mut() {
         sh.cmdline = args.semihosting_cmdline.clone();
@@ -214,9 +216,10 @@ pub fn run(args: BootArgs) -> ExitCode {
     }
     if args.stats {
         let secs = started.elapsed().as_secs_f64();
-        eprintln!("instructions: {}", board.cpu.retired);
-        eprintln!("exceptions: {}", board.cpu.exceptions_taken);
-        eprintln!("MIPS: {:.1}", board.cpu.retired as f64 / secs.max(1e-9) / 1e6);
+        let (retired, exceptions) = board.retired();
+        eprintln!("instructions: {retired}");
+        eprintln!("exceptions: {exceptions}");
+        eprintln!("MIPS: {:.1}", retired as f64 / secs.max(1e-9) / 1e6);
     }
     match exit {
         Some(Exit::PowerOff) => ExitCode::SUCCESS,
@@ -240,7 +243,7 @@ pub fn run(args: BootArgs) -> ExitCode {
             let why = if board.steps() >= limit { "--max-insns" } else { "--timeout" };
             eprintln!(
                 "specula: {why} stopped the guest after {} instructions at pc {:#x} (EL{})",
-                board.cpu.retired, board.cpu.state.pc, board.cpu.state.pstate.el as u8
+                board.retired().0, board.cpu.state.pc, board.cpu.state.pstate.el as u8
             );
             ExitCode::from(124)
         }

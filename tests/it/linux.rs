@@ -19,13 +19,17 @@ fn ci() -> bool {
 
 /// Boots with `cpu` and returns (exit status, stdout).
 fn boot(bin: &Path, cpu: &str) -> (Option<i32>, String) {
+    boot_smp(bin, cpu, 1)
+}
+
+fn boot_smp(bin: &Path, cpu: &str, smp: u32) -> (Option<i32>, String) {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("linux");
     std::fs::create_dir_all(&dir).unwrap();
     let initrd = dir.join("initrd.cpio");
     let busybox = std::fs::read(work().join("busybox")).unwrap();
     std::fs::write(&initrd, machines::initramfs::busybox(busybox, specula_init())).unwrap();
     let out = Command::new(bin)
-        .args(["boot", "virt", "--cpu", cpu, "--kernel"])
+        .args(["boot", "virt", "--cpu", cpu, "--smp", &smp.to_string(), "--kernel"])
         .arg(work().join("Image"))
         .arg("--initrd")
         .arg(&initrd)
@@ -98,6 +102,22 @@ fn firmware(name: &str) -> Option<(PathBuf, PathBuf)> {
         return None;
     }
     Some((bin, fw))
+}
+
+/// Two PEs: the second starts through PSCI CPU_ON, both show in /proc/cpuinfo, and the
+/// system powers off.
+#[test]
+fn debian_kernel_boots_on_two_pes() {
+    let Some(bin) = specula() else { return };
+    if !work().join("Image").exists() {
+        assert!(!ci(), "work/linux is missing");
+        return;
+    }
+    let (status, out) = boot_smp(&bin, "max", 2);
+    assert!(out.contains("smp: Brought up 1 node, 2 CPUs"), "{out}");
+    assert!(out.contains("processor\t: 1"), "{out}");
+    assert!(out.contains("reboot: Power down"), "{out}");
+    assert_eq!(status, Some(0), "{out}");
 }
 
 /// U-Boot from flash reaches its prompt; a key stops autoboot and `version` runs.

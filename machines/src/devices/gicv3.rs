@@ -53,6 +53,27 @@ pub struct Gicv3 {
     running: Vec<(u8, u16)>,
     /// The PE's affinity (MPIDR_EL1's Aff fields) for GICR_TYPER.
     pub affinity: u64,
+    /// Several PEs: the live fields above (the SGIs and PPIs in `irqs[..32]`, the CPU
+    /// interface, the redistributor's WAKER, the affinity) are PE `current`'s; the others'
+    /// are kept here until [`Gicv3::select_cpu`] brings them in.
+    current: usize,
+    saved: Vec<Option<PerCpu>>,
+}
+
+/// One PE's banked part of the GIC.
+#[derive(Debug, Clone)]
+struct PerCpu {
+    banked: Vec<Irq>,
+    waker: u32,
+    pmr: u8,
+    bpr0: u8,
+    bpr1: u8,
+    igrpen0: bool,
+    igrpen1: bool,
+    eoimode: bool,
+    cbpr: bool,
+    running: Vec<(u8, u16)>,
+    affinity: u64,
 }
 
 pub type Shared = Rc<RefCell<Gicv3>>;
@@ -77,6 +98,8 @@ impl Default for Gicv3 {
             cbpr: false,
             running: Vec::new(),
             affinity: 0,
+            current: 0,
+            saved: vec![None],
         }
     }
 }
@@ -84,6 +107,75 @@ impl Default for Gicv3 {
 impl Gicv3 {
     pub fn new() -> Shared {
         Rc::new(RefCell::new(Gicv3::default()))
+    }
+
+    /// Gives the GIC `n` PEs with the affinities `aff(k)` (MPIDR_EL1's Aff fields).
+    pub fn set_cpus(&mut self, n: usize, aff: impl Fn(usize) -> u64) {
+        let fresh = self.take_cpu();
+        self.saved = (0..n)
+            .map(|k| Some(PerCpu { affinity: aff(k), ..fresh.clone() }))
+            .collect();
+        self.current = usize::MAX;
+        self.select_cpu(0);
+    }
+
+    pub fn cpus(&self) -> usize {
+        self.saved.len()
+    }
+
+    fn take_cpu(&mut self) -> PerCpu {
+        PerCpu {
+            banked: self.irqs[..32].to_vec(),
+            waker: self.waker,
+            pmr: self.pmr,
+            bpr0: self.bpr0,
+            bpr1: self.bpr1,
+            igrpen0: self.igrpen0,
+            igrpen1: self.igrpen1,
+            eoimode: self.eoimode,
+            cbpr: self.cbpr,
+            running: std::mem::take(&mut self.running),
+            affinity: self.affinity,
+        }
+    }
+
+    /// Makes PE `k`'s banked state the live one: what the CPU interface registers, the
+    /// redistributor frame and the signals then see.
+    pub fn select_cpu(&mut self, k: usize) {
+        if k == self.current || k >= self.saved.len() {
+            return;
+        }
+        if self.current < self.saved.len() {
+            let mine = self.take_cpu();
+            self.saved[self.current] = Some(mine);
+        }
+        let c = self.saved[k].take().expect("each PE's state is saved while another is live");
+        self.irqs[..32].copy_from_slice(&c.banked);
+        self.waker = c.waker;
+        self.pmr = c.pmr;
+        self.bpr0 = c.bpr0;
+        self.bpr1 = c.bpr1;
+        self.igrpen0 = c.igrpen0;
+        self.igrpen1 = c.igrpen1;
+        self.eoimode = c.eoimode;
+        self.cbpr = c.cbpr;
+        self.running = c.running;
+        self.affinity = c.affinity;
+        self.current = k;
+    }
+
+    /// Whether SPI `i` is routed to the live PE (GICD_IROUTER: its affinity, or with IRM any
+    /// PE, which this GIC makes PE 0).
+    fn routed_here(&self, i: usize) -> bool {
+        if i < 32 || self.saved.len() <= 1 {
+            return true;
+        }
+        let r = self.irqs[i].route;
+        if r & (1 << 31) != 0 {
+            return self.current == 0;
+        }
+        let aff = (r & 0xff_ffff) | ((r >> 32) & 0xff) << 32;
+        aff == self.affinity & 0xff_00ff_ffff
     }
 
     /// Drives the input line of a PPI or SPI (timers, devices).
@@ -118,7 +210,7 @@ impl Gicv3 {
         let mut best: Option<(u8, usize)> = None;
         for i in 0..INTIDS {
             let irq = &self.irqs[i];
-            if !irq.enabled || irq.active || !self.is_pending(i) {
+            if !irq.enabled || irq.active || !self.is_pending(i) || !self.routed_here(i) {
                 continue;
             }
             if group.is_some_and(|g| g != irq.group1) {
@@ -239,14 +331,25 @@ impl Gicv3 {
                 let aff2 = (v >> 32) & 0xff;
                 let aff3 = (v >> 48) & 0xff;
                 let me = self.affinity;
-                // IRM = 1 is "every PE but this one": with one PE, nobody.
-                let targets_me = !irm
-                    && aff1 == (me >> 8) & 0xff
-                    && aff2 == (me >> 16) & 0xff
-                    && aff3 == (me >> 32) & 0xff
-                    && (v >> (me & 0xf)) & 1 != 0;
-                if targets_me {
+                // IRM = 1 is every PE but this one; else the PEs of Aff3.Aff2.Aff1 whose Aff0 is
+                // in the target list.
+                let targets = |a: u64| {
+                    if irm {
+                        a != me
+                    } else {
+                        aff1 == (a >> 8) & 0xff
+                            && aff2 == (a >> 16) & 0xff
+                            && aff3 == (a >> 32) & 0xff
+                            && (v >> (a & 0xf)) & 1 != 0
+                    }
+                };
+                if targets(me) {
                     self.irqs[intid].pending = true;
+                }
+                for c in self.saved.iter_mut().flatten() {
+                    if targets(c.affinity) {
+                        c.banked[intid].pending = true;
+                    }
                 }
             }
             _ => {}
@@ -408,21 +511,48 @@ fn mask(size: usize) -> u64 {
     if size >= 8 { u64::MAX } else { (1u64 << (8 * size)) - 1 }
 }
 
+/// One PE's RD and SGI frames.
+const FRAMES: u64 = 0x2_0000;
+
 impl Device for Redistributor {
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
         self
     }
 
     fn read(&mut self, offset: u64, size: usize) -> Option<u64> {
-        let g = self.0.borrow();
+        let mut g = self.0.borrow_mut();
+        let (cpu, offset) = ((offset / FRAMES) as usize, offset % FRAMES);
+        let live = g.current;
+        g.select_cpu(cpu);
+        let last = cpu + 1 == g.cpus();
+        let v = Redistributor::read_frame(&g, offset, size, cpu, last);
+        g.select_cpu(live);
+        v
+    }
+
+    fn write(&mut self, offset: u64, size: usize, value: u64) -> bool {
+        let mut g = self.0.borrow_mut();
+        let (cpu, offset) = ((offset / FRAMES) as usize, offset % FRAMES);
+        let live = g.current;
+        g.select_cpu(cpu);
+        Redistributor::write_frame(&mut g, offset, size, value);
+        g.select_cpu(live);
+        true
+    }
+}
+
+impl Redistributor {
+    fn read_frame(g: &Gicv3, offset: u64, size: usize, cpu: usize, last: bool) -> Option<u64> {
         Some(match offset {
             0x0000 => 0,
             0x0004 => 0x0300_043b,
-            // GICR_TYPER: affinity, processor 0, Last.
+            // GICR_TYPER: affinity, processor number, Last.
             0x0008 => {
                 let aff = g.affinity;
                 let v = (((aff >> 32) & 0xff) << 56 | ((aff >> 16) & 0xff) << 48
-                    | ((aff >> 8) & 0xff) << 40 | (aff & 0xff) << 32) | (1 << 4);
+                    | ((aff >> 8) & 0xff) << 40 | (aff & 0xff) << 32)
+                    | ((cpu as u64) << 8)
+                    | (u64::from(last) << 4);
                 if size == 4 { v & 0xffff_ffff } else { v }
             }
             0x000c => {
@@ -442,8 +572,7 @@ impl Device for Redistributor {
         })
     }
 
-    fn write(&mut self, offset: u64, size: usize, value: u64) -> bool {
-        let mut g = self.0.borrow_mut();
+    fn write_frame(g: &mut Gicv3, offset: u64, size: usize, value: u64) {
         match offset {
             // ProcessorSleep; ChildrenAsleep follows it.
             0x0014 => {
@@ -469,7 +598,6 @@ impl Device for Redistributor {
             }
             _ => {}
         }
-        true
     }
 }
 

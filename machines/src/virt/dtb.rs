@@ -19,11 +19,16 @@ const CLOCK_PHANDLE: u32 = 2;
 const SPI: u32 = 0;
 const PPI: u32 = 1;
 const LEVEL_HIGH: u32 = 4;
-/// The PPI specifier's CPU mask for one PE.
+/// The PPI specifier's CPU mask bit for PE 0.
 const PPI_ONE_CPU: u32 = 1 << 8;
 
 /// The DTB for a board with `ram_bytes` of RAM whose PSCI conduit is `hvc` or `smc`.
-pub fn generate(ram_bytes: u64, psci_method: &str, chosen: &Chosen) -> Result<Vec<u8>, Error> {
+pub fn generate(
+    ram_bytes: u64,
+    smp: usize,
+    psci_method: &str,
+    chosen: &Chosen,
+) -> Result<Vec<u8>, Error> {
     let mut f = FdtWriter::new()?;
     let root = f.begin_node("")?;
     f.property_string("compatible", "linux,dummy-virt")?;
@@ -70,12 +75,14 @@ pub fn generate(ram_bytes: u64, psci_method: &str, chosen: &Chosen) -> Result<Ve
     let cpus = f.begin_node("cpus")?;
     f.property_u32("#address-cells", 1)?;
     f.property_u32("#size-cells", 0)?;
-    let cpu = f.begin_node("cpu@0")?;
-    f.property_string("device_type", "cpu")?;
-    f.property_string("compatible", "arm,arm-v8")?;
-    f.property_u32("reg", 0)?;
-    f.property_string("enable-method", "psci")?;
-    f.end_node(cpu)?;
+    for k in 0..smp {
+        let cpu = f.begin_node(&format!("cpu@{k}"))?;
+        f.property_string("device_type", "cpu")?;
+        f.property_string("compatible", "arm,arm-v8")?;
+        f.property_u32("reg", k as u32)?;
+        f.property_string("enable-method", "psci")?;
+        f.end_node(cpu)?;
+    }
     f.end_node(cpus)?;
 
     let psci = f.begin_node("psci")?;
@@ -92,7 +99,9 @@ pub fn generate(ram_bytes: u64, psci_method: &str, chosen: &Chosen) -> Result<Ve
 
     let timer = f.begin_node("timer")?;
     f.property_string_list("compatible", vec!["arm,armv8-timer".into(), "arm,armv7-timer".into()])?;
-    let ppi = |n: usize| [PPI, (n - 16) as u32, PPI_ONE_CPU | LEVEL_HIGH];
+    // The PPI specifier's CPU mask: every PE.
+    let cpus = ((1u32 << smp.min(8)) - 1) * PPI_ONE_CPU;
+    let ppi = |n: usize| [PPI, (n - 16) as u32, cpus | LEVEL_HIGH];
     let mut cells = Vec::new();
     for n in [map::PPI_SECURE_TIMER, map::PPI_PHYS_TIMER, map::PPI_VIRT_TIMER, map::PPI_HYP_TIMER] {
         cells.extend_from_slice(&ppi(n));
@@ -108,7 +117,7 @@ pub fn generate(ram_bytes: u64, psci_method: &str, chosen: &Chosen) -> Result<Ve
     f.property_u32("#redistributor-regions", 1)?;
     f.property_array_u64(
         "reg",
-        &[map::GIC_DIST, map::GIC_DIST_SIZE, map::GIC_REDIST, map::GIC_REDIST_SIZE],
+        &[map::GIC_DIST, map::GIC_DIST_SIZE, map::GIC_REDIST, map::GIC_REDIST_SIZE * smp as u64],
     )?;
     f.property_phandle(GIC_PHANDLE)?;
     f.end_node(gic)?;
@@ -139,12 +148,12 @@ mod tests {
     #[test]
     fn a_dtb_for_the_board() {
         let chosen = super::Chosen { bootargs: "console=ttyAMA0", initrd: Some((0x4800_0000, 0x4810_0000)) };
-        let b = super::generate(128 << 20, "hvc", &chosen).unwrap();
+        let b = super::generate(128 << 20, 2, "hvc", &chosen).unwrap();
         assert_eq!(&b[..4], &[0xd0, 0x0d, 0xfe, 0xed]);
         assert_eq!(u32::from_be_bytes(b[4..8].try_into().unwrap()) as usize, b.len());
         let text = String::from_utf8_lossy(&b);
         for s in ["arm,gic-v3", "arm,pl011", "arm,armv8-timer", "arm,psci-1.0", "console=ttyAMA0",
-            "linux,initrd-start", "memory@40000000", "pl011@9000000"] {
+            "linux,initrd-start", "memory@40000000", "pl011@9000000", "cpu@1"] {
             assert!(text.contains(s), "{s}");
         }
     }

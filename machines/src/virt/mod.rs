@@ -87,9 +87,24 @@ pub struct VirtConfig {
     /// EL2 (QEMU's `virtualization=on`).
     pub virtualization: bool,
     pub semihosting: bool,
-    /// The PE's configuration: ID registers and features from the resolved CPU.
+    /// The PEs' configuration: ID registers and features from the resolved CPU.
     pub cpu: Config,
+    /// How many PEs (MPIDR_EL1.Aff0 = 0..smp); the first starts, the others wait for PSCI
+    /// CPU_ON.
+    pub smp: usize,
 }
+
+/// A PE that is not running now: its state, its MMU context, and whether it is on and
+/// waiting (WFI/WFE).
+struct Parked {
+    cpu: Cpu,
+    mmu: model::mmu::MmuContext,
+}
+
+/// Instructions one PE runs before the next takes its turn, when there are several: long
+/// enough that switching costs little, short enough that they see each other's stores and
+/// interrupts promptly. Fixed, so that runs repeat.
+const QUANTUM: u64 = 4096;
 
 /// Why the board stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -172,6 +187,15 @@ pub struct Virt {
     clock: std::rc::Rc<std::cell::Cell<u64>>,
     /// `--trace`: each instruction, exception and board action.
     pub tracer: Option<Box<dyn crate::trace::Tracer>>,
+    /// The PE running now (`cpu`), the others parked, each PE's power and wait state, and
+    /// guest time: every PE's counter is brought up to it before it runs.
+    active: usize,
+    /// The running PE gave up its turn (WFE): switch before it runs again.
+    yield_now: bool,
+    parked: Vec<Option<Parked>>,
+    powered: Vec<bool>,
+    waiting: Vec<bool>,
+    time_ns: u64,
 }
 
 /// The ID register fields that describe the board rather than the feature model: which
@@ -219,11 +243,10 @@ impl Virt {
             Box::new(crate::devices::pl031::Pl031::new(clock.clone(), map::RTC_EPOCH)),
         );
         let gic = Gicv3::new();
-        gic.borrow_mut().affinity = config.mpidr_el1 & 0xff_00ff_ffff;
         bus.add_device(map::GIC_DIST, map::GIC_DIST_SIZE, Box::new(gicv3::Distributor(gic.clone())));
         bus.add_device(
             map::GIC_REDIST,
-            map::GIC_REDIST_SIZE,
+            map::GIC_REDIST_SIZE * cfg.smp.max(1) as u64,
             Box::new(gicv3::Redistributor(gic.clone())),
         );
         let psci = if cfg.secure {
@@ -238,9 +261,37 @@ impl Virt {
                 map::RAM + cfg.ram_bytes, map::RAM + cfg.ram_bytes * 3 / 4],
             ..Semihosting::default()
         });
+        let smp = cfg.smp.max(1);
+        gic.borrow_mut().set_cpus(smp, |k| k as u64);
+        let parked = (0..smp)
+            .map(|k| {
+                (k > 0).then(|| {
+                    let mut c = config.clone();
+                    c.mpidr_el1 = 0x8000_0000 | k as u64;
+                    let mut cpu = Cpu::new(c);
+                    cpu.reset_system(0);
+                    Parked { cpu, mmu: model::mmu::MmuContext::default() }
+                })
+            })
+            .collect();
         let mut cpu = Cpu::new(config);
         cpu.reset_system(0);
-        Virt { cpu, bus: Mmu::new(bus), semihosting, psci, uart, gic, clock, tracer: None }
+        Virt {
+            cpu,
+            bus: Mmu::new(bus),
+            semihosting,
+            psci,
+            uart,
+            gic,
+            clock,
+            tracer: None,
+            active: 0,
+            yield_now: false,
+            parked,
+            powered: (0..smp).map(|k| k == 0).collect(),
+            waiting: vec![false; smp],
+            time_ns: 0,
+        }
     }
 
     /// Boots a Linux arm64 Image per the arm64 boot protocol (Documentation/arm64/booting.rst):
@@ -295,7 +346,7 @@ impl Virt {
             Some(b) => b,
             None => {
                 let chosen = dtb::Chosen { bootargs: cmdline, initrd: initrd_range };
-                generated = dtb::generate(ram.1 - ram.0, method, &chosen)
+                generated = dtb::generate(ram.1 - ram.0, self.smp(), method, &chosen)
                     .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
                 &generated[..]
             }
@@ -366,7 +417,7 @@ impl Virt {
         let ram = self.bus.phys.ram();
         let method = if self.psci == Some(Conduit::Smc) { "smc" } else { "hvc" };
         let chosen = dtb::Chosen { bootargs: "", initrd: None };
-        let blob = dtb::generate(ram.1 - ram.0, method, &chosen)
+        let blob = dtb::generate(ram.1 - ram.0, self.smp(), method, &chosen)
             .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
         self.bus.phys.load(ram.0, &blob);
         self.cpu.reset_system(map::FLASH);
@@ -384,7 +435,62 @@ impl Virt {
     /// Steps so far: instructions retired plus exceptions taken, so that a guest caught in a
     /// loop of exceptions (a fault in its own vector) still uses up its budget.
     pub fn steps(&self) -> u64 {
-        self.cpu.retired + self.cpu.exceptions_taken
+        let parked: u64 = self
+            .parked
+            .iter()
+            .flatten()
+            .map(|p| p.cpu.retired + p.cpu.exceptions_taken)
+            .sum();
+        self.cpu.retired + self.cpu.exceptions_taken + parked
+    }
+
+    /// Instructions retired by every PE, and exceptions taken.
+    pub fn retired(&self) -> (u64, u64) {
+        let (mut r, mut e) = (self.cpu.retired, self.cpu.exceptions_taken);
+        for p in self.parked.iter().flatten() {
+            r += p.cpu.retired;
+            e += p.cpu.exceptions_taken;
+        }
+        (r, e)
+    }
+
+    /// How many PEs the board has.
+    pub fn smp(&self) -> usize {
+        self.parked.len()
+    }
+
+    /// Makes PE `k` the running one.
+    fn switch_to(&mut self, k: usize) {
+        if k == self.active {
+            return;
+        }
+        let mut p = self.parked[k].take().expect("a parked PE");
+        std::mem::swap(&mut self.cpu, &mut p.cpu);
+        let missed = self.bus.swap_context(&mut p.mmu);
+        if missed {
+            self.cpu.decode_cache.clear();
+        }
+        // A PE that stops running loses its exclusive reservation (a STXR after it fails and
+        // is retried, which the architecture allows).
+        p.cpu.monitor.marked = None;
+        self.parked[self.active] = Some(p);
+        self.active = k;
+        self.gic.borrow_mut().select_cpu(k);
+    }
+
+    /// Brings the running PE's counter up to guest time.
+    fn align_time(cpu: &mut Cpu, time_ns: u64) {
+        let now = cpu.retired + cpu.idle_ns;
+        if now < time_ns {
+            cpu.idle_ns += time_ns - now;
+        }
+    }
+
+    /// The next PE to run after the current one's turn: round robin over the PEs that are on
+    /// and not waiting.
+    fn next_runnable(&self) -> Option<usize> {
+        let n = self.smp();
+        (1..=n).map(|d| (self.active + d) % n).find(|&k| self.powered[k] && !self.waiting[k])
     }
 
     /// Runs up to `budget` steps ([`Virt::steps`]). Returns why the board stopped, or `None`
@@ -396,10 +502,27 @@ impl Virt {
             if done >= budget {
                 return None;
             }
+            if self.smp() > 1 {
+                self.yield_now = false;
+                match self.next_runnable() {
+                    Some(k) => self.switch_to(k),
+                    None => {
+                        if !self.powered.iter().any(|&p| p) {
+                            return Some(Exit::PowerOff);
+                        }
+                        if let Some(exit) = self.all_wait(host) {
+                            return Some(exit);
+                        }
+                        continue;
+                    }
+                }
+            }
+            Virt::align_time(&mut self.cpu, self.time_ns);
             // Slices short enough that console input and output stay interactive, and that end
             // at the next timer deadline (one instruction is one nanosecond of guest time), so
             // a timer interrupt is raised at the instruction it is due.
-            let mut slice = (budget - done).min(1 << 14);
+            let quantum = if self.smp() > 1 { QUANTUM } else { 1 << 14 };
+            let mut slice = (budget - done).min(quantum);
             if let Some(ns) = self.cpu.next_timer_deadline_ns() {
                 slice = slice.min(ns.max(1));
             }
@@ -412,6 +535,7 @@ impl Virt {
                         .map(|()| u32::from_le_bytes(b))
                 }),
             };
+            self.time_ns = self.time_ns.max(self.cpu.retired + self.cpu.idle_ns);
             self.flush_uart(host);
             self.update_interrupts();
             if !self.cpu.unmodelled.is_empty() {
@@ -457,19 +581,70 @@ impl Virt {
     /// lines from the GIC.
     pub fn update_interrupts(&mut self) {
         use model::interp::sysreg::Timer;
-        self.clock.set(self.cpu.retired + self.cpu.idle_ns);
+        self.time_ns = self.time_ns.max(self.cpu.retired + self.cpu.idle_ns);
+        self.clock.set(self.time_ns);
         let uart = self.uart().interrupt_line();
         let rtc = self.bus.phys.windows.iter().any(|w| w.base == map::RTC && w.device.interrupt());
+        let time_ns = self.time_ns;
         let mut g = self.gic.borrow_mut();
-        g.set_line(map::PPI_PHYS_TIMER, self.cpu.timer_asserted(Timer::Physical));
-        g.set_line(map::PPI_VIRT_TIMER, self.cpu.timer_asserted(Timer::Virtual));
-        g.set_line(map::PPI_HYP_TIMER, self.cpu.timer_asserted(Timer::Hypervisor));
-        g.set_line(map::PPI_SECURE_TIMER, self.cpu.timer_asserted(Timer::SecurePhysical));
         g.set_line(map::SPI_UART, uart);
         g.set_line(map::SPI_RTC, rtc);
-        let (irq, fiq) = g.signals();
-        self.cpu.irq_line = irq;
-        self.cpu.fiq_line = fiq;
+        let active = self.active;
+        for k in 0..self.parked.len() {
+            let cpu = match self.parked[k].as_mut() {
+                Some(p) => &mut p.cpu,
+                None => &mut self.cpu,
+            };
+            Virt::align_time(cpu, time_ns);
+            g.select_cpu(k);
+            g.set_line(map::PPI_PHYS_TIMER, cpu.timer_asserted(Timer::Physical));
+            g.set_line(map::PPI_VIRT_TIMER, cpu.timer_asserted(Timer::Virtual));
+            g.set_line(map::PPI_HYP_TIMER, cpu.timer_asserted(Timer::Hypervisor));
+            g.set_line(map::PPI_SECURE_TIMER, cpu.timer_asserted(Timer::SecurePhysical));
+            let (irq, fiq) = g.signals();
+            cpu.irq_line = irq;
+            cpu.fiq_line = fiq;
+            if irq || fiq {
+                self.waiting[k] = false;
+            }
+        }
+        g.select_cpu(active);
+    }
+
+    /// Every PE that is on waits: guest time jumps to the earliest timer deadline of any of
+    /// them, whose interrupt then wakes one. With no deadline and no console input to wait
+    /// for, nothing can wake them.
+    fn all_wait(&mut self, host: &mut dyn Host) -> Option<Exit> {
+        let pc = self.cpu.state.pc;
+        let deadline = (0..self.parked.len())
+            .filter(|&k| self.powered[k])
+            .filter_map(|k| match &self.parked[k] {
+                Some(p) => p.cpu.next_timer_deadline_ns(),
+                None => self.cpu.next_timer_deadline_ns(),
+            })
+            // A timer whose condition is already met, but whose interrupt the GIC does not
+            // deliver, wakes nobody.
+            .filter(|&ns| ns > 0)
+            .min();
+        if let Some(ns) = deadline {
+            self.time_ns += ns.max(1);
+            self.update_interrupts();
+            return None;
+        }
+        if self.uart().rx_interrupt_enabled() {
+            let mut buf = [0u8; 64];
+            let n = host.console_read(&mut buf);
+            if n > 0 {
+                self.uart().receive(&buf[..n]);
+                self.update_interrupts();
+                return None;
+            }
+            if host.console_open() {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                return None;
+            }
+        }
+        Some(Exit::WaitsForever { pc })
     }
 
     fn flush_uart(&mut self, host: &mut dyn Host) {
@@ -525,13 +700,31 @@ impl Virt {
                 None
             }
             Exception::WaitForInterrupt { pc } => {
-                // Every PE waits: guest time jumps to the next timer deadline, whose interrupt
-                // then wakes it. With no deadline and no console input to wait for, nothing
-                // can wake it.
                 self.update_interrupts();
                 if self.cpu.irq_line || self.cpu.fiq_line {
                     return None;
                 }
+                if self.smp() > 1 {
+                    // WFE may end for reasons of the implementation's own: here, the others'
+                    // turn (they may be about to release what it waits for). A WFI waits for
+                    // an interrupt; the board moves time on when every PE waits.
+                    let mut b = [0u8; 4];
+                    let word = model::memory::Memory::read(
+                        &mut self.bus,
+                        pc,
+                        &mut b,
+                        model::memory::AccessKind::Fetch,
+                    )
+                    .map(|()| u32::from_le_bytes(b));
+                    if word != Ok(0xd503_205f) {
+                        self.waiting[self.active] = true;
+                    }
+                    self.yield_now = true;
+                    return None;
+                }
+                // The only PE waits: guest time jumps to the next timer deadline, whose
+                // interrupt then wakes it. With no deadline and no console input to wait for,
+                // nothing can wake it.
                 if let Some(ns) = self.cpu.next_timer_deadline_ns() {
                     self.cpu.idle_ns += ns.max(1);
                     self.update_interrupts();
@@ -566,20 +759,43 @@ impl Virt {
         const NOT_SUPPORTED: u64 = -1i64 as u64;
         const INVALID_PARAMETERS: u64 = -2i64 as u64;
         const ALREADY_ON: u64 = -4i64 as u64;
-        let x = &mut self.cpu.state.x;
+        let x = self.cpu.state.x;
         let fid = x[0] & 0xffff_ffff;
-        let mpidr = self.cpu.config.mpidr_el1 & 0xff_00ff_ffff;
+        // PEs are MPIDR Aff0 = 0..smp.
+        let target = x[1] & 0xff_00ff_ffff;
+        let pe = (target < self.smp() as u64).then_some(target as usize);
         let r = match fid {
             0x8400_0000 => 0x0001_0001, // PSCI_VERSION: 1.1
-            0x8400_0002 => return Some(Exit::PowerOff), // CPU_OFF of the only PE
-            0x8400_0003 | 0xc400_0003 => {
-                // CPU_ON: one PE, which is on.
-                if x[1] & 0xff_00ff_ffff == mpidr { ALREADY_ON } else { INVALID_PARAMETERS }
+            0x8400_0002 => {
+                // CPU_OFF: the caller stops; with none left on, the system is off.
+                self.powered[self.active] = false;
+                if !self.powered.iter().any(|&p| p) {
+                    return Some(Exit::PowerOff);
+                }
+                self.yield_now = true;
+                return None;
             }
-            0x8400_0004 | 0xc400_0004 => {
-                // AFFINITY_INFO: ON for this PE.
-                if x[1] & 0xff_00ff_ffff == mpidr { 0 } else { INVALID_PARAMETERS }
-            }
+            0x8400_0003 | 0xc400_0003 => match pe {
+                // CPU_ON(target, entry, context): the PE starts at entry, at the level the
+                // boot PE started at, with the MMU off and X0 = context.
+                Some(k) if self.powered[k] => ALREADY_ON,
+                Some(k) => {
+                    let p = self.parked[k].as_mut().expect("an off PE is parked");
+                    p.cpu.reset_system(x[2]);
+                    p.cpu.state.x[0] = x[3];
+                    p.cpu.decode_cache.clear();
+                    p.mmu = model::mmu::MmuContext::default();
+                    self.powered[k] = true;
+                    self.waiting[k] = false;
+                    0
+                }
+                None => INVALID_PARAMETERS,
+            },
+            0x8400_0004 | 0xc400_0004 => match pe {
+                // AFFINITY_INFO: 0 ON, 1 OFF.
+                Some(k) => u64::from(!self.powered[k]),
+                None => INVALID_PARAMETERS,
+            },
             0x8400_0006 => 2, // MIGRATE_INFO_TYPE: no Trusted OS
             0x8400_0008 => return Some(Exit::PowerOff),
             0x8400_0009 => return Some(Exit::Reset),
@@ -590,7 +806,7 @@ impl Virt {
             },
             _ => NOT_SUPPORTED,
         };
-        x[0] = r;
+        self.cpu.state.x[0] = r;
         None
     }
 }

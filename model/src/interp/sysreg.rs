@@ -321,14 +321,15 @@ impl Cpu {
         ctl & 1 != 0 && ctl & 2 == 0 && self.timer_condition(t)
     }
 
-    /// Nanoseconds of instructions until the earliest enabled, unmasked timer fires, if any.
+    /// Nanoseconds of instructions until the earliest enabled, unmasked timer fires, if any
+    /// is still to fire (one whose condition is met already asserts its interrupt now).
     pub fn next_timer_deadline_ns(&self) -> Option<u64> {
         let freq = u128::from(self.config.cntfrq_el0.max(1));
         Timer::ALL
             .iter()
             .filter(|&&t| {
                 let ctl = self.state.sr(Cpu::timer_regs(t).0);
-                ctl & 1 != 0 && ctl & 2 == 0
+                ctl & 1 != 0 && ctl & 2 == 0 && !self.timer_condition(t)
             })
             .map(|&t| {
                 let (_, cval, virt) = Cpu::timer_regs(t);
