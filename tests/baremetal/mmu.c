@@ -1,4 +1,5 @@
-// Stage 1 translation at EL3 with each granule (4K, 16K, 64K), then at EL1 (and EL0, by AT) under a
+// Stage 1 translation at EL3 with each granule (4K, 16K, 64K), in EL2's own regime, then at
+// EL1 (and EL0, by AT) under a
 // stage 2 of EL2's: identity-mapped RAM, test pages with each permission, translation,
 // Access flag, permission and Address size faults with their levels, AT, TLBI after a
 // remapping, the hierarchical APTable/XNTable controls, TTBR1 for the upper VA range.
@@ -165,6 +166,41 @@ static void el3_granule(int g, int tg0, int blocklevel) {
     sync();
 }
 
+// ---- EL2's own stage 1 (the EL2 regime: one VA range, TCR_EL2, TTBR0_EL2) --------------
+
+static struct pt p2;
+
+static u64 at_el2_stage1(u64 arg) {
+    write_sysreg(mair_el2, 0x00fful);
+    write_sysreg(tcr_el2, (1ul << 31) | (1ul << 23) | (2ul << 16) | (3ul << 12) | (1ul << 10) |
+                              (1ul << 8) | 16);
+    write_sysreg(ttbr0_el2, (u64)p2.root);
+    __asm__ volatile("dsb sy; tlbi alle2; dsb sy; isb" ::: "memory");
+    write_sysreg(sctlr_el2, read_sysreg(sctlr_el2) | 1 | (1 << 2) | (1 << 12));
+    TRY_VA("EL2 load RW", "mov x0, %[a]\n ldr x1, [x0]", TV);
+    TRY_VA("EL2 store to RO page", "mov x0, %[a]\n str x1, [x0]", TV + 4096);
+    TRY_VA("EL2 load from unmapped", "mov x0, %[a]\n ldr x1, [x0]", TV + 8 * 4096);
+    TRY_VA("EL2 fetch from XN page", "mov x0, %[a]\n adr x30, 9f\n br x0\n9: nop", TV + 2 * 4096);
+    u64 par;
+    __asm__ volatile("at s1e2r, %1\n isb\n mrs %0, par_el1" : "=r"(par) : "r"(TV + 16));
+    print_par("at s1e2r TV+16", par - (u64)data);
+    write_sysreg(sctlr_el2, read_sysreg(sctlr_el2) & ~1ul);
+    __asm__ volatile("dsb sy; tlbi alle2; dsb sy; isb" ::: "memory");
+    return arg;
+}
+
+static void el2_stage1(void) {
+    pool_next = 0;
+    pt_init(&p2, 12, 16);
+    map(&p2, RAM, RAM, 1ul << 30, NORMAL | ISH | AF, 2, 0);
+    map(&p2, UART & ~((1ul << 21) - 1), UART & ~((1ul << 21) - 1), 1ul << 21, DEVICE | AF | XN, 3, 0);
+    map(&p2, TV, (u64)data, 4096, NORMAL | ISH | AF, 3, 0);
+    map(&p2, TV + 4096, (u64)data, 4096, NORMAL | ISH | AF | AP_RO, 3, 0);
+    map(&p2, TV + 2 * 4096, (u64)data, 4096, NORMAL | ISH | AF | XN, 3, 0);
+    puts_("EL2 regime\n");
+    run_at(2, at_el2_stage1, 0);
+}
+
 // ---- EL1 and EL0 under stage 2 -----------------------------------------------------------
 
 static struct pt s1, s2;
@@ -269,6 +305,7 @@ int main(void) {
     el3_granule(12, 0, 2);
     el3_granule(14, 2, 2);
     el3_granule(16, 1, 3);
+    el2_stage1();
     el1_stage2();
     puts_("done\n");
     return 0;
