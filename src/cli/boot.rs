@@ -78,6 +78,10 @@ pub struct BootArgs {
     /// taken with its vector.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<std::path::PathBuf>,
+    /// Wait for GDB (`target remote :PORT`) on 127.0.0.1:PORT before the first instruction;
+    /// addresses are virtual, as the running PE translates them.
+    #[arg(long, value_name = "PORT")]
+    pub gdb: Option<u16>,
     /// Print the resolved CPU spec to stderr before running.
     #[arg(long)]
     pub show_cpu: bool,
@@ -197,7 +201,15 @@ pub fn run(args: BootArgs) -> ExitCode {
     let started = Instant::now();
     let deadline = args.timeout.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
     let limit = args.max_insns.unwrap_or(u64::MAX);
-    let exit = loop {
+    let mut debugged = None;
+    if let Some(port) = args.gdb {
+        let mut target = super::gdb::VirtDebug { board: &mut board, host: &mut host };
+        match super::gdb::serve(port, &mut target) {
+            Ok(e) => debugged = e,
+            Err(e) => return fail(&e),
+        }
+    }
+    let exit = if debugged.is_some() { debugged } else { loop {
         let done = board.steps();
         if done >= limit {
             break None;
@@ -209,7 +221,7 @@ pub fn run(args: BootArgs) -> ExitCode {
         if let Some(exit) = board.run(&mut host, (limit - done).min(1 << 22)) {
             break Some(exit);
         }
-    };
+    } };
     let _ = std::io::stdout().flush();
     if let Some(t) = board.tracer.as_deref_mut() {
         t.flush();

@@ -135,8 +135,12 @@ pub fn run(args: RunArgs) -> ExitCode {
     let started = Instant::now();
     let exit = match args.gdb {
         None => board.run(&mut host, args.max_insns),
-        Some(port) => match super::gdb::serve(port, &mut board, &mut host) {
-            Ok(exit) => exit,
+        Some(port) => match super::gdb::serve(
+            port,
+            &mut super::gdb::UserDebug { board: &mut board, host: &mut host },
+        ) {
+            Ok(Some(exit)) => exit,
+            Ok(None) => board.run(&mut host, None),
             Err(e) => {
                 eprintln!("specula: {e}");
                 return ExitCode::from(2);
