@@ -611,6 +611,27 @@ impl Virt {
         g.select_cpu(active);
     }
 
+    /// With every PE waiting and no timer to wake one, console input still may, when the
+    /// guest enabled the UART's receive interrupt. `Some(true)`: input arrived; `Some(false)`:
+    /// none yet, but stdin is open (the caller waits again); `None`: nothing can come.
+    fn wait_for_console(&mut self, host: &mut dyn Host) -> Option<bool> {
+        if !self.uart().rx_interrupt_enabled() {
+            return None;
+        }
+        let mut buf = [0u8; 64];
+        let n = host.console_read(&mut buf);
+        if n > 0 {
+            self.uart().receive(&buf[..n]);
+            self.update_interrupts();
+            return Some(true);
+        }
+        if host.console_open() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            return Some(false);
+        }
+        None
+    }
+
     /// Every PE that is on waits: guest time jumps to the earliest timer deadline of any of
     /// them, whose interrupt then wakes one. With no deadline and no console input to wait
     /// for, nothing can wake them.
@@ -631,18 +652,8 @@ impl Virt {
             self.update_interrupts();
             return None;
         }
-        if self.uart().rx_interrupt_enabled() {
-            let mut buf = [0u8; 64];
-            let n = host.console_read(&mut buf);
-            if n > 0 {
-                self.uart().receive(&buf[..n]);
-                self.update_interrupts();
-                return None;
-            }
-            if host.console_open() {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-                return None;
-            }
+        if self.wait_for_console(host).is_some() {
+            return None;
         }
         Some(Exit::WaitsForever { pc })
     }
@@ -730,20 +741,14 @@ impl Virt {
                     self.update_interrupts();
                     return None;
                 }
-                if self.uart().rx_interrupt_enabled() {
-                    let mut buf = [0u8; 64];
-                    let n = host.console_read(&mut buf);
-                    if n > 0 {
-                        self.uart().receive(&buf[..n]);
-                        self.update_interrupts();
-                        return None;
-                    }
-                    if host.console_open() {
-                        std::thread::sleep(std::time::Duration::from_millis(5));
-                        // Re-run the WFI: the PE still waits.
+                match self.wait_for_console(host) {
+                    Some(true) => return None,
+                    // Re-run the WFI: the PE still waits.
+                    Some(false) => {
                         self.cpu.state.pc = pc;
                         return None;
                     }
+                    None => {}
                 }
                 Some(Exit::WaitsForever { pc })
             }
