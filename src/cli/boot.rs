@@ -82,6 +82,11 @@ pub struct BootArgs {
     /// addresses are virtual, as the running PE translates them.
     #[arg(long, value_name = "PORT")]
     pub gdb: Option<u16>,
+    /// Guest time: `instructions` (the default: one nanosecond per instruction, plus the time
+    /// skipped while every PE waits, so runs repeat) or `wall` (the host's clock).
+    #[arg(long, value_name = "CLOCK", default_value = "instructions",
+          value_parser = ["instructions", "wall"])]
+    pub clock: String,
     /// Print the resolved CPU spec to stderr before running.
     #[arg(long)]
     pub show_cpu: bool,
@@ -125,6 +130,7 @@ pub fn run(args: BootArgs) -> ExitCode {
         semihosting: args.semihosting,
         cpu: config,
         smp: args.smp as usize,
+        wall_clock: args.clock == "wall",
     });
     if let Some(sh) = board.semihosting.as_mut() {
         sh.cmdline = args.semihosting_cmdline.clone();
@@ -274,11 +280,20 @@ struct BootHost {
     stdin_closed: bool,
     log: bool,
     guest_ns: u64,
+    started: Instant,
 }
 
 impl BootHost {
     fn new(log: bool) -> BootHost {
-        BootHost { files: HashMap::new(), next: 4, stdin: None, stdin_closed: false, log, guest_ns: 0 }
+        BootHost {
+            files: HashMap::new(),
+            next: 4,
+            stdin: None,
+            stdin_closed: false,
+            log,
+            guest_ns: 0,
+            started: Instant::now(),
+        }
     }
 
     /// Stdin is read on its own thread, so the board can poll it without blocking.
@@ -419,6 +434,10 @@ impl Host for BootHost {
 
     fn guest_ns(&mut self) -> u64 {
         self.guest_ns
+    }
+
+    fn host_ns(&mut self) -> u64 {
+        self.started.elapsed().as_nanos() as u64
     }
 
     fn log(&mut self, line: &str) {

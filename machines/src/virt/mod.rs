@@ -74,6 +74,8 @@ pub trait Host {
     fn unix_time(&mut self) -> u64;
     /// Guest time in nanoseconds (the board sets it before each call it makes).
     fn guest_ns(&mut self) -> u64;
+    /// Host time in nanoseconds since the board started (for `wall_clock`).
+    fn host_ns(&mut self) -> u64;
     /// A diagnostic line, shown when the user asked for logging.
     fn log(&mut self, line: &str);
 }
@@ -92,6 +94,9 @@ pub struct VirtConfig {
     /// How many PEs (MPIDR_EL1.Aff0 = 0..smp); the first starts, the others wait for PSCI
     /// CPU_ON.
     pub smp: usize,
+    /// Guest time follows the host's clock instead of instructions retired (runs then do not
+    /// repeat); waiting PEs sleep instead of jumping time forward.
+    pub wall_clock: bool,
 }
 
 /// A PE that is not running now: its state, its MMU context, and whether it is on and
@@ -196,6 +201,7 @@ pub struct Virt {
     powered: Vec<bool>,
     waiting: Vec<bool>,
     time_ns: u64,
+    wall_clock: bool,
 }
 
 /// The ID register fields that describe the board rather than the feature model: which
@@ -291,6 +297,7 @@ impl Virt {
             powered: (0..smp).map(|k| k == 0).collect(),
             waiting: vec![false; smp],
             time_ns: 0,
+            wall_clock: cfg.wall_clock,
         }
     }
 
@@ -517,6 +524,9 @@ impl Virt {
                     }
                 }
             }
+            if self.wall_clock {
+                self.time_ns = self.time_ns.max(host.host_ns());
+            }
             Virt::align_time(&mut self.cpu, self.time_ns);
             // Slices short enough that console input and output stay interactive, and that end
             // at the next timer deadline (one instruction is one nanosecond of guest time), so
@@ -611,6 +621,19 @@ impl Virt {
         g.select_cpu(active);
     }
 
+    /// Every PE waits for `ns`: guest time jumps forward, or with the wall clock the host
+    /// sleeps (at most 10 ms at a time, so console input stays prompt).
+    fn skip_time(&mut self, host: &mut dyn Host, ns: u64) {
+        if self.wall_clock {
+            std::thread::sleep(std::time::Duration::from_nanos(ns.min(10_000_000)));
+            self.time_ns = self.time_ns.max(host.host_ns());
+        } else {
+            self.time_ns += ns;
+        }
+        Virt::align_time(&mut self.cpu, self.time_ns);
+        self.update_interrupts();
+    }
+
     /// With every PE waiting and no timer to wake one, console input still may, when the
     /// guest enabled the UART's receive interrupt. `Some(true)`: input arrived; `Some(false)`:
     /// none yet, but stdin is open (the caller waits again); `None`: nothing can come.
@@ -648,8 +671,7 @@ impl Virt {
             .filter(|&ns| ns > 0)
             .min();
         if let Some(ns) = deadline {
-            self.time_ns += ns.max(1);
-            self.update_interrupts();
+            self.skip_time(host, ns.max(1));
             return None;
         }
         if self.wait_for_console(host).is_some() {
@@ -737,8 +759,7 @@ impl Virt {
                 // interrupt then wakes it. With no deadline and no console input to wait for,
                 // nothing can wake it.
                 if let Some(ns) = self.cpu.next_timer_deadline_ns() {
-                    self.cpu.idle_ns += ns.max(1);
-                    self.update_interrupts();
+                    self.skip_time(host, ns.max(1));
                     return None;
                 }
                 match self.wait_for_console(host) {
