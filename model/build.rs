@@ -14,7 +14,8 @@ fn main() {
     let text = codegen::decoder::generate(&encodings, &overlay).unwrap_or_else(|e| panic!("{e}"));
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("decoder.rs");
     std::fs::write(&out, &text).unwrap();
-    let sysregs = codegen::sysregs::generate(&spec::sysregs::all()).unwrap_or_else(|e| panic!("{e}"));
+    let sysregs =
+        codegen::sysregs::generate(&spec::sysregs::all()).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(out.with_file_name("sysregs.rs"), &sysregs).unwrap();
     if let Some(dir) = std::env::var_os("SPECULA_DUMP_GENERATED") {
         std::fs::create_dir_all(&dir).unwrap();

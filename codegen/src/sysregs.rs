@@ -1,7 +1,8 @@
-//! Generates the System register table from `spec/data/sysregs.txt`: an index constant per
-//! register (`SCTLR_EL1: Reg`), the per-register facts (`INFO`), the MRS/MSR encoding lookup as
-//! one `match`, and a constant per field (`field::SCTLR_EL1_M`). The types it names (`Reg`,
-//! `Info`, `Kind`, `Trap`, `Field`) are defined by the including module (`model::sysregs`).
+//! Generates the System register table from `spec/data/sysregs.txt`: the `Kind` and `Trap`
+//! enums (from `spec::sysregs`' lists, so the data and the model name the same ones), an index
+//! constant per register (`SCTLR_EL1: Reg`), the per-register facts (`INFO`), the MRS/MSR
+//! encoding lookup as one `match`, and a constant per field (`field::SCTLR_EL1_M`). `Reg`,
+//! `Info` and `Field` are defined by the including module (`model::sysregs`).
 
 use proc_macro2::Literal;
 use quote::{format_ident, quote};
@@ -68,7 +69,18 @@ pub fn generate(regs: &[SysReg]) -> Result<String, String> {
             quote! { pub const #name: Field = Field { lsb: #lsb, width: #width }; }
         })
     });
+    let kinds = spec::sysregs::Kind::ALL
+        .iter()
+        .map(|k| format_ident!("{}", k.name()));
+    let trap_names = spec::sysregs::TRAPS.iter().map(|t| format_ident!("{t}"));
     let tokens = quote! {
+        /// Where a register's value lives (the `KIND` column of sysregs.txt).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Kind { #(#kinds),* }
+        /// The trap controls sysregs.txt names (its header says what each is).
+        #[allow(clippy::upper_case_acronyms)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Trap { #(#trap_names),* }
         /// How many registers the table has.
         pub const COUNT: usize = #count;
         #(#consts)*

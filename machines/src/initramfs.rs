@@ -5,7 +5,10 @@
 /// What an entry is.
 pub enum Entry {
     Dir,
-    File { data: Vec<u8>, mode: u32 },
+    File {
+        data: Vec<u8>,
+        mode: u32,
+    },
     /// A character device, (major, minor).
     CharDev(u32, u32),
     Symlink(String),
@@ -17,8 +20,21 @@ pub fn cpio(entries: &[(&str, Entry)]) -> Vec<u8> {
     let mut ino = 1000u32;
     let mut put = |out: &mut Vec<u8>, name: &str, mode: u32, data: &[u8], rdev: (u32, u32)| {
         ino += 1;
-        let fields = [ino, mode, 0, 0, 1, 0, data.len() as u32, 0, 0, rdev.0, rdev.1,
-            name.len() as u32 + 1, 0];
+        let fields = [
+            ino,
+            mode,
+            0,
+            0,
+            1,
+            0,
+            data.len() as u32,
+            0,
+            0,
+            rdev.0,
+            rdev.1,
+            name.len() as u32 + 1,
+            0,
+        ];
         out.extend_from_slice(b"070701");
         for v in fields {
             out.extend_from_slice(format!("{v:08x}").as_bytes());
@@ -55,9 +71,21 @@ pub fn busybox(busybox: Vec<u8>, init: &str) -> Vec<u8> {
         ("proc", Entry::Dir),
         ("sys", Entry::Dir),
         ("dev/console", Entry::CharDev(5, 1)),
-        ("bin/busybox", Entry::File { data: busybox, mode: 0o755 }),
+        (
+            "bin/busybox",
+            Entry::File {
+                data: busybox,
+                mode: 0o755,
+            },
+        ),
         ("bin/sh", Entry::Symlink("busybox".into())),
-        ("init", Entry::File { data: script.into_bytes(), mode: 0o755 }),
+        (
+            "init",
+            Entry::File {
+                data: script.into_bytes(),
+                mode: 0o755,
+            },
+        ),
     ])
 }
 
@@ -66,7 +94,13 @@ mod tests {
     /// Headers are 110 bytes of "070701" and hex fields; names and data are padded to 4.
     #[test]
     fn newc_layout() {
-        let a = super::cpio(&[("init", super::Entry::File { data: b"hi".to_vec(), mode: 0o755 })]);
+        let a = super::cpio(&[(
+            "init",
+            super::Entry::File {
+                data: b"hi".to_vec(),
+                mode: 0o755,
+            },
+        )]);
         assert_eq!(&a[..6], b"070701");
         // mode field (the second) of a regular executable file
         assert_eq!(&a[14..22], b"000081ed");

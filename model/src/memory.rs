@@ -52,7 +52,13 @@ pub struct Fault {
 
 impl Fault {
     pub const fn new(va: u64, access: AccessKind, kind: FaultKind) -> Fault {
-        Fault { va, access, kind, level: 0, stage2: None }
+        Fault {
+            va,
+            access,
+            kind,
+            level: 0,
+            stage2: None,
+        }
     }
 }
 
@@ -153,7 +159,12 @@ pub trait Memory {
         access: AccessKind,
     ) -> Result<crate::mmu::Output, Fault> {
         let _ = (t, access);
-        Ok(crate::mmu::Output { pa: va, attr: 0, sh: 0b10, device: true })
+        Ok(crate::mmu::Output {
+            pa: va,
+            attr: 0,
+            sh: 0b10,
+            device: true,
+        })
     }
 }
 

@@ -95,7 +95,11 @@ struct TlbEntry {
 const TLB_EMPTY: TlbEntry = TlbEntry {
     vpn: u64::MAX,
     ppn: 0,
-    perms: Perms { read: false, write: false, exec: false },
+    perms: Perms {
+        read: false,
+        write: false,
+        exec: false,
+    },
     device: false,
 };
 
@@ -147,7 +151,10 @@ fn leaf_allowed(desc: u64, g: u32, level: u8) -> bool {
 
 /// A fault being built during a walk.
 fn fault(va: u64, access: AccessKind, kind: FaultKind, level: u8) -> Fault {
-    Fault { level, ..Fault::new(va, access, kind) }
+    Fault {
+        level,
+        ..Fault::new(va, access, kind)
+    }
 }
 
 /// One PE's part of the MMU (several PEs share the physical memory, each with its own
@@ -164,7 +171,10 @@ pub struct MmuContext {
 impl Default for MmuContext {
     fn default() -> MmuContext {
         MmuContext {
-            ctx: Translation { pa_bits: 48, ..Translation::default() },
+            ctx: Translation {
+                pa_bits: 48,
+                ..Translation::default()
+            },
             tlb: Box::new([TLB_EMPTY; TLB_ENTRIES]),
             watched: HashMap::new(),
             tlbi_seen: 0,
@@ -187,8 +197,6 @@ pub struct Mmu<M> {
     code_epoch: u64,
     tlbi_seen: u64,
     code_seen: u64,
-    /// Translations done by walking (for statistics).
-    pub walks: u64,
     /// LDTR/STTR at EL1: translate with EL0's permissions, bypassing the TLB.
     unprivileged: bool,
 }
@@ -197,10 +205,12 @@ impl<M: Memory> Mmu<M> {
     pub fn new(phys: M) -> Mmu<M> {
         Mmu {
             phys,
-            ctx: Translation { pa_bits: 48, ..Translation::default() },
+            ctx: Translation {
+                pa_bits: 48,
+                ..Translation::default()
+            },
             tlb: Box::new([TLB_EMPTY; TLB_ENTRIES]),
             watched: HashMap::new(),
-            walks: 0,
             unprivileged: false,
             tlbi_epoch: 0,
             code_epoch: 0,
@@ -242,15 +252,19 @@ impl<M: Memory> Mmu<M> {
     #[inline]
     fn translate(&mut self, va: u64, access: AccessKind) -> Result<(u64, bool), Fault> {
         if self.unprivileged {
-            let ctx = Translation { el: El::EL0, ..self.ctx };
-            return self.translate_with(&ctx, va, access).map(|(o, _)| (o.pa, o.device));
+            let ctx = Translation {
+                el: El::EL0,
+                ..self.ctx
+            };
+            return self
+                .translate_with(&ctx, va, access)
+                .map(|(o, _)| (o.pa, o.device));
         }
         let vpn = va >> 12;
         let e = &self.tlb[vpn as usize % TLB_ENTRIES];
         if e.vpn == vpn && e.perms.allows(access) {
             return Ok(((e.ppn << 12) | (va & 0xfff), e.device));
         }
-        self.walks += 1;
         let ctx = self.ctx;
         let (out, perms) = self.translate_with(&ctx, va, access)?;
         self.tlb[vpn as usize % TLB_ENTRIES] = TlbEntry {
@@ -292,8 +306,20 @@ impl<M: Memory> Mmu<M> {
             }
             let device = access != AccessKind::Fetch && !ctx.default_cacheable;
             let attr = if device { 0x00 } else { 0xff };
-            let all = Perms { read: true, write: true, exec: true };
-            (Output { pa: va, attr, sh: 0b10, device }, all)
+            let all = Perms {
+                read: true,
+                write: true,
+                exec: true,
+            };
+            (
+                Output {
+                    pa: va,
+                    attr,
+                    sh: 0b10,
+                    device,
+                },
+                all,
+            )
         };
         if !ctx.stage2 {
             return Ok((s1, perms1));
@@ -306,7 +332,15 @@ impl<M: Memory> Mmu<M> {
             write: perms1.write && perms2.write,
             exec: perms1.exec && perms2.exec,
         };
-        Ok((Output { pa: s2.pa, attr: s1.attr, sh: s1.sh, device }, perms))
+        Ok((
+            Output {
+                pa: s2.pa,
+                attr: s1.attr,
+                sh: s1.sh,
+                device,
+            },
+            perms,
+        ))
     }
 
     /// Reads a translation table descriptor at physical (or, under stage 2, intermediate)
@@ -346,16 +380,34 @@ impl<M: Memory> Mmu<M> {
         let upper = two_ranges && (va >> 55) & 1 != 0;
         // Top byte ignore: TBI0/TBI1 (EL1&0), TBI (EL2, EL3).
         let tbi = if two_ranges {
-            if upper { bits(tcr, 38, 38) } else { bits(tcr, 37, 37) }
+            if upper {
+                bits(tcr, 38, 38)
+            } else {
+                bits(tcr, 37, 37)
+            }
         } else {
             bits(tcr, 20, 20)
         } != 0;
         let (tsz, tg, epd, ttbr) = if upper {
-            (bits(tcr, 21, 16), bits(tcr, 31, 30), bits(tcr, 23, 23), ctx.ttbr1)
+            (
+                bits(tcr, 21, 16),
+                bits(tcr, 31, 30),
+                bits(tcr, 23, 23),
+                ctx.ttbr1,
+            )
         } else {
-            (bits(tcr, 5, 0), bits(tcr, 15, 14), if two_ranges { bits(tcr, 7, 7) } else { 0 }, ctx.ttbr0)
+            (
+                bits(tcr, 5, 0),
+                bits(tcr, 15, 14),
+                if two_ranges { bits(tcr, 7, 7) } else { 0 },
+                ctx.ttbr0,
+            )
         };
-        let ps = if two_ranges { bits(tcr, 34, 32) } else { bits(tcr, 18, 16) };
+        let ps = if two_ranges {
+            bits(tcr, 34, 32)
+        } else {
+            bits(tcr, 18, 16)
+        };
         let oa_bits = pa_size(ps).min(ctx.pa_bits);
         let Some(g) = granule_bits(tg, upper) else {
             // A reserved granule encoding is treated as one of the implemented sizes
@@ -369,7 +421,11 @@ impl<M: Memory> Mmu<M> {
         // The VA must be within the range the TTBR covers.
         let top = if tbi { 55 } else { 63 };
         let high = bits(va, top, inputsize);
-        let ok = if upper { high == (1u64 << (top - inputsize + 1)) - 1 } else { high == 0 };
+        let ok = if upper {
+            high == (1u64 << (top - inputsize + 1)) - 1
+        } else {
+            high == 0
+        };
         if !ok || epd != 0 {
             return Err(fault(va, access, FaultKind::Translation, 0));
         }
@@ -402,14 +458,22 @@ impl<M: Memory> Mmu<M> {
         // Hierarchical controls accumulated from table descriptors.
         let hpd = if two_ranges {
             let upper = (va >> 55) & 1 != 0;
-            bits(ctx.tcr, if upper { 42 } else { 41 }, if upper { 42 } else { 41 }) != 0
+            bits(
+                ctx.tcr,
+                if upper { 42 } else { 41 },
+                if upper { 42 } else { 41 },
+            ) != 0
         } else {
             bits(ctx.tcr, 24, 24) != 0
         };
         let (mut ap_no_el0, mut ap_ro, mut pxn_t, mut xn_t) = (false, false, false, false);
         loop {
             let shift = g + stride * (3 - level as u32);
-            let width = if level as u32 == start { index_bits } else { stride };
+            let width = if level as u32 == start {
+                index_bits
+            } else {
+                stride
+            };
             let index = (va >> shift) & ((1u64 << width) - 1);
             let desc = self.read_descriptor(ctx, table + index * 8, va, access, level, true)?;
             if desc & 1 == 0 {
@@ -469,13 +533,25 @@ impl<M: Memory> Mmu<M> {
                 let ro = ap & 2 != 0 || ap_ro;
                 let write = !ro;
                 let exec = !uxn && !xn_t && !(wxn && write);
-                Perms { read: true, write, exec }
+                Perms {
+                    read: true,
+                    write,
+                    exec,
+                }
             };
             if !perms.allows(access) {
                 return Err(fault(va, access, FaultKind::Permission, level));
             }
             let pa = oa | (va & ((1u64 << shift) - 1));
-            return Ok((Output { pa, attr, sh, device }, perms));
+            return Ok((
+                Output {
+                    pa,
+                    attr,
+                    sh,
+                    device,
+                },
+                perms,
+            ));
         }
     }
 
@@ -527,7 +603,11 @@ impl<M: Memory> Mmu<M> {
         let mut level = start as u8;
         loop {
             let shift = g + stride * (3 - level as u32);
-            let width = if level as u32 == start { index_bits } else { stride };
+            let width = if level as u32 == start {
+                index_bits
+            } else {
+                stride
+            };
             let index = (ipa >> shift) & ((1u64 << width) - 1);
             let mut b = [0u8; 8];
             self.phys
@@ -571,7 +651,15 @@ impl<M: Memory> Mmu<M> {
             // MemAttr[3:2] == 00: Device.
             let device = bits(desc, 5, 4) == 0;
             let pa = oa | (ipa & ((1u64 << shift) - 1));
-            return Ok((Output { pa, attr: 0, sh: bits(desc, 9, 8) as u8, device }, perms));
+            return Ok((
+                Output {
+                    pa,
+                    attr: 0,
+                    sh: bits(desc, 9, 8) as u8,
+                    device,
+                },
+                perms,
+            ));
         }
     }
 
@@ -598,7 +686,9 @@ impl<M: Memory> Memory for Mmu<M> {
             let a = va.wrapping_add(done as u64);
             let n = Self::first_piece(a, buf.len() - done);
             let (pa, device) = self.translate(a, access)?;
-            if access != AccessKind::Fetch && done == 0 && !self.check_alignment(va, buf.len(), device)
+            if access != AccessKind::Fetch
+                && done == 0
+                && !self.check_alignment(va, buf.len(), device)
             {
                 return Err(Fault::new(va, access, FaultKind::Alignment));
             }
@@ -648,7 +738,10 @@ impl<M: Memory> Memory for Mmu<M> {
             if !self.check_alignment(va, size, device) {
                 return Err(Fault::new(va, AccessKind::Write, FaultKind::Alignment));
             }
-            return self.phys.write_le(pa, size, value).map_err(|f| Fault { va, ..f });
+            return self
+                .phys
+                .write_le(pa, size, value)
+                .map_err(|f| Fault { va, ..f });
         }
         self.write(va, &value.to_le_bytes()[..size])
     }
@@ -656,7 +749,10 @@ impl<M: Memory> Memory for Mmu<M> {
     fn watch_code(&mut self, va: u64) -> Result<(), Fault> {
         let (pa, _) = self.translate(va, AccessKind::Fetch)?;
         self.phys.watch_code(pa).map_err(|f| Fault { va, ..f })?;
-        self.watched.entry(pa / PAGE_SIZE).or_default().push(va / PAGE_SIZE);
+        self.watched
+            .entry(pa / PAGE_SIZE)
+            .or_default()
+            .push(va / PAGE_SIZE);
         Ok(())
     }
 
@@ -697,7 +793,12 @@ impl<M: Memory> Memory for Mmu<M> {
         self.unprivileged = on;
     }
 
-    fn translate_at(&mut self, t: &Translation, va: u64, access: AccessKind) -> Result<Output, Fault> {
+    fn translate_at(
+        &mut self,
+        t: &Translation,
+        va: u64,
+        access: AccessKind,
+    ) -> Result<Output, Fault> {
         self.address_translate(t, va, access)
     }
 }

@@ -1,6 +1,6 @@
 //! The System register table, generated at build time from `spec/data/sysregs.txt`
-//! (`codegen::sysregs`): a [`Reg`] index per register, its facts in [`INFO`], the MRS/MSR
-//! encoding lookup, and a [`Field`] constant per field. The values of the `plain` registers
+//! (`codegen::sysregs`): the [`Kind`] and [`Trap`] enums, a [`Reg`] index per register, its
+//! facts in [`INFO`], the MRS/MSR encoding lookup, and a [`Field`] constant per field. The values of the `plain` registers
 //! live in [`crate::state::State::sys`], indexed by [`Reg`].
 
 /// A System register, as an index into [`INFO`] and the register file.
@@ -15,42 +15,6 @@ impl Reg {
     pub fn name(self) -> &'static str {
         self.info().name
     }
-}
-
-/// Where a register's value lives (the `KIND` column).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Plain,
-    State,
-    Id,
-    Config,
-    Timer,
-    Gic,
-}
-
-/// The trap controls `sysregs.txt` names (its header says what each is).
-#[allow(clippy::upper_case_acronyms)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Trap {
-    TID1,
-    TID2,
-    TID3,
-    TACR,
-    TVM,
-    TRVM,
-    APK,
-    EL0PCT,
-    EL0VCT,
-    EL0PT,
-    EL0VT,
-    EL1PCT,
-    EL1PT,
-    UCT,
-    UMA,
-    ST,
-    FP,
-    TCPAC,
-    TLOR,
 }
 
 /// One register's facts.
@@ -81,7 +45,11 @@ pub struct Field {
 impl Field {
     #[inline]
     pub const fn mask(self) -> u64 {
-        (if self.width == 64 { u64::MAX } else { (1u64 << self.width) - 1 }) << self.lsb
+        (if self.width == 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.width) - 1
+        }) << self.lsb
     }
 
     #[inline]
@@ -102,7 +70,7 @@ impl Field {
 
 #[allow(non_upper_case_globals)]
 mod generated {
-    use super::{Field, Info, Kind, Reg, Trap};
+    use super::{Field, Info, Reg};
     include!(concat!(env!("OUT_DIR"), "/sysregs.rs"));
 }
 

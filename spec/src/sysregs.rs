@@ -25,6 +25,15 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Plain,
+        Kind::State,
+        Kind::Id,
+        Kind::Config,
+        Kind::Timer,
+        Kind::Gic,
+    ];
+
     fn parse(s: &str) -> Option<Kind> {
         Some(match s {
             "plain" => Kind::Plain,
@@ -60,7 +69,11 @@ pub struct Field {
 impl Field {
     pub fn mask(&self) -> u64 {
         let width = self.msb - self.lsb + 1;
-        (if width == 64 { u64::MAX } else { (1u64 << width) - 1 }) << self.lsb
+        (if width == 64 {
+            u64::MAX
+        } else {
+            (1u64 << width) - 1
+        }) << self.lsb
     }
 }
 
@@ -109,7 +122,9 @@ fn el(s: &str, line: usize) -> Result<Option<u8>, String> {
     match s {
         "-" => Ok(None),
         "0" | "1" | "2" | "3" => Ok(Some(s.parse().unwrap())),
-        _ => Err(format!("sysregs.txt:{line}: `{s}` is not an Exception level or -")),
+        _ => Err(format!(
+            "sysregs.txt:{line}: `{s}` is not an Exception level or -"
+        )),
     }
 }
 
@@ -141,7 +156,9 @@ pub fn parse(text: &str) -> Result<Vec<SysReg>, String> {
         match w[0] {
             "reg" => {
                 if w.len() < 12 {
-                    return Err(format!("sysregs.txt:{line}: a reg line has 11 columns or more"));
+                    return Err(format!(
+                        "sysregs.txt:{line}: a reg line has 11 columns or more"
+                    ));
                 }
                 let mut traps = Vec::new();
                 let mut res1 = 0;
@@ -201,7 +218,11 @@ pub fn parse(text: &str) -> Result<Vec<SysReg>, String> {
                 if msb < lsb {
                     return Err(format!("sysregs.txt:{line}: msb below lsb"));
                 }
-                regs[i].fields.push(Field { name: w[2].to_string(), msb, lsb });
+                regs[i].fields.push(Field {
+                    name: w[2].to_string(),
+                    msb,
+                    lsb,
+                });
             }
             other => return Err(format!("sysregs.txt:{line}: unknown line kind `{other}`")),
         }
@@ -214,21 +235,33 @@ fn check(regs: &[SysReg]) -> Result<(), String> {
     let mut encodings = BTreeMap::new();
     for r in regs {
         if let Some(other) = encodings.insert(r.packed(), &r.name) {
-            return Err(format!("sysregs.txt:{}: {} has {other}'s encoding", r.line, r.name));
+            return Err(format!(
+                "sysregs.txt:{}: {} has {other}'s encoding",
+                r.line, r.name
+            ));
         }
         let mut seen = 0u64;
         let mut names = std::collections::BTreeSet::new();
         for f in &r.fields {
             if seen & f.mask() != 0 {
-                return Err(format!("sysregs.txt:{}: {}.{} overlaps", r.line, r.name, f.name));
+                return Err(format!(
+                    "sysregs.txt:{}: {}.{} overlaps",
+                    r.line, r.name, f.name
+                ));
             }
             if !names.insert(&f.name) {
-                return Err(format!("sysregs.txt:{}: {}.{} twice", r.line, r.name, f.name));
+                return Err(format!(
+                    "sysregs.txt:{}: {}.{} twice",
+                    r.line, r.name, f.name
+                ));
             }
             seen |= f.mask();
         }
         if !r.fields.is_empty() && seen & r.res1 != 0 {
-            return Err(format!("sysregs.txt:{}: {}: a field covers RES1 bits", r.line, r.name));
+            return Err(format!(
+                "sysregs.txt:{}: {}: a field covers RES1 bits",
+                r.line, r.name
+            ));
         }
         let res0 = !(r.writable() | r.res1);
         if r.kind == Kind::Plain && (r.reset & res0 != 0 || r.reset & r.res1 != r.res1) {
@@ -266,16 +299,28 @@ mod tests {
     #[test]
     fn bad_tables_are_refused() {
         let cases = [
-            ("reg A 3 0 1 0 0 1 1 plain - 0x0\nreg B 3 0 1 0 0 1 1 plain - 0x0", "encoding"),
-            ("reg A 3 0 1 0 0 1 1 plain - 0x0\nreg A 3 0 1 0 1 1 1 plain - 0x0", "twice"),
-            ("reg A 3 0 1 0 0 1 1 plain - 0x0\nfield A X 3:0\nfield A Y 2", "overlaps"),
+            (
+                "reg A 3 0 1 0 0 1 1 plain - 0x0\nreg B 3 0 1 0 0 1 1 plain - 0x0",
+                "encoding",
+            ),
+            (
+                "reg A 3 0 1 0 0 1 1 plain - 0x0\nreg A 3 0 1 0 1 1 1 plain - 0x0",
+                "twice",
+            ),
+            (
+                "reg A 3 0 1 0 0 1 1 plain - 0x0\nfield A X 3:0\nfield A Y 2",
+                "overlaps",
+            ),
             ("reg A 3 0 1 0 0 1 1 plain - 0x0 traps=NOPE", "unknown trap"),
             ("reg A 3 0 1 0 0 1 1 weird - 0x0", "unknown kind"),
             ("reg A 3 0 1 0 0 1 1 plain - 0x10\nfield A X 3:0", "RES0"),
             ("reg A 3 0 1 0 0 1 1 plain - 0x0 res1=0x1", "RES0/RES1"),
             ("field A X 1", "no register"),
             ("reg A 4 0 1 0 0 1 1 plain - 0x0", "not 0..=3"),
-            ("reg A 3 0 1 0 0 1 1 plain - 0x0\nfield A X 64", "not 0..=63"),
+            (
+                "reg A 3 0 1 0 0 1 1 plain - 0x0\nfield A X 64",
+                "not 0..=63",
+            ),
         ];
         for (text, why) in cases {
             let e = parse(text).unwrap_err();

@@ -136,7 +136,10 @@ fn bench_boot(repeat: u32) -> ExitCode {
     let linux = workspace().join("work/linux");
     let (image, busybox) = (linux.join("Image"), linux.join("busybox"));
     let Ok(bb) = std::fs::read(&busybox) else {
-        eprintln!("specula: no {}: run machines/fetch-linux.sh", busybox.display());
+        eprintln!(
+            "specula: no {}: run machines/fetch-linux.sh",
+            busybox.display()
+        );
         return ExitCode::from(2);
     };
     let dir = workspace().join("target/bench");
@@ -156,12 +159,21 @@ fn bench_boot(repeat: u32) -> ExitCode {
         .arg(&initrd)
         .args(["--append", append, "--max-insns", "10000000000"]);
     let mut qemu = Command::new("qemu-system-aarch64");
-    qemu.args(["-M", "virt", "-cpu", "max", "-m", "128", "-nographic", "-no-reboot"])
-        .arg("-kernel")
-        .arg(&image)
-        .arg("-initrd")
-        .arg(&initrd)
-        .args(["-append", append]);
+    qemu.args([
+        "-M",
+        "virt",
+        "-cpu",
+        "max",
+        "-m",
+        "128",
+        "-nographic",
+        "-no-reboot",
+    ])
+    .arg("-kernel")
+    .arg(&image)
+    .arg("-initrd")
+    .arg(&initrd)
+    .args(["-append", append]);
     let time = |cmd: &mut Command| -> Option<(f64, String, String)> {
         let mut best: Option<(f64, String, String)> = None;
         for _ in 0..repeat {
@@ -174,20 +186,32 @@ fn bench_boot(repeat: u32) -> ExitCode {
                 return None;
             }
             if best.as_ref().is_none_or(|b| secs < b.0) {
-                best = Some((secs, stdout, String::from_utf8_lossy(&out.stderr).into_owned()));
+                best = Some((
+                    secs,
+                    stdout,
+                    String::from_utf8_lossy(&out.stderr).into_owned(),
+                ));
             }
         }
         best
     };
-    println!("boot: Linux ({}) to a busybox initramfs and PSCI SYSTEM_OFF", image.display());
-    let Some((s_secs, _, s_err)) = time(&mut ours) else { return ExitCode::FAILURE };
+    println!(
+        "boot: Linux ({}) to a busybox initramfs and PSCI SYSTEM_OFF",
+        image.display()
+    );
+    let Some((s_secs, _, s_err)) = time(&mut ours) else {
+        return ExitCode::FAILURE;
+    };
     let insns: f64 = s_err
         .lines()
         .find_map(|l| l.strip_prefix("instructions: "))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0.0);
     println!("  instructions: {insns:.0}");
-    println!("  specula boot virt:                    {s_secs:7.2} s  {:7.1} MIPS", insns / s_secs / 1e6);
+    println!(
+        "  specula boot virt:                    {s_secs:7.2} s  {:7.1} MIPS",
+        insns / s_secs / 1e6
+    );
     match time(&mut qemu) {
         Some((q_secs, _, _)) => {
             println!("  qemu-system-aarch64 -M virt -cpu max: {q_secs:7.2} s");

@@ -4,8 +4,7 @@
 //!
 //! Exit status: 0 after PSCI SYSTEM_OFF (or SYSTEM_RESET, which ends the run); semihosting
 //! SYS_EXIT's status; 124 when `--max-insns` or `--timeout` stops the guest, or when it waits
-//! for an interrupt that nothing can send; 1 when the guest needs what the board does not
-//! model yet; 2 with a `specula:` line for bad input (an image that is not one, or does not
+//! for an interrupt that nothing can send; 1 when gdb killed it; 2 with a `specula:` line for bad input (an image that is not one, or does not
 //! fit).
 
 use std::collections::HashMap;
@@ -153,14 +152,17 @@ pub fn run(args: BootArgs) -> ExitCode {
                     (Err(e), _) | (_, Err(e)) => return fail(&e),
                 };
                 let cmdline = args.append.clone().unwrap_or_default();
-                if let Err(e) = board.load_linux(&image, initrd.as_deref(), &cmdline, dtb.as_deref())
+                if let Err(e) =
+                    board.load_linux(&image, initrd.as_deref(), &cmdline, dtb.as_deref())
                 {
                     return fail(&format!("{}: {e}", k.display()));
                 }
             } else {
                 if args.initrd.is_some() || args.append.is_some() || args.dtb.is_some() {
-                    return fail("--initrd, --append and --dtb are for a Linux kernel (an arm64 \
-                                 Image), not an ELF");
+                    return fail(
+                        "--initrd, --append and --dtb are for a Linux kernel (an arm64 \
+                                 Image), not an ELF",
+                    );
                 }
                 if let Err(e) = board.load_elf(&image) {
                     return fail(&format!("{}: {e}", k.display()));
@@ -205,29 +207,38 @@ pub fn run(args: BootArgs) -> ExitCode {
     }
     let mut host = BootHost::new(args.log.iter().any(|l| l == "semihosting" || l == "sysreg"));
     let started = Instant::now();
-    let deadline = args.timeout.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
+    let deadline = args
+        .timeout
+        .map(|s| started + Duration::from_secs_f64(s.max(0.0)));
     let limit = args.max_insns.unwrap_or(u64::MAX);
     let mut debugged = None;
     if let Some(port) = args.gdb {
-        let mut target = super::gdb::VirtDebug { board: &mut board, host: &mut host };
+        let mut target = super::gdb::VirtDebug {
+            board: &mut board,
+            host: &mut host,
+        };
         match super::gdb::serve(port, &mut target) {
             Ok(e) => debugged = e,
             Err(e) => return fail(&e),
         }
     }
-    let exit = if debugged.is_some() { debugged } else { loop {
-        let done = board.steps();
-        if done >= limit {
-            break None;
+    let exit = if debugged.is_some() {
+        debugged
+    } else {
+        loop {
+            let done = board.steps();
+            if done >= limit {
+                break None;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break None;
+            }
+            host.guest_ns = board.cpu.retired + board.cpu.idle_ns;
+            if let Some(exit) = board.run(&mut host, (limit - done).min(1 << 22)) {
+                break Some(exit);
+            }
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            break None;
-        }
-        host.guest_ns = board.cpu.retired + board.cpu.idle_ns;
-        if let Some(exit) = board.run(&mut host, (limit - done).min(1 << 22)) {
-            break Some(exit);
-        }
-    } };
+    };
     let _ = std::io::stdout().flush();
     if let Some(t) = board.tracer.as_deref_mut() {
         t.flush();
@@ -253,15 +264,21 @@ pub fn run(args: BootArgs) -> ExitCode {
             );
             ExitCode::from(124)
         }
-        Some(Exit::Unsupported(why)) => {
-            eprintln!("specula: {why}");
+        Some(Exit::Killed) => {
+            eprintln!("specula: killed by gdb");
             ExitCode::from(1)
         }
         None => {
-            let why = if board.steps() >= limit { "--max-insns" } else { "--timeout" };
+            let why = if board.steps() >= limit {
+                "--max-insns"
+            } else {
+                "--timeout"
+            };
             eprintln!(
                 "specula: {why} stopped the guest after {} instructions at pc {:#x} (EL{})",
-                board.retired().0, board.cpu.state.pc, board.cpu.state.pstate.el as u8
+                board.retired().0,
+                board.cpu.state.pc,
+                board.cpu.state.pstate.el as u8
             );
             ExitCode::from(124)
         }
@@ -411,7 +428,9 @@ impl Host for BootHost {
 
     fn semihosting_seek(&mut self, handle: u64, pos: u64) -> Result<(), i32> {
         let f = self.files.get_mut(&handle).ok_or(9)?;
-        f.seek(SeekFrom::Start(pos)).map(|_| ()).map_err(|e| errno(&e))
+        f.seek(SeekFrom::Start(pos))
+            .map(|_| ())
+            .map_err(|e| errno(&e))
     }
 
     fn semihosting_flen(&mut self, handle: u64) -> Result<u64, i32> {
@@ -429,7 +448,9 @@ impl Host for BootHost {
     }
 
     fn unix_time(&mut self) -> u64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
     }
 
     fn guest_ns(&mut self) -> u64 {

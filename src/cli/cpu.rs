@@ -27,7 +27,8 @@ impl Board {
 
 /// The first feature of `r` that the board cannot offer, if any.
 fn unimplemented_on(r: &Resolved, board: Board) -> Option<&'static str> {
-    r.features().find(|f| !IMPLEMENTED.contains(f) && !board.provides(f))
+    r.features()
+        .find(|f| !IMPLEMENTED.contains(f) && !board.provides(f))
 }
 
 fn unimplemented(r: &Resolved) -> Option<&'static str> {
@@ -135,7 +136,10 @@ mod tests {
     fn boot_max_follows_the_system_model() {
         let (spec, r) = resolve_for_boot("max", false, false).unwrap();
         assert!(spec.starts_with("v8.0"), "{spec}");
-        assert!(r.has("FEAT_LSE") && !r.has("FEAT_EL2") && !r.has("FEAT_EL3"), "{spec}");
+        assert!(
+            r.has("FEAT_LSE") && !r.has("FEAT_EL2") && !r.has("FEAT_EL3"),
+            "{spec}"
+        );
         let (_, r) = resolve_for_boot("max", true, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_EL3"));
         let e = resolve_for_boot("v8.1", false, false).unwrap_err();

@@ -72,12 +72,17 @@ impl DebugBoard for UserDebug<'_> {
     fn stop_reason(exit: &Exit) -> SingleThreadStopReason<u64> {
         match exit {
             Exit::Status(code) => SingleThreadStopReason::Exited(*code as u8),
-            Exit::Signal { signal, .. } => SingleThreadStopReason::Terminated(Signal(*signal as u8)),
+            Exit::Signal { signal, .. } => {
+                SingleThreadStopReason::Terminated(Signal(*signal as u8))
+            }
             Exit::Budget => SingleThreadStopReason::Terminated(Signal::SIGKILL),
         }
     }
     fn killed() -> Exit {
-        Exit::Signal { signal: 9, reason: None }
+        Exit::Signal {
+            signal: 9,
+            reason: None,
+        }
     }
 }
 
@@ -99,24 +104,36 @@ impl DebugBoard for VirtDebug<'_> {
     fn peek(&mut self, va: u64, buf: &mut [u8]) -> bool {
         // Byte by byte, so Device memory's alignment rules do not get in the debugger's way.
         (0..buf.len()).all(|i| {
-            self.board.bus.read(va.wrapping_add(i as u64), &mut buf[i..i + 1], AccessKind::Read).is_ok()
+            self.board
+                .bus
+                .read(
+                    va.wrapping_add(i as u64),
+                    &mut buf[i..i + 1],
+                    AccessKind::Read,
+                )
+                .is_ok()
         })
     }
     fn poke(&mut self, va: u64, buf: &[u8]) -> bool {
-        (0..buf.len()).all(|i| self.board.bus.write(va.wrapping_add(i as u64), &buf[i..i + 1]).is_ok())
+        (0..buf.len()).all(|i| {
+            self.board
+                .bus
+                .write(va.wrapping_add(i as u64), &buf[i..i + 1])
+                .is_ok()
+        })
     }
     fn stop_reason(exit: &Self::Exit) -> SingleThreadStopReason<u64> {
         use machines::virt::Exit as E;
         match exit {
             E::PowerOff | E::Reset => SingleThreadStopReason::Exited(0),
             E::Semihosting(s) => SingleThreadStopReason::Exited(*s as u8),
-            E::WaitsForever { .. } | E::Unsupported(_) => {
+            E::WaitsForever { .. } | E::Killed => {
                 SingleThreadStopReason::Terminated(Signal::SIGKILL)
             }
         }
     }
     fn killed() -> Self::Exit {
-        machines::virt::Exit::Unsupported("killed by gdb".into())
+        machines::virt::Exit::Killed
     }
 }
 
@@ -265,7 +282,10 @@ impl<B: DebugBoard> SingleThreadBase for Debuggee<'_, B> {
         }
         // Up to the first unmapped byte.
         let mut n = 0;
-        while n < data.len() && self.board.peek(start.wrapping_add(n as u64), &mut data[n..n + 1])
+        while n < data.len()
+            && self
+                .board
+                .peek(start.wrapping_add(n as u64), &mut data[n..n + 1])
         {
             n += 1;
         }
@@ -276,7 +296,11 @@ impl<B: DebugBoard> SingleThreadBase for Debuggee<'_, B> {
     }
 
     fn write_addrs(&mut self, start: u64, data: &[u8]) -> TargetResult<(), Self> {
-        if self.board.poke(start, data) { Ok(()) } else { Err(TargetError::NonFatal) }
+        if self.board.poke(start, data) {
+            Ok(())
+        } else {
+            Err(TargetError::NonFatal)
+        }
     }
 
     fn support_resume(&mut self) -> Option<SingleThreadResumeOps<'_, Self>> {

@@ -137,7 +137,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         None => board.run(&mut host, args.max_insns),
         Some(port) => match super::gdb::serve(
             port,
-            &mut super::gdb::UserDebug { board: &mut board, host: &mut host },
+            &mut super::gdb::UserDebug {
+                board: &mut board,
+                host: &mut host,
+            },
         ) {
             Ok(Some(exit)) => exit,
             Ok(None) => board.run(&mut host, None),

@@ -159,7 +159,10 @@ impl<W: Write> Tracer for TarmacWriter<W> {
             0x100 => "FIQ",
             _ => "SERROR",
         };
-        self.line(count + 1, format_args!("E {pc:016x} {offset:08x} CoreEvent_{from}_{kind}"));
+        self.line(
+            count + 1,
+            format_args!("E {pc:016x} {offset:08x} CoreEvent_{from}_{kind}"),
+        );
     }
 
     fn kernel(&mut self, count: u64, before: &State, after: &State) {

@@ -14,7 +14,10 @@ fn dir() -> PathBuf {
 }
 
 fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn ci() -> bool {
@@ -40,8 +43,17 @@ fn build(name: &str) -> PathBuf {
     let d = dir();
     let status = Command::new(CC)
         .args([
-            "-O2", "-ffreestanding", "-nostdlib", "-mgeneral-regs-only", "-mstrict-align",
-            "-fno-stack-protector", "-fno-pie", "-no-pie", "-static", "-Wall", "-Werror",
+            "-O2",
+            "-ffreestanding",
+            "-nostdlib",
+            "-mgeneral-regs-only",
+            "-mstrict-align",
+            "-fno-stack-protector",
+            "-fno-pie",
+            "-no-pie",
+            "-static",
+            "-Wall",
+            "-Werror",
             "-Wl,--no-warn-rwx-segments",
         ])
         .arg("-T")
@@ -70,7 +82,13 @@ fn run_specula(elf: &Path) -> (Option<i32>, String) {
 
 fn run_specula_with(elf: &Path, extra: &[&str]) -> (Option<i32>, String) {
     let out = Command::new(specula())
-        .args(["boot", "virt", "--secure", "--virtualization", "--semihosting"])
+        .args([
+            "boot",
+            "virt",
+            "--secure",
+            "--virtualization",
+            "--semihosting",
+        ])
         .args(extra)
         .args(["--max-insns", "50000000", "--kernel"])
         .arg(elf)
@@ -83,8 +101,23 @@ fn run_specula_with(elf: &Path, extra: &[&str]) -> (Option<i32>, String) {
 
 fn run_qemu(elf: &Path) -> (Option<i32>, String) {
     let out = Command::new("timeout")
-        .args(["60", QEMU, "-M", "virt,secure=on,virtualization=on,gic-version=3", "-cpu", "max"])
-        .args(["-semihosting", "-nographic", "-monitor", "none", "-serial", "none", "-kernel"])
+        .args([
+            "60",
+            QEMU,
+            "-M",
+            "virt,secure=on,virtualization=on,gic-version=3",
+            "-cpu",
+            "max",
+        ])
+        .args([
+            "-semihosting",
+            "-nographic",
+            "-monitor",
+            "none",
+            "-serial",
+            "none",
+            "-kernel",
+        ])
         .arg(elf)
         .output()
         .unwrap();
@@ -113,20 +146,33 @@ fn differences() -> Vec<(String, String)> {
 fn check_against_qemu(name: &str, ours: &str, qemu: &str, listed: &[(String, String)]) {
     let ours: Vec<&str> = ours.lines().collect();
     let theirs: Vec<&str> = qemu.lines().collect();
-    assert_eq!(ours.len(), theirs.len(), "{name}: line counts differ\nspecula:\n{}\nqemu:\n{}",
-        ours.join("\n"), theirs.join("\n"));
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "{name}: line counts differ\nspecula:\n{}\nqemu:\n{}",
+        ours.join("\n"),
+        theirs.join("\n")
+    );
     let mut used = Vec::new();
     for (a, b) in ours.iter().zip(&theirs) {
         if a == b {
             continue;
         }
-        let hit = listed.iter().position(|(t, p)| t == name && a.starts_with(p.as_str()));
-        assert!(hit.is_some(), "{name}: specula `{a}` but qemu `{b}`, not in qemu-differences.txt");
+        let hit = listed
+            .iter()
+            .position(|(t, p)| t == name && a.starts_with(p.as_str()));
+        assert!(
+            hit.is_some(),
+            "{name}: specula `{a}` but qemu `{b}`, not in qemu-differences.txt"
+        );
         used.push(hit.unwrap());
     }
     for (i, (t, p)) in listed.iter().enumerate() {
         if t == name {
-            assert!(used.contains(&i), "{name}: `{p}` no longer differs: drop it from the list");
+            assert!(
+                used.contains(&i),
+                "{name}: `{p}` no longer differs: drop it from the list"
+            );
         }
     }
 }
@@ -134,7 +180,10 @@ fn check_against_qemu(name: &str, ours: &str, qemu: &str, listed: &[(String, Str
 #[test]
 fn baremetal_programs() {
     if !have(CC) {
-        assert!(!ci(), "{CC} is missing: CI must not pass by testing nothing");
+        assert!(
+            !ci(),
+            "{CC} is missing: CI must not pass by testing nothing"
+        );
         eprintln!("skipping the bare-metal tests: {CC} is not installed");
         return;
     }
@@ -151,12 +200,19 @@ fn baremetal_programs() {
         let (status, ours) = run_specula(&elf);
         let expected = std::fs::read_to_string(dir().join(format!("expected/{name}.txt")))
             .unwrap_or_else(|_| panic!("{name}: no expected/{name}.txt"));
-        assert_eq!(ours, expected, "{name}: output differs from expected/{name}.txt");
+        assert_eq!(
+            ours, expected,
+            "{name}: output differs from expected/{name}.txt"
+        );
         assert_eq!(status, Some(0), "{name}: exit status");
         // With the host's clock the timer interrupts come in the same order.
         if name == "interrupts" {
             let (status, wall) = run_specula_with(&elf, &["--clock", "wall"]);
-            assert_eq!((status, wall.as_str()), (Some(0), expected.as_str()), "--clock wall");
+            assert_eq!(
+                (status, wall.as_str()),
+                (Some(0), expected.as_str()),
+                "--clock wall"
+            );
         }
         if with_qemu {
             let (qstatus, qemu) = run_qemu(&elf);

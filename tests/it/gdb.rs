@@ -105,8 +105,15 @@ fn gdb_steps_breaks_watches_and_edits_state() {
 /// single steps, memory through the PE's view, and continue to PSCI SYSTEM_OFF.
 #[test]
 fn gdb_debugs_a_bare_metal_program_on_virt() {
-    if Command::new("gdb-multiarch").arg("--version").output().is_err() {
-        assert!(!std::env::var("CI").is_ok_and(|v| v == "true"), "gdb-multiarch not found");
+    if Command::new("gdb-multiarch")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "gdb-multiarch not found"
+        );
         eprintln!("SKIPPED: gdb-multiarch not found");
         return;
     }
@@ -114,8 +121,17 @@ fn gdb_debugs_a_bare_metal_program_on_virt() {
     std::fs::create_dir_all(&dir).unwrap();
     let prog = dir.join("bare");
     // mov x5, #5; mov x6, #3; x0 = 0x84000008 (SYSTEM_OFF); hvc #0
-    std::fs::write(&prog, elf(&[0xd280_00a5, 0xd280_0066, 0xd280_0100, 0xf2b0_8000, 0xd400_0002]))
-        .unwrap();
+    std::fs::write(
+        &prog,
+        elf(&[
+            0xd280_00a5,
+            0xd280_0066,
+            0xd280_0100,
+            0xf2b0_8000,
+            0xd400_0002,
+        ]),
+    )
+    .unwrap();
     let port = 20000 + ((std::process::id() + 7) % 20000) as u16;
     let mut specula = Command::new(env!("CARGO_BIN_EXE_specula"))
         .args(["boot", "virt", "--gdb", &port.to_string(), "--kernel"])
@@ -148,7 +164,14 @@ fn gdb_debugs_a_bare_metal_program_on_virt() {
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     let status = specula.wait().unwrap();
-    for want in ["$1 = 0x4000b0", "$2 = 5", "$3 = 3", "$4 = 0x3c5", "0x4000b0:\t0xd28000a5", "exited normally"] {
+    for want in [
+        "$1 = 0x4000b0",
+        "$2 = 5",
+        "$3 = 3",
+        "$4 = 0x3c5",
+        "0x4000b0:\t0xd28000a5",
+        "exited normally",
+    ] {
         assert!(text.contains(want), "gdb output lacks {want:?}:\n{text}");
     }
     assert_eq!(status.code(), Some(0));

@@ -27,16 +27,36 @@ fn boot_smp(bin: &Path, cpu: &str, smp: u32) -> (Option<i32>, String) {
     std::fs::create_dir_all(&dir).unwrap();
     let initrd = dir.join("initrd.cpio");
     let busybox = std::fs::read(work().join("busybox")).unwrap();
-    std::fs::write(&initrd, machines::initramfs::busybox(busybox, specula_init())).unwrap();
+    std::fs::write(
+        &initrd,
+        machines::initramfs::busybox(busybox, specula_init()),
+    )
+    .unwrap();
     let out = Command::new(bin)
-        .args(["boot", "virt", "--cpu", cpu, "--smp", &smp.to_string(), "--kernel"])
+        .args([
+            "boot",
+            "virt",
+            "--cpu",
+            cpu,
+            "--smp",
+            &smp.to_string(),
+            "--kernel",
+        ])
         .arg(work().join("Image"))
         .arg("--initrd")
         .arg(&initrd)
-        .args(["--append", "console=ttyAMA0 panic=-1", "--max-insns", "4000000000"])
+        .args([
+            "--append",
+            "console=ttyAMA0 panic=-1",
+            "--max-insns",
+            "4000000000",
+        ])
         .output()
         .unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 fn specula_init() -> &'static str {
@@ -56,21 +76,37 @@ fn debian_kernel_boots_to_the_initramfs() {
         return;
     };
     if !work().join("Image").exists() {
-        assert!(!ci(), "work/linux is missing: the test command runs machines/fetch-linux.sh");
+        assert!(
+            !ci(),
+            "work/linux is missing: the test command runs machines/fetch-linux.sh"
+        );
         eprintln!("skipping: run machines/fetch-linux.sh");
         return;
     }
     for (cpu, features) in [
-        ("max", "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics cpuid asimdrdm sb"),
+        (
+            "max",
+            "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics cpuid asimdrdm sb",
+        ),
         ("v8.0", "fp asimd evtstrm cpuid"),
-        ("v8.0,+FEAT_LSE,+FEAT_CRC32", "fp asimd evtstrm crc32 atomics cpuid"),
+        (
+            "v8.0,+FEAT_LSE,+FEAT_CRC32",
+            "fp asimd evtstrm crc32 atomics cpuid",
+        ),
     ] {
         let (status, out) = boot(&bin, cpu);
         assert!(out.contains("specula: initramfs reached"), "{cpu}: {out}");
         assert!(out.contains("reboot: Power down"), "{cpu}: {out}");
         assert_eq!(status, Some(0), "{cpu}: {out}");
-        let line = out.lines().find(|l| l.starts_with("Features")).unwrap_or("");
-        assert_eq!(line.split(':').nth(1).map(str::trim), Some(features), "{cpu}: {line}");
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("Features"))
+            .unwrap_or("");
+        assert_eq!(
+            line.split(':').nth(1).map(str::trim),
+            Some(features),
+            "{cpu}: {line}"
+        );
     }
 }
 
@@ -91,14 +127,20 @@ fn boot_with(bin: &Path, args: &[&str], input: &[u8]) -> (Option<i32>, String) {
     // Keep stdin open (not at end of file) until the guest is done, as a terminal would.
     let out = child.wait_with_output().unwrap();
     drop(stdin);
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 fn firmware(name: &str) -> Option<(PathBuf, PathBuf)> {
     let bin = specula()?;
     let fw = work().join(name);
     if !fw.exists() {
-        assert!(!ci(), "work/linux/{name} is missing: the test command runs machines/fetch-linux.sh");
+        assert!(
+            !ci(),
+            "work/linux/{name} is missing: the test command runs machines/fetch-linux.sh"
+        );
         return None;
     }
     Some((bin, fw))
@@ -123,12 +165,20 @@ fn debian_kernel_boots_on_two_pes() {
 /// U-Boot from flash reaches its prompt; a key stops autoboot and `version` runs.
 #[test]
 fn u_boot_reaches_its_prompt() {
-    let Some((bin, fw)) = firmware("u-boot.bin") else { return };
+    let Some((bin, fw)) = firmware("u-boot.bin") else {
+        return;
+    };
     let fw = fw.to_str().unwrap();
-    let (status, out) =
-        boot_with(&bin, &["--bios", fw, "--max-insns", "600000000"], b"x\nversion\n");
+    let (status, out) = boot_with(
+        &bin,
+        &["--bios", fw, "--max-insns", "600000000"],
+        b"x\nversion\n",
+    );
     assert!(out.contains("Hit any key to stop autoboot"), "{out}");
-    assert!(out.contains("=> version\r\nU-Boot 2023.01") || out.contains("=> version\nU-Boot 2023.01"), "{out}");
+    assert!(
+        out.contains("=> version\r\nU-Boot 2023.01") || out.contains("=> version\nU-Boot 2023.01"),
+        "{out}"
+    );
     assert_eq!(status, Some(124), "stopped by --max-insns at the prompt");
 }
 
@@ -136,7 +186,9 @@ fn u_boot_reaches_its_prompt() {
 /// through fw_cfg, by the kernel's EFI stub, to the initramfs and PSCI SYSTEM_OFF.
 #[test]
 fn edk2_boots_the_kernel_through_fw_cfg() {
-    let Some((bin, fw)) = firmware("QEMU_EFI.fd") else { return };
+    let Some((bin, fw)) = firmware("QEMU_EFI.fd") else {
+        return;
+    };
     if !work().join("Image").exists() {
         return;
     }
@@ -144,13 +196,26 @@ fn edk2_boots_the_kernel_through_fw_cfg() {
     std::fs::create_dir_all(&dir).unwrap();
     let initrd = dir.join("initrd-edk2.cpio");
     let busybox = std::fs::read(work().join("busybox")).unwrap();
-    std::fs::write(&initrd, machines::initramfs::busybox(busybox, specula_init())).unwrap();
+    std::fs::write(
+        &initrd,
+        machines::initramfs::busybox(busybox, specula_init()),
+    )
+    .unwrap();
     let image = work().join("Image");
     let (status, out) = boot_with(
         &bin,
-        &["--bios", fw.to_str().unwrap(), "--kernel", image.to_str().unwrap(), "--initrd",
-          initrd.to_str().unwrap(), "--append", "console=ttyAMA0 panic=-1",
-          "--max-insns", "4000000000"],
+        &[
+            "--bios",
+            fw.to_str().unwrap(),
+            "--kernel",
+            image.to_str().unwrap(),
+            "--initrd",
+            initrd.to_str().unwrap(),
+            "--append",
+            "console=ttyAMA0 panic=-1",
+            "--max-insns",
+            "4000000000",
+        ],
         b"",
     );
     assert!(out.contains("EFI stub: Booting Linux Kernel"), "{out}");
@@ -165,9 +230,14 @@ fn edk2_reaches_the_uefi_shell() {
     if std::env::var("SPECULA_SLOW").ok().as_deref() != Some("1") {
         return;
     }
-    let Some((bin, fw)) = firmware("QEMU_EFI.fd") else { return };
-    let (status, out) =
-        boot_with(&bin, &["--bios", fw.to_str().unwrap(), "--max-insns", "7000000000"], b"");
+    let Some((bin, fw)) = firmware("QEMU_EFI.fd") else {
+        return;
+    };
+    let (status, out) = boot_with(
+        &bin,
+        &["--bios", fw.to_str().unwrap(), "--max-insns", "7000000000"],
+        b"",
+    );
     assert!(out.contains("UEFI Interactive Shell"), "{out}");
     assert!(out.contains("Shell>"), "{out}");
     assert_eq!(status, Some(124));

@@ -136,9 +136,17 @@ fn boot_traces_levels_and_vectors() {
         .arg(&prog)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(124), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(124),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&trace).unwrap();
     conformance::tarmac::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert!(text.contains("O EL1h_n : mov x0, #1"), "{text}");
-    assert!(text.contains("00000200 CoreEvent_CURRENT_SPx_SYNC"), "{text}");
+    assert!(
+        text.contains("00000200 CoreEvent_CURRENT_SPx_SYNC"),
+        "{text}"
+    );
 }

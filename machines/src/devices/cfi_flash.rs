@@ -28,7 +28,9 @@ enum Mode {
     /// 0xE8 seen: the next write is the word count - 1.
     BufferCount,
     /// Buffered program: words left, the block's base.
-    Buffer { left: u32 },
+    Buffer {
+        left: u32,
+    },
     /// 0xE8 data written: waiting for 0xD0.
     BufferConfirm,
     /// 0x60 seen: lock, unlock or lock-down follows.
@@ -44,7 +46,11 @@ struct Bank {
 
 impl Bank {
     fn new() -> Bank {
-        Bank { mode: Mode::ReadArray, status: 0x80, buffer: Vec::new() }
+        Bank {
+            mode: Mode::ReadArray,
+            status: 0x80,
+            buffer: Vec::new(),
+        }
     }
 }
 
@@ -62,7 +68,10 @@ const SR_PROGRAM_ERR: u8 = 0x10;
 impl CfiFlash {
     /// Flash of `banks` banks at `base`.
     pub fn new(base: u64, banks: usize) -> CfiFlash {
-        CfiFlash { base, banks: (0..banks).map(|_| Bank::new()).collect() }
+        CfiFlash {
+            base,
+            banks: (0..banks).map(|_| Bank::new()).collect(),
+        }
     }
 
     pub fn size(&self) -> u64 {
@@ -76,7 +85,8 @@ impl CfiFlash {
     /// Whether reads of `pa` must come from the flash's state machine (its bank is not in
     /// read-array mode).
     pub fn intercepts_read(&self, pa: u64) -> bool {
-        self.contains(pa) && self.banks[((pa - self.base) / BANK_SIZE) as usize].mode != Mode::ReadArray
+        self.contains(pa)
+            && self.banks[((pa - self.base) / BANK_SIZE) as usize].mode != Mode::ReadArray
     }
 
     /// A read while the bank is in a command mode: status, identifier or query data.
@@ -98,7 +108,11 @@ impl CfiFlash {
         // returns the byte in the low half of its lane.
         let lane = u64::from(byte) | (u64::from(byte) << 16);
         let v = lane | (lane << 32);
-        v & if size >= 8 { u64::MAX } else { (1u64 << (8 * size)) - 1 }
+        v & if size >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * size)) - 1
+        }
     }
 
     /// A write to flash: a command or the data a command waits for. Programming and erasing
@@ -128,11 +142,17 @@ impl CfiFlash {
             }
             Mode::BufferCount => {
                 bank.buffer.clear();
-                Mode::Buffer { left: (value & 0xffff) as u32 + 1 }
+                Mode::Buffer {
+                    left: (value & 0xffff) as u32 + 1,
+                }
             }
             Mode::Buffer { left } => {
                 bank.buffer.push((pa, value as u32));
-                if left <= 1 { Mode::BufferConfirm } else { Mode::Buffer { left: left - 1 } }
+                if left <= 1 {
+                    Mode::BufferConfirm
+                } else {
+                    Mode::Buffer { left: left - 1 }
+                }
             }
             Mode::BufferConfirm => {
                 if cmd == 0xd0 {

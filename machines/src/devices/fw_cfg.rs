@@ -92,8 +92,14 @@ impl FwCfg {
     }
 
     fn next_bytes(&mut self, n: usize) -> Vec<u8> {
-        let item = self.items.get(&self.selector).map(Vec::as_slice).unwrap_or(&[]);
-        let out: Vec<u8> = (0..n).map(|i| item.get(self.offset + i).copied().unwrap_or(0)).collect();
+        let item = self
+            .items
+            .get(&self.selector)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let out: Vec<u8> = (0..n)
+            .map(|i| item.get(self.offset + i).copied().unwrap_or(0))
+            .collect();
         self.offset += n;
         out
     }

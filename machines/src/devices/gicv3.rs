@@ -37,9 +37,21 @@ struct Irq {
 
 #[derive(Debug)]
 pub struct Gicv3 {
+    /// Every INTID; the SGIs and PPIs (`..32`) are the live PE's.
     irqs: Vec<Irq>,
     /// GICD_CTLR: EnableGrp0 (0), EnableGrp1 (1), ARE (4, RAO), DS (6, RAO).
     ctlr: u32,
+    /// The live PE's CPU interface and redistributor state.
+    cpu: PerCpu,
+    /// Several PEs: `irqs[..32]` and `cpu` are PE `current`'s; the others' are kept here,
+    /// with their SGIs and PPIs, until [`Gicv3::select_cpu`] brings them in.
+    current: usize,
+    saved: Vec<Option<(PerCpu, Vec<Irq>)>>,
+}
+
+/// One PE's CPU interface and redistributor state.
+#[derive(Debug, Clone)]
+struct PerCpu {
     waker: u32,
     pmr: u8,
     bpr0: u8,
@@ -51,28 +63,7 @@ pub struct Gicv3 {
     cbpr: bool,
     /// Active priorities, innermost last: (priority, INTID).
     running: Vec<(u8, u16)>,
-    /// The PE's affinity (MPIDR_EL1's Aff fields) for GICR_TYPER.
-    pub affinity: u64,
-    /// Several PEs: the live fields above (the SGIs and PPIs in `irqs[..32]`, the CPU
-    /// interface, the redistributor's WAKER, the affinity) are PE `current`'s; the others'
-    /// are kept here until [`Gicv3::select_cpu`] brings them in.
-    current: usize,
-    saved: Vec<Option<PerCpu>>,
-}
-
-/// One PE's banked part of the GIC.
-#[derive(Debug, Clone)]
-struct PerCpu {
-    banked: Vec<Irq>,
-    waker: u32,
-    pmr: u8,
-    bpr0: u8,
-    bpr1: u8,
-    igrpen0: bool,
-    igrpen1: bool,
-    eoimode: bool,
-    cbpr: bool,
-    running: Vec<(u8, u16)>,
+    /// The PE's affinity (MPIDR_EL1's Aff fields) for GICR_TYPER and SGI targets.
     affinity: u64,
 }
 
@@ -88,16 +79,18 @@ impl Default for Gicv3 {
         Gicv3 {
             irqs,
             ctlr: (1 << 4) | (1 << 6),
-            waker: 0b110,
-            pmr: 0,
-            bpr0: 2,
-            bpr1: 3,
-            igrpen0: false,
-            igrpen1: false,
-            eoimode: false,
-            cbpr: false,
-            running: Vec::new(),
-            affinity: 0,
+            cpu: PerCpu {
+                waker: 0b110,
+                pmr: 0,
+                bpr0: 2,
+                bpr1: 3,
+                igrpen0: false,
+                igrpen1: false,
+                eoimode: false,
+                cbpr: false,
+                running: Vec::new(),
+                affinity: 0,
+            },
             current: 0,
             saved: vec![None],
         }
@@ -109,11 +102,20 @@ impl Gicv3 {
         Rc::new(RefCell::new(Gicv3::default()))
     }
 
-    /// Gives the GIC `n` PEs with the affinities `aff(k)` (MPIDR_EL1's Aff fields).
+    /// Gives the GIC `n` PEs with the affinities `aff(k)` (MPIDR_EL1's Aff fields), each
+    /// starting from the reset state.
     pub fn set_cpus(&mut self, n: usize, aff: impl Fn(usize) -> u64) {
-        let fresh = self.take_cpu();
+        let (cpu, banked) = (self.cpu.clone(), self.irqs[..32].to_vec());
         self.saved = (0..n)
-            .map(|k| Some(PerCpu { affinity: aff(k), ..fresh.clone() }))
+            .map(|k| {
+                Some((
+                    PerCpu {
+                        affinity: aff(k),
+                        ..cpu.clone()
+                    },
+                    banked.clone(),
+                ))
+            })
             .collect();
         self.current = usize::MAX;
         self.select_cpu(0);
@@ -123,44 +125,23 @@ impl Gicv3 {
         self.saved.len()
     }
 
-    fn take_cpu(&mut self) -> PerCpu {
-        PerCpu {
-            banked: self.irqs[..32].to_vec(),
-            waker: self.waker,
-            pmr: self.pmr,
-            bpr0: self.bpr0,
-            bpr1: self.bpr1,
-            igrpen0: self.igrpen0,
-            igrpen1: self.igrpen1,
-            eoimode: self.eoimode,
-            cbpr: self.cbpr,
-            running: std::mem::take(&mut self.running),
-            affinity: self.affinity,
-        }
-    }
-
     /// Makes PE `k`'s banked state the live one: what the CPU interface registers, the
     /// redistributor frame and the signals then see.
     pub fn select_cpu(&mut self, k: usize) {
         if k == self.current || k >= self.saved.len() {
             return;
         }
+        let (cpu, banked) = self.saved[k]
+            .take()
+            .expect("each PE's state is saved while another is live");
+        let outgoing = (
+            std::mem::replace(&mut self.cpu, cpu),
+            self.irqs[..32].to_vec(),
+        );
+        self.irqs[..32].copy_from_slice(&banked);
         if self.current < self.saved.len() {
-            let mine = self.take_cpu();
-            self.saved[self.current] = Some(mine);
+            self.saved[self.current] = Some(outgoing);
         }
-        let c = self.saved[k].take().expect("each PE's state is saved while another is live");
-        self.irqs[..32].copy_from_slice(&c.banked);
-        self.waker = c.waker;
-        self.pmr = c.pmr;
-        self.bpr0 = c.bpr0;
-        self.bpr1 = c.bpr1;
-        self.igrpen0 = c.igrpen0;
-        self.igrpen1 = c.igrpen1;
-        self.eoimode = c.eoimode;
-        self.cbpr = c.cbpr;
-        self.running = c.running;
-        self.affinity = c.affinity;
         self.current = k;
     }
 
@@ -175,7 +156,7 @@ impl Gicv3 {
             return self.current == 0;
         }
         let aff = (r & 0xff_ffff) | ((r >> 32) & 0xff) << 32;
-        aff == self.affinity & 0xff_00ff_ffff
+        aff == self.cpu.affinity & 0xff_00ff_ffff
     }
 
     /// Drives the input line of a PPI or SPI (timers, devices).
@@ -194,12 +175,16 @@ impl Gicv3 {
     }
 
     fn running_priority(&self) -> u8 {
-        self.running.last().map_or(0xff, |&(p, _)| p)
+        self.cpu.running.last().map_or(0xff, |&(p, _)| p)
     }
 
     /// The group priority of `p` for preemption (ICC_BPRn).
     fn group_priority(&self, p: u8, group1: bool) -> u8 {
-        let bpr = if group1 && !self.cbpr { self.bpr1.saturating_sub(1) } else { self.bpr0 };
+        let bpr = if group1 && !self.cpu.cbpr {
+            self.cpu.bpr1.saturating_sub(1)
+        } else {
+            self.cpu.bpr0
+        };
         p & !((2u16 << bpr) - 1) as u8
     }
 
@@ -217,16 +202,16 @@ impl Gicv3 {
                 continue;
             }
             let (dist_on, cpu_on) = if irq.group1 {
-                (self.ctlr & 2 != 0, self.igrpen1)
+                (self.ctlr & 2 != 0, self.cpu.igrpen1)
             } else {
-                (self.ctlr & 1 != 0, self.igrpen0)
+                (self.ctlr & 1 != 0, self.cpu.igrpen0)
             };
-            if !dist_on || !cpu_on || irq.priority >= self.pmr {
+            if !dist_on || !cpu_on || irq.priority >= self.cpu.pmr {
                 continue;
             }
             if self.group_priority(irq.priority, irq.group1)
                 >= self.group_priority(self.running_priority(), irq.group1)
-                && !self.running.is_empty()
+                && !self.cpu.running.is_empty()
             {
                 continue;
             }
@@ -247,21 +232,28 @@ impl Gicv3 {
     }
 
     fn acknowledge(&mut self, group1: bool) -> u64 {
-        let Some(i) = self.highest(Some(group1)) else { return SPURIOUS };
+        let Some(i) = self.highest(Some(group1)) else {
+            return SPURIOUS;
+        };
         let irq = &mut self.irqs[i];
         irq.active = true;
         irq.pending = false;
         let p = irq.priority;
-        self.running.push((p, i as u16));
+        self.cpu.running.push((p, i as u16));
         i as u64
     }
 
     fn end_of_interrupt(&mut self, intid: u64) {
         // Priority drop: the innermost active priority.
-        if let Some(pos) = self.running.iter().rposition(|&(_, i)| u64::from(i) == intid) {
-            self.running.remove(pos);
+        if let Some(pos) = self
+            .cpu
+            .running
+            .iter()
+            .rposition(|&(_, i)| u64::from(i) == intid)
+        {
+            self.cpu.running.remove(pos);
         }
-        if !self.eoimode {
+        if !self.cpu.eoimode {
             self.deactivate(intid);
         }
     }
@@ -274,7 +266,8 @@ impl Gicv3 {
 
     /// The active priorities bitmap (ICC_AP0R0/AP1R0): one bit per group priority, 32 levels.
     fn active_priorities(&self, group1: bool) -> u64 {
-        self.running
+        self.cpu
+            .running
             .iter()
             .filter(|&&(_, i)| self.irqs[i as usize].group1 == group1)
             .fold(0, |m, &(p, _)| m | 1 << (p >> 3))
@@ -283,27 +276,27 @@ impl Gicv3 {
     /// A read of CPU interface register `name` (ICC_*).
     pub fn read_icc(&mut self, name: &str) -> u64 {
         match name {
-            "ICC_PMR_EL1" => u64::from(self.pmr),
+            "ICC_PMR_EL1" => u64::from(self.cpu.pmr),
             "ICC_IAR0_EL1" => self.acknowledge(false),
             "ICC_IAR1_EL1" => self.acknowledge(true),
             "ICC_HPPIR0_EL1" => self.highest(Some(false)).map_or(SPURIOUS, |i| i as u64),
             "ICC_HPPIR1_EL1" => self.highest(Some(true)).map_or(SPURIOUS, |i| i as u64),
-            "ICC_BPR0_EL1" => u64::from(self.bpr0),
-            "ICC_BPR1_EL1" => u64::from(self.bpr1),
+            "ICC_BPR0_EL1" => u64::from(self.cpu.bpr0),
+            "ICC_BPR1_EL1" => u64::from(self.cpu.bpr1),
             "ICC_AP0R0_EL1" => self.active_priorities(false),
             "ICC_AP1R0_EL1" => self.active_priorities(true),
             "ICC_RPR_EL1" => u64::from(self.running_priority()),
             // PRIbits = 4 (5 bits), IDbits = 0 (16), A3V = 1, EOImode, CBPR.
             "ICC_CTLR_EL1" => {
-                (4 << 8) | (1 << 15) | (u64::from(self.eoimode) << 1) | u64::from(self.cbpr)
+                (4 << 8) | (1 << 15) | (u64::from(self.cpu.eoimode) << 1) | u64::from(self.cpu.cbpr)
             }
-            "ICC_CTLR_EL3" => (4 << 8) | (1 << 15) | (u64::from(self.eoimode) << 4),
+            "ICC_CTLR_EL3" => (4 << 8) | (1 << 15) | (u64::from(self.cpu.eoimode) << 4),
             // SRE is RAO/WI (no legacy interface); DFB, DIB RAO; Enable (EL2, EL3) RAO.
             "ICC_SRE_EL1" => 0b111,
             "ICC_SRE_EL2" | "ICC_SRE_EL3" => 0b1111,
-            "ICC_IGRPEN0_EL1" => u64::from(self.igrpen0),
-            "ICC_IGRPEN1_EL1" => u64::from(self.igrpen1),
-            "ICC_IGRPEN1_EL3" => u64::from(self.igrpen1) | (u64::from(self.igrpen1) << 1),
+            "ICC_IGRPEN0_EL1" => u64::from(self.cpu.igrpen0),
+            "ICC_IGRPEN1_EL1" => u64::from(self.cpu.igrpen1),
+            "ICC_IGRPEN1_EL3" => u64::from(self.cpu.igrpen1) | (u64::from(self.cpu.igrpen1) << 1),
             _ => 0,
         }
     }
@@ -311,26 +304,26 @@ impl Gicv3 {
     /// A write of CPU interface register `name`.
     pub fn write_icc(&mut self, name: &str, v: u64) {
         match name {
-            "ICC_PMR_EL1" => self.pmr = v as u8 & PRIO_MASK,
+            "ICC_PMR_EL1" => self.cpu.pmr = v as u8 & PRIO_MASK,
             "ICC_EOIR0_EL1" | "ICC_EOIR1_EL1" => self.end_of_interrupt(v & 0xff_ffff),
             "ICC_DIR_EL1" => self.deactivate(v & 0xff_ffff),
-            "ICC_BPR0_EL1" => self.bpr0 = (v & 7).max(2) as u8,
-            "ICC_BPR1_EL1" => self.bpr1 = (v & 7).max(3) as u8,
+            "ICC_BPR0_EL1" => self.cpu.bpr0 = (v & 7).max(2) as u8,
+            "ICC_BPR1_EL1" => self.cpu.bpr1 = (v & 7).max(3) as u8,
             "ICC_CTLR_EL1" => {
-                self.eoimode = v & 2 != 0;
-                self.cbpr = v & 1 != 0;
+                self.cpu.eoimode = v & 2 != 0;
+                self.cpu.cbpr = v & 1 != 0;
             }
-            "ICC_CTLR_EL3" => self.eoimode = v & (1 << 4) != 0,
-            "ICC_IGRPEN0_EL1" => self.igrpen0 = v & 1 != 0,
-            "ICC_IGRPEN1_EL1" => self.igrpen1 = v & 1 != 0,
-            "ICC_IGRPEN1_EL3" => self.igrpen1 = v & 1 != 0,
+            "ICC_CTLR_EL3" => self.cpu.eoimode = v & (1 << 4) != 0,
+            "ICC_IGRPEN0_EL1" => self.cpu.igrpen0 = v & 1 != 0,
+            "ICC_IGRPEN1_EL1" => self.cpu.igrpen1 = v & 1 != 0,
+            "ICC_IGRPEN1_EL3" => self.cpu.igrpen1 = v & 1 != 0,
             "ICC_SGI0R_EL1" | "ICC_SGI1R_EL1" | "ICC_ASGI1R_EL1" => {
                 let intid = ((v >> 24) & 15) as usize;
                 let irm = v & (1 << 40) != 0;
                 let aff1 = (v >> 16) & 0xff;
                 let aff2 = (v >> 32) & 0xff;
                 let aff3 = (v >> 48) & 0xff;
-                let me = self.affinity;
+                let me = self.cpu.affinity;
                 // IRM = 1 is every PE but this one; else the PEs of Aff3.Aff2.Aff1 whose Aff0 is
                 // in the target list.
                 let targets = |a: u64| {
@@ -346,9 +339,9 @@ impl Gicv3 {
                 if targets(me) {
                     self.irqs[intid].pending = true;
                 }
-                for c in self.saved.iter_mut().flatten() {
+                for (c, banked) in self.saved.iter_mut().flatten() {
                     if targets(c.affinity) {
-                        c.banked[intid].pending = true;
+                        banked[intid].pending = true;
                     }
                 }
             }
@@ -362,7 +355,11 @@ impl Gicv3 {
         let bitwise = |f: &dyn Fn(&Irq, usize) -> bool, n: u64| -> u32 {
             (0..32).fold(0, |w, b| {
                 let i = first + (n as usize) * 32 + b;
-                if i < INTIDS && f(&self.irqs[i], i) { w | 1 << b } else { w }
+                if i < INTIDS && f(&self.irqs[i], i) {
+                    w | 1 << b
+                } else {
+                    w
+                }
             })
         };
         Some(match reg {
@@ -375,14 +372,22 @@ impl Gicv3 {
                 let base = first + (reg - 0x400) as usize;
                 (0..4).fold(0, |w, k| {
                     let i = base + k;
-                    if i < INTIDS { w | u32::from(self.irqs[i].priority) << (8 * k) } else { w }
+                    if i < INTIDS {
+                        w | u32::from(self.irqs[i].priority) << (8 * k)
+                    } else {
+                        w
+                    }
                 })
             }
             0xc00..=0xcfc => {
                 let base = first + ((reg - 0xc00) as usize) * 16;
                 (0..16).fold(0, |w, k| {
                     let i = base + k;
-                    if i < INTIDS && self.irqs[i].edge { w | 2 << (2 * k) } else { w }
+                    if i < INTIDS && self.irqs[i].edge {
+                        w | 2 << (2 * k)
+                    } else {
+                        w
+                    }
                 })
             }
             0xd00..=0xd7c => bitwise(&|q, _| q.grpmod, (reg - 0xd00) / 4),
@@ -431,6 +436,15 @@ impl Gicv3 {
     }
 }
 
+/// Whether `word` of the per-interrupt arrays covers INTIDs 0-31 (the SGIs and PPIs): the
+/// redistributor's, and RAZ/WI in the distributor with affinity routing.
+fn banked_word(word: u64) -> bool {
+    matches!(
+        word,
+        0x080 | 0x100 | 0x180 | 0x200 | 0x280 | 0x300 | 0x380 | 0xd00 | 0xc00 | 0xc04
+    ) || (0x400..0x420).contains(&word)
+}
+
 /// GICD: the distributor frame (64 KiB).
 pub struct Distributor(pub Shared);
 /// GICR: the redistributor's RD and SGI frames (2 x 64 KiB).
@@ -462,10 +476,11 @@ impl Device for Distributor {
             0x0080..=0x0d7c => {
                 let word = offset & !3;
                 let v = u64::from(g.read_array(word, 0).unwrap_or(0));
-                let first_word = matches!(word, 0x080 | 0x100 | 0x180 | 0x200 | 0x280
-                    | 0x300 | 0x380 | 0xd00) || (0x400..0x420).contains(&word)
-                    || word == 0xc00 || word == 0xc04;
-                if first_word { 0 } else { (v >> (8 * (offset & 3))) & mask(size) }
+                if banked_word(word) {
+                    0
+                } else {
+                    (v >> (8 * (offset & 3))) & mask(size)
+                }
             }
             _ => 0,
         })
@@ -478,7 +493,9 @@ impl Device for Distributor {
             0x6100..=0x7fd8 => {
                 let n = ((offset - 0x6000) / 8) as usize;
                 if let Some(q) = g.irqs.get_mut(n) {
-                    q.route = if size == 8 { value } else if offset % 8 == 4 {
+                    q.route = if size == 8 {
+                        value
+                    } else if offset % 8 == 4 {
                         (q.route & 0xffff_ffff) | (value << 32)
                     } else {
                         (q.route & !0xffff_ffff) | value
@@ -495,9 +512,7 @@ impl Device for Distributor {
                             g.irqs[first + k].priority = (value >> (8 * k)) as u8 & PRIO_MASK;
                         }
                     }
-                } else if !matches!(word, 0x080 | 0x100 | 0x180 | 0x200 | 0x280 | 0x300
-                    | 0x380 | 0xd00 | 0xc00 | 0xc04)
-                {
+                } else if !banked_word(word) {
                     g.write_array(word, 0, value as u32, 4);
                 }
             }
@@ -508,7 +523,11 @@ impl Device for Distributor {
 }
 
 fn mask(size: usize) -> u64 {
-    if size >= 8 { u64::MAX } else { (1u64 << (8 * size)) - 1 }
+    if size >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * size)) - 1
+    }
 }
 
 /// One PE's RD and SGI frames.
@@ -548,19 +567,23 @@ impl Redistributor {
             0x0004 => 0x0300_043b,
             // GICR_TYPER: affinity, processor number, Last.
             0x0008 => {
-                let aff = g.affinity;
-                let v = (((aff >> 32) & 0xff) << 56 | ((aff >> 16) & 0xff) << 48
-                    | ((aff >> 8) & 0xff) << 40 | (aff & 0xff) << 32)
+                let aff = g.cpu.affinity;
+                let v = (((aff >> 32) & 0xff) << 56
+                    | ((aff >> 16) & 0xff) << 48
+                    | ((aff >> 8) & 0xff) << 40
+                    | (aff & 0xff) << 32)
                     | ((cpu as u64) << 8)
                     | (u64::from(last) << 4);
                 if size == 4 { v & 0xffff_ffff } else { v }
             }
             0x000c => {
-                let aff = g.affinity;
-                ((aff >> 32) & 0xff) << 24 | ((aff >> 16) & 0xff) << 16 | ((aff >> 8) & 0xff) << 8
+                let aff = g.cpu.affinity;
+                ((aff >> 32) & 0xff) << 24
+                    | ((aff >> 16) & 0xff) << 16
+                    | ((aff >> 8) & 0xff) << 8
                     | (aff & 0xff)
             }
-            0x0014 => u64::from(g.waker),
+            0x0014 => u64::from(g.cpu.waker),
             PIDR2 => PIDR2_V3,
             0x1_0080..=0x1_0d7c => {
                 let word = (offset - 0x1_0000) & !3;
@@ -577,7 +600,7 @@ impl Redistributor {
             // ProcessorSleep; ChildrenAsleep follows it.
             0x0014 => {
                 let sleep = value & 2 != 0;
-                g.waker = if sleep { 0b110 } else { 0 };
+                g.cpu.waker = if sleep { 0b110 } else { 0 };
             }
             0x1_0400..=0x1_041f => {
                 let first = (offset - 0x1_0400) as usize;
@@ -590,9 +613,7 @@ impl Redistributor {
             0x1_0080..=0x1_0d7c => {
                 let word = (offset - 0x1_0000) & !3;
                 // Only the first word of each array (INTIDs 0-31) is the redistributor's.
-                if matches!(word, 0x080 | 0x100 | 0x180 | 0x200 | 0x280 | 0x300 | 0x380 | 0xd00
-                    | 0xc00 | 0xc04)
-                {
+                if banked_word(word) {
                     g.write_array(word, 0, value as u32, 4);
                 }
             }

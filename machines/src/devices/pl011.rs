@@ -51,7 +51,12 @@ pub struct Pl011 {
 
 impl Pl011 {
     pub fn new() -> Pl011 {
-        Pl011 { cr: 0x300, ifls: 0x12, ris: INT_TX, ..Pl011::default() }
+        Pl011 {
+            cr: 0x300,
+            ifls: 0x12,
+            ris: INT_TX,
+            ..Pl011::default()
+        }
     }
 
     /// Queues bytes typed at the host's terminal (or piped into stdin).

@@ -22,9 +22,7 @@ const ID: [u8; 8] = [0x31, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
 pub struct Pl031 {
     /// Guest time in nanoseconds, kept by the board.
     pub clock: Rc<Cell<u64>>,
-    /// Seconds at guest time zero.
-    epoch: u64,
-    /// The count the guest last loaded, and the guest time it did.
+    /// The count the guest last loaded (the epoch at reset), and the guest time it did.
     base: (u64, u64),
     mr: u32,
     imsc: bool,
@@ -33,7 +31,13 @@ pub struct Pl031 {
 
 impl Pl031 {
     pub fn new(clock: Rc<Cell<u64>>, epoch: u64) -> Pl031 {
-        Pl031 { clock, epoch, base: (epoch, 0), mr: 0, imsc: false, ris: false }
+        Pl031 {
+            clock,
+            base: (epoch, 0),
+            mr: 0,
+            imsc: false,
+            ris: false,
+        }
     }
 
     fn count(&self) -> u32 {
@@ -72,7 +76,6 @@ impl Device for Pl031 {
             ICR => self.ris = false,
             _ => {}
         }
-        let _ = self.epoch;
         true
     }
 

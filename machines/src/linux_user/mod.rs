@@ -11,11 +11,11 @@ mod sched;
 mod signal;
 mod syscalls;
 
+pub use crate::trace::{Step, Tracer};
 pub use files::{AT_FDCWD, At, Fcntl, Files, OpenFlags, PollFd, StatFs};
 pub use loader::{LoadError, hwcaps};
 pub use process::Forked;
 pub use signal::SIGTRAMP;
-pub use crate::trace::{Step, Tracer};
 
 use model::decode::decode;
 use model::interp::{Config, Cpu, Exception, Stop};
@@ -222,10 +222,12 @@ impl Board {
     pub fn run_slice(&mut self, host: &mut dyn Host, budget: u64) -> Option<Exit> {
         let stop = match self.tracer.as_deref_mut() {
             None => self.cpu.run(&mut self.mem, budget),
-            Some(t) => crate::trace::run_traced(&mut self.cpu, &mut self.mem, budget, t, &mut |m, pc| {
-                let mut buf = [0u8; 4];
-                m.peek(pc, &mut buf).ok().map(|()| u32::from_le_bytes(buf))
-            }),
+            Some(t) => {
+                crate::trace::run_traced(&mut self.cpu, &mut self.mem, budget, t, &mut |m, pc| {
+                    let mut buf = [0u8; 4];
+                    m.peek(pc, &mut buf).ok().map(|()| u32::from_le_bytes(buf))
+                })
+            }
         };
         let before = self.tracer.is_some().then(|| self.cpu.state.clone());
         let exit = match stop {

@@ -32,7 +32,13 @@ impl Bus {
     pub fn new(ram_base: u64, ram_size: u64) -> Bus {
         let mut memory = FlatMemory::new();
         memory.map(ram_base, ram_size, Perms::RWX);
-        Bus { memory, flash: None, fw_cfg: None, ram: (ram_base, ram_base + ram_size), windows: Vec::new() }
+        Bus {
+            memory,
+            flash: None,
+            fw_cfg: None,
+            ram: (ram_base, ram_base + ram_size),
+            windows: Vec::new(),
+        }
     }
 
     /// Adds memory that is not main RAM (flash, Secure RAM) with `perms`.
@@ -186,7 +192,10 @@ impl Memory for Bus {
     }
 
     fn watch_code(&mut self, va: u64) -> Result<(), Fault> {
-        self.memory.watch_code(va).map_err(|f| Fault { kind: FaultKind::External, ..f })
+        self.memory.watch_code(va).map_err(|f| Fault {
+            kind: FaultKind::External,
+            ..f
+        })
     }
 
     fn code_changed(&self) -> bool {

@@ -54,7 +54,10 @@ pub fn generate(
     f.end_node(flash)?;
 
     let rtc = f.begin_node(&format!("pl031@{:x}", map::RTC))?;
-    f.property_string_list("compatible", vec!["arm,pl031".into(), "arm,primecell".into()])?;
+    f.property_string_list(
+        "compatible",
+        vec!["arm,pl031".into(), "arm,primecell".into()],
+    )?;
     f.property_array_u64("reg", &[map::RTC, map::RTC_SIZE])?;
     f.property_array_u32("interrupts", &[SPI, (map::SPI_RTC - 32) as u32, LEVEL_HIGH])?;
     f.property_u32("clocks", CLOCK_PHANDLE)?;
@@ -88,7 +91,11 @@ pub fn generate(
     let psci = f.begin_node("psci")?;
     f.property_string_list(
         "compatible",
-        vec!["arm,psci-1.0".into(), "arm,psci-0.2".into(), "arm,psci".into()],
+        vec![
+            "arm,psci-1.0".into(),
+            "arm,psci-0.2".into(),
+            "arm,psci".into(),
+        ],
     )?;
     f.property_string("method", psci_method)?;
     f.property_u32("cpu_suspend", 0xc400_0001)?;
@@ -98,12 +105,20 @@ pub fn generate(
     f.end_node(psci)?;
 
     let timer = f.begin_node("timer")?;
-    f.property_string_list("compatible", vec!["arm,armv8-timer".into(), "arm,armv7-timer".into()])?;
+    f.property_string_list(
+        "compatible",
+        vec!["arm,armv8-timer".into(), "arm,armv7-timer".into()],
+    )?;
     // The PPI specifier's CPU mask: every PE.
     let cpus = ((1u32 << smp.min(8)) - 1) * PPI_ONE_CPU;
     let ppi = |n: usize| [PPI, (n - 16) as u32, cpus | LEVEL_HIGH];
     let mut cells = Vec::new();
-    for n in [map::PPI_SECURE_TIMER, map::PPI_PHYS_TIMER, map::PPI_VIRT_TIMER, map::PPI_HYP_TIMER] {
+    for n in [
+        map::PPI_SECURE_TIMER,
+        map::PPI_PHYS_TIMER,
+        map::PPI_VIRT_TIMER,
+        map::PPI_HYP_TIMER,
+    ] {
         cells.extend_from_slice(&ppi(n));
     }
     f.property_array_u32("interrupts", &cells)?;
@@ -117,7 +132,12 @@ pub fn generate(
     f.property_u32("#redistributor-regions", 1)?;
     f.property_array_u64(
         "reg",
-        &[map::GIC_DIST, map::GIC_DIST_SIZE, map::GIC_REDIST, map::GIC_REDIST_SIZE * smp as u64],
+        &[
+            map::GIC_DIST,
+            map::GIC_DIST_SIZE,
+            map::GIC_REDIST,
+            map::GIC_REDIST_SIZE * smp as u64,
+        ],
     )?;
     f.property_phandle(GIC_PHANDLE)?;
     f.end_node(gic)?;
@@ -131,9 +151,15 @@ pub fn generate(
     f.end_node(clk)?;
 
     let uart = f.begin_node(&format!("pl011@{:x}", map::UART))?;
-    f.property_string_list("compatible", vec!["arm,pl011".into(), "arm,primecell".into()])?;
+    f.property_string_list(
+        "compatible",
+        vec!["arm,pl011".into(), "arm,primecell".into()],
+    )?;
     f.property_array_u64("reg", &[map::UART, map::UART_SIZE])?;
-    f.property_array_u32("interrupts", &[SPI, (map::SPI_UART - 32) as u32, LEVEL_HIGH])?;
+    f.property_array_u32(
+        "interrupts",
+        &[SPI, (map::SPI_UART - 32) as u32, LEVEL_HIGH],
+    )?;
     f.property_array_u32("clocks", &[CLOCK_PHANDLE, CLOCK_PHANDLE])?;
     f.property_string_list("clock-names", vec!["uartclk".into(), "apb_pclk".into()])?;
     f.end_node(uart)?;
@@ -147,13 +173,28 @@ mod tests {
     /// The blob is a well-formed FDT (magic, total size) naming the devices the board has.
     #[test]
     fn a_dtb_for_the_board() {
-        let chosen = super::Chosen { bootargs: "console=ttyAMA0", initrd: Some((0x4800_0000, 0x4810_0000)) };
+        let chosen = super::Chosen {
+            bootargs: "console=ttyAMA0",
+            initrd: Some((0x4800_0000, 0x4810_0000)),
+        };
         let b = super::generate(128 << 20, 2, "hvc", &chosen).unwrap();
         assert_eq!(&b[..4], &[0xd0, 0x0d, 0xfe, 0xed]);
-        assert_eq!(u32::from_be_bytes(b[4..8].try_into().unwrap()) as usize, b.len());
+        assert_eq!(
+            u32::from_be_bytes(b[4..8].try_into().unwrap()) as usize,
+            b.len()
+        );
         let text = String::from_utf8_lossy(&b);
-        for s in ["arm,gic-v3", "arm,pl011", "arm,armv8-timer", "arm,psci-1.0", "console=ttyAMA0",
-            "linux,initrd-start", "memory@40000000", "pl011@9000000", "cpu@1"] {
+        for s in [
+            "arm,gic-v3",
+            "arm,pl011",
+            "arm,armv8-timer",
+            "arm,psci-1.0",
+            "console=ttyAMA0",
+            "linux,initrd-start",
+            "memory@40000000",
+            "pl011@9000000",
+            "cpu@1",
+        ] {
             assert!(text.contains(s), "{s}");
         }
     }

@@ -122,8 +122,8 @@ pub enum Exit {
     Semihosting(i32),
     /// The PE waits for an interrupt and nothing can send it one.
     WaitsForever { pc: u64 },
-    /// The guest did something the board cannot model yet: the reason.
-    Unsupported(String),
+    /// The debugger killed the guest.
+    Killed,
 }
 
 /// Why an image could not be loaded. Its Display is one line.
@@ -195,8 +195,6 @@ pub struct Virt {
     /// The PE running now (`cpu`), the others parked, each PE's power and wait state, and
     /// guest time: every PE's counter is brought up to it before it runs.
     active: usize,
-    /// The running PE gave up its turn (WFE): switch before it runs again.
-    yield_now: bool,
     parked: Vec<Option<Parked>>,
     powered: Vec<bool>,
     waiting: Vec<bool>,
@@ -209,19 +207,27 @@ pub struct Virt {
 /// size (ID_AA64MMFR0_EL1.PARange: 48 bits), and the debug architecture (ID_AA64DFR0_EL1:
 /// Armv8.0 debug, two breakpoints and two watchpoints, matching the DBG*0/1 registers).
 pub fn board_id_registers(cfg: &mut Config, el2: bool, el3: bool) {
-    let set = |cfg: &mut Config, name: &'static str, f: &dyn Fn(u64) -> u64| {
-        match cfg.id_registers.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, v)) => *v = f(*v),
-            None => cfg.id_registers.push((name, f(0))),
-        }
+    let set = |cfg: &mut Config, name: &'static str, f: &dyn Fn(u64) -> u64| match cfg
+        .id_registers
+        .iter_mut()
+        .find(|(n, _)| *n == name)
+    {
+        Some((_, v)) => *v = f(*v),
+        None => cfg.id_registers.push((name, f(0))),
     };
     // GIC (27:24) = 1: the GICv3 CPU interface System registers.
     set(cfg, "ID_AA64PFR0_EL1", &|v| {
-        (v & !0xf00_ffff) | 1 | (1 << 4) | (u64::from(el2) << 8) | (u64::from(el3) << 12)
+        (v & !0xf00_ffff)
+            | 1
+            | (1 << 4)
+            | (u64::from(el2) << 8)
+            | (u64::from(el3) << 12)
             | (1 << 24)
     });
     set(cfg, "ID_AA64MMFR0_EL1", &|v| (v & !0xf) | 0b0101);
-    set(cfg, "ID_AA64DFR0_EL1", &|v| (v & !0xf0_f00f) | 6 | (1 << 12) | (1 << 20));
+    set(cfg, "ID_AA64DFR0_EL1", &|v| {
+        (v & !0xf0_f00f) | 6 | (1 << 12) | (1 << 20)
+    });
 }
 
 impl Virt {
@@ -234,9 +240,14 @@ impl Virt {
         let mut bus = Bus::new(map::RAM, cfg.ram_bytes);
         // Two CFI flash banks, erased (all ones) until firmware is loaded into the first.
         bus.add_memory(map::FLASH, map::FLASH_SIZE, Perms::RX);
-        bus.memory.poke(map::FLASH, &vec![0xff; map::FLASH_SIZE as usize]).ok();
+        bus.memory
+            .poke(map::FLASH, &vec![0xff; map::FLASH_SIZE as usize])
+            .ok();
         bus.flash = Some(crate::devices::cfi_flash::CfiFlash::new(map::FLASH, 2));
-        bus.fw_cfg = Some((map::FW_CFG, crate::devices::fw_cfg::FwCfg::new(None, None, "")));
+        bus.fw_cfg = Some((
+            map::FW_CFG,
+            crate::devices::fw_cfg::FwCfg::new(None, None, ""),
+        ));
         if cfg.secure {
             bus.add_memory(map::SECURE_RAM, map::SECURE_RAM_SIZE, Perms::RWX);
         }
@@ -246,10 +257,17 @@ impl Virt {
         bus.add_device(
             map::RTC,
             map::RTC_SIZE,
-            Box::new(crate::devices::pl031::Pl031::new(clock.clone(), map::RTC_EPOCH)),
+            Box::new(crate::devices::pl031::Pl031::new(
+                clock.clone(),
+                map::RTC_EPOCH,
+            )),
         );
         let gic = Gicv3::new();
-        bus.add_device(map::GIC_DIST, map::GIC_DIST_SIZE, Box::new(gicv3::Distributor(gic.clone())));
+        bus.add_device(
+            map::GIC_DIST,
+            map::GIC_DIST_SIZE,
+            Box::new(gicv3::Distributor(gic.clone())),
+        );
         bus.add_device(
             map::GIC_REDIST,
             map::GIC_REDIST_SIZE * cfg.smp.max(1) as u64,
@@ -263,8 +281,12 @@ impl Virt {
             Some(Conduit::Hvc)
         };
         let semihosting = cfg.semihosting.then(|| Semihosting {
-            heapinfo: [map::RAM + cfg.ram_bytes / 2, map::RAM + cfg.ram_bytes * 3 / 4,
-                map::RAM + cfg.ram_bytes, map::RAM + cfg.ram_bytes * 3 / 4],
+            heapinfo: [
+                map::RAM + cfg.ram_bytes / 2,
+                map::RAM + cfg.ram_bytes * 3 / 4,
+                map::RAM + cfg.ram_bytes,
+                map::RAM + cfg.ram_bytes * 3 / 4,
+            ],
             ..Semihosting::default()
         });
         let smp = cfg.smp.max(1);
@@ -276,7 +298,10 @@ impl Virt {
                     c.mpidr_el1 = 0x8000_0000 | k as u64;
                     let mut cpu = Cpu::new(c);
                     cpu.reset_system(0);
-                    Parked { cpu, mmu: model::mmu::MmuContext::default() }
+                    Parked {
+                        cpu,
+                        mmu: model::mmu::MmuContext::default(),
+                    }
                 })
             })
             .collect();
@@ -292,7 +317,6 @@ impl Virt {
             clock,
             tracer: None,
             active: 0,
-            yield_now: false,
             parked,
             powered: (0..smp).map(|k| k == 0).collect(),
             waiting: vec![false; smp],
@@ -315,6 +339,13 @@ impl Virt {
         if image.len() < 64 || &image[0x38..0x3c] != b"ARM\x64" {
             return Err(LoadError::NotAnImage);
         }
+        if self.cpu.config.el3 {
+            return Err(LoadError::Unsupported(
+                "booting Linux with --secure needs EL3 firmware (give --bios); without it the \
+                 kernel would start at EL3"
+                    .into(),
+            ));
+        }
         let le = |o: usize| u64::from_le_bytes(image[o..o + 8].try_into().unwrap());
         let text_offset = le(8);
         let image_size = le(16).max(image.len() as u64);
@@ -325,10 +356,16 @@ impl Virt {
         let kernel = ram.0 + (2 << 20) + text_offset;
         let kernel_end = kernel + image_size;
         if kernel_end > ram.1 {
-            return Err(LoadError::DoesNotFit { start: kernel, end: kernel_end });
+            return Err(LoadError::DoesNotFit {
+                start: kernel,
+                end: kernel_end,
+            });
         }
         if !self.bus.phys.load(kernel, image) {
-            return Err(LoadError::DoesNotFit { start: kernel, end: kernel + image.len() as u64 });
+            return Err(LoadError::DoesNotFit {
+                start: kernel,
+                end: kernel + image.len() as u64,
+            });
         }
         let initrd_at = {
             let half = ram.0 + ((ram.1 - ram.0) / 2).min(128 << 20);
@@ -338,7 +375,10 @@ impl Virt {
             Some(rd) => {
                 let end = initrd_at + rd.len() as u64;
                 if end > ram.1 || !self.bus.phys.load(initrd_at, rd) {
-                    return Err(LoadError::DoesNotFit { start: initrd_at, end });
+                    return Err(LoadError::DoesNotFit {
+                        start: initrd_at,
+                        end,
+                    });
                 }
                 Some((initrd_at, end))
             }
@@ -352,14 +392,20 @@ impl Virt {
         let blob = match dtb {
             Some(b) => b,
             None => {
-                let chosen = dtb::Chosen { bootargs: cmdline, initrd: initrd_range };
+                let chosen = dtb::Chosen {
+                    bootargs: cmdline,
+                    initrd: initrd_range,
+                };
                 generated = dtb::generate(ram.1 - ram.0, self.smp(), method, &chosen)
                     .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
                 &generated[..]
             }
         };
         if blob.len() as u64 > 2 << 20 || !self.bus.phys.load(dtb_at, blob) {
-            return Err(LoadError::DoesNotFit { start: dtb_at, end: dtb_at + blob.len() as u64 });
+            return Err(LoadError::DoesNotFit {
+                start: dtb_at,
+                end: dtb_at + blob.len() as u64,
+            });
         }
         self.cpu.reset_system(kernel);
         if self.cpu.config.el3 {
@@ -392,10 +438,12 @@ impl Virt {
             let data = ph
                 .data(LE, image)
                 .map_err(|_| LoadError::Truncated(format!("segment at {pa:#x}")))?;
-            let end = pa.checked_add(memsz.max(filesz)).ok_or(LoadError::DoesNotFit {
-                start: pa,
-                end: u64::MAX,
-            })?;
+            let end = pa
+                .checked_add(memsz.max(filesz))
+                .ok_or(LoadError::DoesNotFit {
+                    start: pa,
+                    end: u64::MAX,
+                })?;
             let mut bytes = data.to_vec();
             bytes.resize(memsz.max(filesz) as usize, 0);
             if !self.bus.phys.load(pa, &bytes) {
@@ -410,20 +458,32 @@ impl Virt {
     /// Hands the firmware a kernel, initrd and command line through fw_cfg, as QEMU's
     /// `-bios` with `-kernel` does: EDK2 boots them through the kernel's EFI stub.
     pub fn firmware_kernel(&mut self, kernel: Vec<u8>, initrd: Option<Vec<u8>>, cmdline: &str) {
-        self.bus.phys.fw_cfg =
-            Some((map::FW_CFG, crate::devices::fw_cfg::FwCfg::new(Some(kernel), initrd, cmdline)));
+        self.bus.phys.fw_cfg = Some((
+            map::FW_CFG,
+            crate::devices::fw_cfg::FwCfg::new(Some(kernel), initrd, cmdline),
+        ));
     }
 
     /// Copies raw firmware (`--bios`) into flash bank 0 and starts the PE at 0, with the
     /// generated DTB at the start of RAM, where QEMU puts it for firmware to find.
     pub fn load_flash(&mut self, image: &[u8]) -> Result<(), LoadError> {
         if image.len() as u64 > map::FLASH_SIZE / 2 {
-            return Err(LoadError::DoesNotFit { start: 0, end: image.len() as u64 });
+            return Err(LoadError::DoesNotFit {
+                start: 0,
+                end: image.len() as u64,
+            });
         }
         self.bus.phys.load(map::FLASH, image);
         let ram = self.bus.phys.ram();
-        let method = if self.psci == Some(Conduit::Smc) { "smc" } else { "hvc" };
-        let chosen = dtb::Chosen { bootargs: "", initrd: None };
+        let method = if self.psci == Some(Conduit::Smc) {
+            "smc"
+        } else {
+            "hvc"
+        };
+        let chosen = dtb::Chosen {
+            bootargs: "",
+            initrd: None,
+        };
         let blob = dtb::generate(ram.1 - ram.0, self.smp(), method, &chosen)
             .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
         self.bus.phys.load(ram.0, &blob);
@@ -497,7 +557,9 @@ impl Virt {
     /// and not waiting.
     fn next_runnable(&self) -> Option<usize> {
         let n = self.smp();
-        (1..=n).map(|d| (self.active + d) % n).find(|&k| self.powered[k] && !self.waiting[k])
+        (1..=n)
+            .map(|d| (self.active + d) % n)
+            .find(|&k| self.powered[k] && !self.waiting[k])
     }
 
     /// Runs up to `budget` steps ([`Virt::steps`]). Returns why the board stopped, or `None`
@@ -510,7 +572,6 @@ impl Virt {
                 return None;
             }
             if self.smp() > 1 {
-                self.yield_now = false;
                 match self.next_runnable() {
                     Some(k) => self.switch_to(k),
                     None => {
@@ -538,12 +599,18 @@ impl Virt {
             }
             let stop = match self.tracer.as_deref_mut() {
                 None => self.cpu.run(&mut self.bus, slice),
-                Some(t) => crate::trace::run_traced(&mut self.cpu, &mut self.bus, slice, t, &mut |m, pc| {
-                    let mut b = [0u8; 4];
-                    model::memory::Memory::read(m, pc, &mut b, model::memory::AccessKind::Fetch)
-                        .ok()
-                        .map(|()| u32::from_le_bytes(b))
-                }),
+                Some(t) => crate::trace::run_traced(
+                    &mut self.cpu,
+                    &mut self.bus,
+                    slice,
+                    t,
+                    &mut |m, pc| {
+                        let mut b = [0u8; 4];
+                        model::memory::Memory::read(m, pc, &mut b, model::memory::AccessKind::Fetch)
+                            .ok()
+                            .map(|()| u32::from_le_bytes(b))
+                    },
+                ),
             };
             self.time_ns = self.time_ns.max(self.cpu.retired + self.cpu.idle_ns);
             self.flush_uart(host);
@@ -552,7 +619,9 @@ impl Virt {
                 for (pc, packed, read) in std::mem::take(&mut self.cpu.unmodelled) {
                     let name = model::interp::sysreg::encoding_name(packed);
                     let what = if read { "MRS" } else { "MSR" };
-                    host.log(&format!("sysreg: {what} {name} at {pc:#x}: not modelled, UNDEFINED"));
+                    host.log(&format!(
+                        "sysreg: {what} {name} at {pc:#x}: not modelled, UNDEFINED"
+                    ));
                 }
             }
             match stop {
@@ -594,7 +663,12 @@ impl Virt {
         self.time_ns = self.time_ns.max(self.cpu.retired + self.cpu.idle_ns);
         self.clock.set(self.time_ns);
         let uart = self.uart().interrupt_line();
-        let rtc = self.bus.phys.windows.iter().any(|w| w.base == map::RTC && w.device.interrupt());
+        let rtc = self
+            .bus
+            .phys
+            .windows
+            .iter()
+            .any(|w| w.base == map::RTC && w.device.interrupt());
         let time_ns = self.time_ns;
         let mut g = self.gic.borrow_mut();
         g.set_line(map::SPI_UART, uart);
@@ -610,7 +684,10 @@ impl Virt {
             g.set_line(map::PPI_PHYS_TIMER, cpu.timer_asserted(Timer::Physical));
             g.set_line(map::PPI_VIRT_TIMER, cpu.timer_asserted(Timer::Virtual));
             g.set_line(map::PPI_HYP_TIMER, cpu.timer_asserted(Timer::Hypervisor));
-            g.set_line(map::PPI_SECURE_TIMER, cpu.timer_asserted(Timer::SecurePhysical));
+            g.set_line(
+                map::PPI_SECURE_TIMER,
+                cpu.timer_asserted(Timer::SecurePhysical),
+            );
             let (irq, fiq) = g.signals();
             cpu.irq_line = irq;
             cpu.fiq_line = fiq;
@@ -694,9 +771,10 @@ impl Virt {
         match e {
             // Semihosting from EL1 and above only, as QEMU without `userspace=on`: it would
             // give unprivileged code the host's files.
-            Exception::Halt { imm: semihosting::HLT_IMM, .. }
-                if self.semihosting.is_some() && self.cpu.state.pstate.el != El::EL0 =>
-            {
+            Exception::Halt {
+                imm: semihosting::HLT_IMM,
+                ..
+            } if self.semihosting.is_some() && self.cpu.state.pstate.el != El::EL0 => {
                 let op = self.cpu.state.x[0] & 0xffff_ffff;
                 let param = self.cpu.state.x[1];
                 let sh = self.semihosting.as_mut().unwrap();
@@ -710,11 +788,14 @@ impl Virt {
             // PSCI on the board's conduit: with no EL2 (HVC) or no EL3 (SMC) the instruction
             // is UNDEFINED to the architecture, and the board answers in its place, as QEMU's
             // built-in PSCI does.
-            Exception::Undefined { encoding: Some(id), word, .. }
-                if (self.psci == Some(Conduit::Hvc) && id == E::HVC_EX_exception
-                    || self.psci == Some(Conduit::Smc) && id == E::SMC_EX_exception)
-                    && (word >> 5) & 0xffff == 0
-                    && self.cpu.state.pstate.el != El::EL0 =>
+            Exception::Undefined {
+                encoding: Some(id),
+                word,
+                ..
+            } if (self.psci == Some(Conduit::Hvc) && id == E::HVC_EX_exception
+                || self.psci == Some(Conduit::Smc) && id == E::SMC_EX_exception)
+                && (word >> 5) & 0xffff == 0
+                && self.cpu.state.pstate.el != El::EL0 =>
             {
                 self.cpu.state.pc = self.cpu.state.pc.wrapping_add(4);
                 self.cpu.retired += 1;
@@ -749,10 +830,10 @@ impl Virt {
                         model::memory::AccessKind::Fetch,
                     )
                     .map(|()| u32::from_le_bytes(b));
+                    // (The scheduler moves to the next PE after every stop.)
                     if word != Ok(0xd503_205f) {
                         self.waiting[self.active] = true;
                     }
-                    self.yield_now = true;
                     return None;
                 }
                 // The only PE waits: guest time jumps to the next timer deadline, whose
@@ -798,7 +879,6 @@ impl Virt {
                 if !self.powered.iter().any(|&p| p) {
                     return Some(Exit::PowerOff);
                 }
-                self.yield_now = true;
                 return None;
             }
             0x8400_0003 | 0xc400_0003 => match pe {
@@ -836,4 +916,3 @@ impl Virt {
         None
     }
 }
-

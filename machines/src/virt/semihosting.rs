@@ -9,13 +9,13 @@ use super::Host;
 
 /// Guest memory as the calling PE sees it: its parameter blocks and strings are virtual
 /// addresses, translated by the MMU with the caller's permissions.
-type Bus = dyn Memory;
+type Guest = dyn Memory;
 
-fn peek(bus: &mut Bus, addr: u64, buf: &mut [u8]) -> Option<()> {
+fn peek(bus: &mut Guest, addr: u64, buf: &mut [u8]) -> Option<()> {
     bus.read(addr, buf, AccessKind::Read).ok()
 }
 
-fn poke(bus: &mut Bus, addr: u64, buf: &[u8]) -> Option<()> {
+fn poke(bus: &mut Guest, addr: u64, buf: &[u8]) -> Option<()> {
     bus.write(addr, buf).ok()
 }
 
@@ -66,13 +66,13 @@ pub struct Semihosting {
     pub heapinfo: [u64; 4],
 }
 
-fn word(bus: &mut Bus, addr: u64) -> Option<u64> {
+fn word(bus: &mut Guest, addr: u64) -> Option<u64> {
     let mut b = [0u8; 8];
     peek(bus, addr, &mut b)?;
     Some(u64::from_le_bytes(b))
 }
 
-fn bytes(bus: &mut Bus, addr: u64, len: u64) -> Option<Vec<u8>> {
+fn bytes(bus: &mut Guest, addr: u64, len: u64) -> Option<Vec<u8>> {
     if len > 1 << 30 {
         return None;
     }
@@ -82,7 +82,7 @@ fn bytes(bus: &mut Bus, addr: u64, len: u64) -> Option<Vec<u8>> {
 }
 
 /// A NUL-terminated string, at most 64 KiB.
-fn cstring(bus: &mut Bus, addr: u64) -> Option<Vec<u8>> {
+fn cstring(bus: &mut Guest, addr: u64) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let mut b = [0u8; 1];
     for i in 0..65536 {
@@ -97,13 +97,15 @@ fn cstring(bus: &mut Bus, addr: u64) -> Option<Vec<u8>> {
 
 impl Semihosting {
     /// Performs operation `op` with parameter `param`.
-    pub fn call(&mut self, host: &mut dyn Host, bus: &mut Bus, op: u64, param: u64) -> Outcome {
+    pub fn call(&mut self, host: &mut dyn Host, bus: &mut Guest, op: u64, param: u64) -> Outcome {
         let fail = |s: &mut Semihosting, errno: i32| {
             s.errno = errno;
             Outcome::Return(u64::MAX)
         };
-        let args = |bus: &mut Bus, n: u64| -> Option<Vec<u64>> {
-            (0..n).map(|i| word(bus, param.wrapping_add(8 * i))).collect()
+        let args = |bus: &mut Guest, n: u64| -> Option<Vec<u64>> {
+            (0..n)
+                .map(|i| word(bus, param.wrapping_add(8 * i)))
+                .collect()
         };
         match op {
             SYS_WRITEC => match bytes(bus, param, 1) {
@@ -121,8 +123,12 @@ impl Semihosting {
                 None => Outcome::BadBlock,
             },
             SYS_OPEN => {
-                let Some(a) = args(bus, 3) else { return Outcome::BadBlock };
-                let Some(name) = bytes(bus, a[0], a[2]) else { return Outcome::BadBlock };
+                let Some(a) = args(bus, 3) else {
+                    return Outcome::BadBlock;
+                };
+                let Some(name) = bytes(bus, a[0], a[2]) else {
+                    return Outcome::BadBlock;
+                };
                 let name = String::from_utf8_lossy(&name).into_owned();
                 if a[1] > 11 {
                     return fail(self, 22); // EINVAL
@@ -133,15 +139,21 @@ impl Semihosting {
                 }
             }
             SYS_CLOSE => {
-                let Some(a) = args(bus, 1) else { return Outcome::BadBlock };
+                let Some(a) = args(bus, 1) else {
+                    return Outcome::BadBlock;
+                };
                 match host.semihosting_close(a[0]) {
                     Ok(()) => Outcome::Return(0),
                     Err(e) => fail(self, e),
                 }
             }
             SYS_WRITE => {
-                let Some(a) = args(bus, 3) else { return Outcome::BadBlock };
-                let Some(data) = bytes(bus, a[1], a[2]) else { return Outcome::BadBlock };
+                let Some(a) = args(bus, 3) else {
+                    return Outcome::BadBlock;
+                };
+                let Some(data) = bytes(bus, a[1], a[2]) else {
+                    return Outcome::BadBlock;
+                };
                 match host.semihosting_write(a[0], &data) {
                     // The result is the number of bytes *not* written.
                     Ok(n) => Outcome::Return(a[2] - n as u64),
@@ -152,7 +164,9 @@ impl Semihosting {
                 }
             }
             SYS_READ => {
-                let Some(a) = args(bus, 3) else { return Outcome::BadBlock };
+                let Some(a) = args(bus, 3) else {
+                    return Outcome::BadBlock;
+                };
                 if a[2] > 1 << 30 {
                     return Outcome::BadBlock;
                 }
@@ -178,22 +192,30 @@ impl Semihosting {
                 }
             }
             SYS_ISERROR => {
-                let Some(a) = args(bus, 1) else { return Outcome::BadBlock };
+                let Some(a) = args(bus, 1) else {
+                    return Outcome::BadBlock;
+                };
                 Outcome::Return(u64::from((a[0] as i64) < 0))
             }
             SYS_ISTTY => {
-                let Some(a) = args(bus, 1) else { return Outcome::BadBlock };
+                let Some(a) = args(bus, 1) else {
+                    return Outcome::BadBlock;
+                };
                 Outcome::Return(u64::from(host.semihosting_istty(a[0])))
             }
             SYS_SEEK => {
-                let Some(a) = args(bus, 2) else { return Outcome::BadBlock };
+                let Some(a) = args(bus, 2) else {
+                    return Outcome::BadBlock;
+                };
                 match host.semihosting_seek(a[0], a[1]) {
                     Ok(()) => Outcome::Return(0),
                     Err(e) => fail(self, e),
                 }
             }
             SYS_FLEN => {
-                let Some(a) = args(bus, 1) else { return Outcome::BadBlock };
+                let Some(a) = args(bus, 1) else {
+                    return Outcome::BadBlock;
+                };
                 match host.semihosting_flen(a[0]) {
                     Ok(n) => Outcome::Return(n),
                     Err(e) => fail(self, e),
@@ -212,19 +234,25 @@ impl Semihosting {
             SYS_TICKFREQ => Outcome::Return(1_000_000_000),
             SYS_ERRNO => Outcome::Return(self.errno as u64),
             SYS_GET_CMDLINE => {
-                let Some(a) = args(bus, 2) else { return Outcome::BadBlock };
+                let Some(a) = args(bus, 2) else {
+                    return Outcome::BadBlock;
+                };
                 let mut s = self.cmdline.clone().into_bytes();
                 if s.len() as u64 + 1 > a[1] {
                     return Outcome::Return(u64::MAX);
                 }
                 s.push(0);
-                if poke(bus, a[0], &s).is_none() || poke(bus, param + 8, &((s.len() - 1) as u64).to_le_bytes()).is_none() {
+                if poke(bus, a[0], &s).is_none()
+                    || poke(bus, param + 8, &((s.len() - 1) as u64).to_le_bytes()).is_none()
+                {
                     return Outcome::BadBlock;
                 }
                 Outcome::Return(0)
             }
             SYS_HEAPINFO => {
-                let Some(a) = args(bus, 1) else { return Outcome::BadBlock };
+                let Some(a) = args(bus, 1) else {
+                    return Outcome::BadBlock;
+                };
                 let block: Vec<u8> = self.heapinfo.iter().flat_map(|w| w.to_le_bytes()).collect();
                 if poke(bus, a[0], &block).is_none() {
                     return Outcome::BadBlock;
@@ -232,7 +260,9 @@ impl Semihosting {
                 Outcome::Return(0)
             }
             SYS_EXIT | SYS_EXIT_EXTENDED => {
-                let Some(a) = args(bus, 2) else { return Outcome::BadBlock };
+                let Some(a) = args(bus, 2) else {
+                    return Outcome::BadBlock;
+                };
                 if a[0] == APPLICATION_EXIT {
                     Outcome::Exit(a[1] as i32)
                 } else {
@@ -241,7 +271,9 @@ impl Semihosting {
                 }
             }
             _ => {
-                host.log(&format!("semihosting: operation {op:#x} is not implemented"));
+                host.log(&format!(
+                    "semihosting: operation {op:#x} is not implemented"
+                ));
                 fail(self, 38) // ENOSYS
             }
         }

@@ -84,7 +84,11 @@ impl Cpu {
     /// HCR_EL2 as it applies: zero when EL2 is not enabled.
     #[inline]
     pub fn hcr_el2(&self) -> u64 {
-        if self.el2_enabled() { self.state.sr(sr::HCR_EL2) } else { 0 }
+        if self.el2_enabled() {
+            self.state.sr(sr::HCR_EL2)
+        } else {
+            0
+        }
     }
 
     /// The Exception level a synchronous exception from the current level goes to by default:
@@ -104,9 +108,13 @@ impl Cpu {
         let pc_next = self.state.pc;
         // (target, EC, ISS, FAR, preferred return address)
         let (target, class, iss, far, ret) = match e {
-            Exception::SupervisorCall { imm, .. } => {
-                (self.default_target(), ec::SVC, u32::from(imm), None, pc_next)
-            }
+            Exception::SupervisorCall { imm, .. } => (
+                self.default_target(),
+                ec::SVC,
+                u32::from(imm),
+                None,
+                pc_next,
+            ),
             Exception::HypervisorCall { imm, .. } => {
                 let t = if el == El::EL3 { El::EL3 } else { El::EL2 };
                 (t, ec::HVC, u32::from(imm), None, pc_next)
@@ -115,8 +123,8 @@ impl Cpu {
                 (El::EL3, ec::SMC, u32::from(imm), None, pc_next)
             }
             Exception::Breakpoint { pc, imm } => {
-                let mdcr_tde = self.el2_enabled()
-                    && f::MDCR_EL2_TDE.is_set(self.state.sr(sr::MDCR_EL2));
+                let mdcr_tde =
+                    self.el2_enabled() && f::MDCR_EL2_TDE.is_set(self.state.sr(sr::MDCR_EL2));
                 let t = match el {
                     El::EL0 | El::EL1 if mdcr_tde => El::EL2,
                     _ => self.default_target(),
@@ -129,13 +137,26 @@ impl Cpu {
             }
             Exception::InstructionAbort { pc, fault } => {
                 let t = self.abort_target(&fault);
-                let class = if t == el { ec::INSN_ABORT_SAME } else { ec::INSN_ABORT_LOWER };
+                let class = if t == el {
+                    ec::INSN_ABORT_SAME
+                } else {
+                    ec::INSN_ABORT_LOWER
+                };
                 let iss = fault_status(fault.kind, fault.level) | s1ptw_bit(&fault);
                 (t, class, iss, Some(fault.va), pc)
             }
-            Exception::DataAbort { pc, word, encoding, fault } => {
+            Exception::DataAbort {
+                pc,
+                word,
+                encoding,
+                fault,
+            } => {
                 let t = self.abort_target(&fault);
-                let class = if t == el { ec::DATA_ABORT_SAME } else { ec::DATA_ABORT_LOWER };
+                let class = if t == el {
+                    ec::DATA_ABORT_SAME
+                } else {
+                    ec::DATA_ABORT_LOWER
+                };
                 // The instruction syndrome (ISV and ISS[23:14]) is valid only for stage 2
                 // faults reported to EL2, not on stage 1's walk: the ones a hypervisor emulates
                 // (ESR_ELx, ISS encoding for a Data Abort: ISV).
@@ -147,9 +168,7 @@ impl Cpu {
                 let iss = insn | fault_status(fault.kind, fault.level) | s1ptw_bit(&fault);
                 (t, class, iss, Some(fault.va), pc)
             }
-            Exception::PcAlignment { pc } => {
-                (self.default_target(), ec::PC_ALIGN, 0, Some(pc), pc)
-            }
+            Exception::PcAlignment { pc } => (self.default_target(), ec::PC_ALIGN, 0, Some(pc), pc),
             Exception::SpAlignment { pc, .. } => (self.default_target(), ec::SP_ALIGN, 0, None, pc),
             Exception::BranchTarget { pc, btype } => {
                 (self.default_target(), ec::BTI, u32::from(btype), None, pc)
@@ -157,7 +176,12 @@ impl Cpu {
             Exception::IllegalState { pc } => {
                 (self.default_target(), ec::ILLEGAL_STATE, 0, None, pc)
             }
-            Exception::Trap { pc, target, class, iss } => (target, class, iss, None, pc),
+            Exception::Trap {
+                pc,
+                target,
+                class,
+                iss,
+            } => (target, class, iss, None, pc),
             // WFI/WFE that the board chose not to wait on: nothing to take; carry on after it.
             Exception::WaitForInterrupt { .. } => return,
             // The board answers these; one that reaches here has no board device: UNDEFINED.
@@ -171,7 +195,8 @@ impl Cpu {
     /// default target.
     fn abort_target(&mut self, fault: &crate::memory::Fault) -> El {
         if let Some((ipa, _)) = fault.stage2 {
-            self.state.set_sr(sr::HPFAR_EL2, (ipa >> 12) << 4 & 0x0000_0fff_ffff_fff0);
+            self.state
+                .set_sr(sr::HPFAR_EL2, (ipa >> 12) << 4 & 0x0000_0fff_ffff_fff0);
             return El::EL2;
         }
         let kind = fault.kind;
@@ -245,12 +270,28 @@ impl Cpu {
     /// from EL0 (Arm ARM D1.3.6, "Asynchronous exception masking").
     pub fn interrupt_target(&self) -> Option<(El, Interrupt)> {
         let el = self.state.pstate.el;
-        let scr = if self.have_el3() { self.state.sr(sr::SCR_EL3) } else { 0 };
+        let scr = if self.have_el3() {
+            self.state.sr(sr::SCR_EL3)
+        } else {
+            0
+        };
         let hcr = self.hcr_el2();
         let tge = f::HCR_EL2_TGE.is_set(hcr);
         let lines = [
-            (self.fiq_line, Interrupt::Fiq, f::SCR_EL3_FIQ, f::HCR_EL2_FMO, self.state.pstate.f),
-            (self.irq_line, Interrupt::Irq, f::SCR_EL3_IRQ, f::HCR_EL2_IMO, self.state.pstate.i),
+            (
+                self.fiq_line,
+                Interrupt::Fiq,
+                f::SCR_EL3_FIQ,
+                f::HCR_EL2_FMO,
+                self.state.pstate.f,
+            ),
+            (
+                self.irq_line,
+                Interrupt::Irq,
+                f::SCR_EL3_IRQ,
+                f::HCR_EL2_IMO,
+                self.state.pstate.i,
+            ),
         ];
         for (line, kind, scr_bit, hcr_bit, masked) in lines {
             if !line {
@@ -389,8 +430,10 @@ fn s1ptw_bit(fault: &crate::memory::Fault) -> u32 {
 fn data_abort_iss(word: u32, id: crate::decode::EncodingId, access: AccessKind) -> u32 {
     let wnr = u32::from(access == AccessKind::Write) << 6;
     let group = id.info().group;
-    let single = matches!(group, "ldst/ldst_pos" | "ldst/ldst_unscaled" | "ldst/ldst_regoff")
-        || (group == "ldst/ldstord" && (word >> 21) & 1 == 0);
+    let single = matches!(
+        group,
+        "ldst/ldst_pos" | "ldst/ldst_unscaled" | "ldst/ldst_regoff"
+    ) || (group == "ldst/ldstord" && (word >> 21) & 1 == 0);
     let simd = (word >> 26) & 1 != 0;
     if !single || simd {
         return wnr;
@@ -398,13 +441,11 @@ fn data_abort_iss(word: u32, id: crate::decode::EncodingId, access: AccessKind) 
     let size = word >> 30;
     let opc = (word >> 22) & 3;
     let (sse, sf) = match (group, opc) {
-        ("ldst/ldstord", _) => (false, size == 3),
-        (_, 0) => (false, false),           // store: SF from the register width
-        (_, 1) => (false, size == 3),       // unsigned load
-        (_, 2) => (true, true),             // signed load to X (or PRFM, size 3)
-        _ => (true, false),                 // signed load to W
+        // Ordered accesses, stores and unsigned loads: SF from the register width.
+        ("ldst/ldstord", _) | (_, 0 | 1) => (false, size == 3),
+        (_, 2) => (true, true), // signed load to X (or PRFM, size 3)
+        _ => (true, false),     // signed load to W
     };
-    let sf = if opc == 0 { size == 3 } else { sf };
     let ar = group == "ldst/ldstord";
     (1 << 24)
         | (size << 22)
@@ -443,15 +484,26 @@ mod tests {
         let mut mem = FlatMemory::new();
         mem.map(CODE, 0x10000, Perms::RWX);
         mem.poke(CODE, &c.word.to_le_bytes()).unwrap();
-        let config = Config { system: true, el2: true, el3: true, ..Config::default() };
+        let config = Config {
+            system: true,
+            el2: true,
+            el3: true,
+            ..Config::default()
+        };
         let mut cpu = Cpu::new(config);
         cpu.reset_system(CODE);
         cpu.state.pstate.el = c.el;
         for &(r, v) in c.regs {
             cpu.write_sysreg(r, v);
         }
-        cpu.state.set_sr(spsr_reg(if c.el == El::EL0 { El::EL1 } else { c.el }), c.spsr);
-        cpu.state.set_sr(elr_reg(if c.el == El::EL0 { El::EL1 } else { c.el }), CODE + 0x100);
+        cpu.state.set_sr(
+            spsr_reg(if c.el == El::EL0 { El::EL1 } else { c.el }),
+            c.spsr,
+        );
+        cpu.state.set_sr(
+            elr_reg(if c.el == El::EL0 { El::EL1 } else { c.el }),
+            CODE + 0x100,
+        );
         for r in [sr::VBAR_EL1, sr::VBAR_EL2, sr::VBAR_EL3] {
             cpu.state.set_sr(r, CODE + 0x8000);
         }
@@ -481,35 +533,89 @@ mod tests {
     fn routing_and_syndromes() {
         let cases = [
             // AArch64.CallHypervisor: at EL3, HVC is taken to EL3 (QEMU 7.2 takes it to EL2).
-            Case { name: "hvc #1 at EL3", word: 0xd400_0022, el: El::EL3,
-                regs: &[(sr::SCR_EL3, NS_HCE)], spsr: 0, want: Some((El::EL3, ec::HVC, 1)) },
-            Case { name: "hvc at EL3, HCE=0", word: 0xd400_0022, el: El::EL3,
-                regs: &[(sr::SCR_EL3, 0x431)], spsr: 0, want: Some((El::EL3, ec::UNKNOWN, 0)) },
-            Case { name: "hvc at secure EL1", word: 0xd400_0022, el: El::EL1,
-                regs: &[(sr::SCR_EL3, 0x430 | (1 << 8))], spsr: 0,
-                want: Some((El::EL1, ec::UNKNOWN, 0)) },
-            Case { name: "smc #5 at EL1 with TSC", word: 0xd400_00a3, el: El::EL1,
-                regs: &[(sr::SCR_EL3, NS_HCE), (sr::HCR_EL2, (1 << 31) | (1 << 19))], spsr: 0,
-                want: Some((El::EL2, ec::SMC, 5)) },
-            Case { name: "smc with SMD", word: 0xd400_0003, el: El::EL2,
-                regs: &[(sr::SCR_EL3, NS_HCE | (1 << 7))], spsr: 0,
-                want: Some((El::EL2, ec::UNKNOWN, 0)) },
-            Case { name: "svc at EL0 with TGE", word: 0xd400_0021, el: El::EL0,
-                regs: &[(sr::SCR_EL3, NS_HCE), (sr::HCR_EL2, (1 << 31) | (1 << 27))], spsr: 0,
-                want: Some((El::EL2, ec::SVC, 1)) },
+            Case {
+                name: "hvc #1 at EL3",
+                word: 0xd400_0022,
+                el: El::EL3,
+                regs: &[(sr::SCR_EL3, NS_HCE)],
+                spsr: 0,
+                want: Some((El::EL3, ec::HVC, 1)),
+            },
+            Case {
+                name: "hvc at EL3, HCE=0",
+                word: 0xd400_0022,
+                el: El::EL3,
+                regs: &[(sr::SCR_EL3, 0x431)],
+                spsr: 0,
+                want: Some((El::EL3, ec::UNKNOWN, 0)),
+            },
+            Case {
+                name: "hvc at secure EL1",
+                word: 0xd400_0022,
+                el: El::EL1,
+                regs: &[(sr::SCR_EL3, 0x430 | (1 << 8))],
+                spsr: 0,
+                want: Some((El::EL1, ec::UNKNOWN, 0)),
+            },
+            Case {
+                name: "smc #5 at EL1 with TSC",
+                word: 0xd400_00a3,
+                el: El::EL1,
+                regs: &[(sr::SCR_EL3, NS_HCE), (sr::HCR_EL2, (1 << 31) | (1 << 19))],
+                spsr: 0,
+                want: Some((El::EL2, ec::SMC, 5)),
+            },
+            Case {
+                name: "smc with SMD",
+                word: 0xd400_0003,
+                el: El::EL2,
+                regs: &[(sr::SCR_EL3, NS_HCE | (1 << 7))],
+                spsr: 0,
+                want: Some((El::EL2, ec::UNKNOWN, 0)),
+            },
+            Case {
+                name: "svc at EL0 with TGE",
+                word: 0xd400_0021,
+                el: El::EL0,
+                regs: &[(sr::SCR_EL3, NS_HCE), (sr::HCR_EL2, (1 << 31) | (1 << 27))],
+                spsr: 0,
+                want: Some((El::EL2, ec::SVC, 1)),
+            },
             // ERET to EL2 in Secure state (no FEAT_SEL2): illegal, so the next instruction
             // (at ELR) takes an Illegal Execution state exception at EL3.
-            Case { name: "eret to secure EL2", word: 0xd69f_03e0, el: El::EL3,
-                regs: &[(sr::SCR_EL3, 0x430)], spsr: 0x3c9, want: None },
+            Case {
+                name: "eret to secure EL2",
+                word: 0xd69f_03e0,
+                el: El::EL3,
+                regs: &[(sr::SCR_EL3, 0x430)],
+                spsr: 0x3c9,
+                want: None,
+            },
             // ERET to AArch32 is illegal too; to EL1 from EL2 under TGE likewise.
-            Case { name: "mrs x0, scr_el3 at EL2", word: 0xd53e_1100, el: El::EL2,
-                regs: &[(sr::SCR_EL3, NS_HCE)], spsr: 0, want: Some((El::EL2, ec::UNKNOWN, 0)) },
-            Case { name: "mrs x1, id_aa64pfr0_el1 with TID3", word: 0xd538_0401, el: El::EL1,
-                regs: &[(sr::SCR_EL3, NS_HCE), (sr::HCR_EL2, (1 << 31) | (1 << 18))], spsr: 0,
-                want: Some((El::EL2, ec::SYSREG, 0x30_0029)) },
-            Case { name: "msr daifset at EL0, UMA=0", word: 0xd503_41df, el: El::EL0,
-                regs: &[(sr::SCR_EL3, NS_HCE)], spsr: 0,
-                want: Some((El::EL1, ec::SYSREG, 0xc_d3e2)) },
+            Case {
+                name: "mrs x0, scr_el3 at EL2",
+                word: 0xd53e_1100,
+                el: El::EL2,
+                regs: &[(sr::SCR_EL3, NS_HCE)],
+                spsr: 0,
+                want: Some((El::EL2, ec::UNKNOWN, 0)),
+            },
+            Case {
+                name: "mrs x1, id_aa64pfr0_el1 with TID3",
+                word: 0xd538_0401,
+                el: El::EL1,
+                regs: &[(sr::SCR_EL3, NS_HCE), (sr::HCR_EL2, (1 << 31) | (1 << 18))],
+                spsr: 0,
+                want: Some((El::EL2, ec::SYSREG, 0x30_0029)),
+            },
+            Case {
+                name: "msr daifset at EL0, UMA=0",
+                word: 0xd503_41df,
+                el: El::EL0,
+                regs: &[(sr::SCR_EL3, NS_HCE)],
+                spsr: 0,
+                want: Some((El::EL1, ec::SYSREG, 0xc_d3e2)),
+            },
         ];
         for c in &cases {
             check(c);
@@ -530,11 +636,20 @@ mod tests {
             let mut mem = FlatMemory::new();
             mem.map(CODE, 0x10000, Perms::RWX);
             mem.poke(CODE, &0xd69f_03e0u32.to_le_bytes()).unwrap();
-            let config = Config { system: true, el2: true, el3: true, ..Config::default() };
+            let config = Config {
+                system: true,
+                el2: true,
+                el3: true,
+                ..Config::default()
+            };
             let mut cpu = Cpu::new(config);
             cpu.reset_system(CODE);
             cpu.state.pstate.el = el;
-            let scr = if name == "to secure EL2" { 0x431 & !1 } else { NS_HCE };
+            let scr = if name == "to secure EL2" {
+                0x431 & !1
+            } else {
+                NS_HCE
+            };
             cpu.write_sysreg(sr::SCR_EL3, scr);
             cpu.write_sysreg(sr::HCR_EL2, hcr);
             cpu.state.set_sr(spsr_reg(el), 0x3c0 | m);
@@ -544,7 +659,9 @@ mod tests {
             assert!(cpu.state.pstate.il, "{name}: IL");
             assert_eq!(cpu.state.pstate.el, el, "{name}: level kept");
             assert_eq!(cpu.state.pc, CODE + 0x100, "{name}: PC from ELR");
-            let Stop::Exception(e) = cpu.run(&mut mem, 1) else { panic!("{name}") };
+            let Stop::Exception(e) = cpu.run(&mut mem, 1) else {
+                panic!("{name}")
+            };
             assert_eq!(e, Exception::IllegalState { pc: CODE + 0x100 }, "{name}");
         }
     }

@@ -26,8 +26,8 @@ mod simd;
 mod simd_fp;
 mod simd_int;
 mod simd_ldst;
-mod system;
 pub mod sysreg;
+mod system;
 #[cfg(test)]
 mod tests;
 
@@ -521,8 +521,10 @@ impl Cpu {
         p.i = true;
         p.f = true;
         self.state.pc = pc;
-        self.state.set_sr(crate::sysregs::VPIDR_EL2, self.config.midr_el1);
-        self.state.set_sr(crate::sysregs::VMPIDR_EL2, self.config.mpidr_el1);
+        self.state
+            .set_sr(crate::sysregs::VPIDR_EL2, self.config.midr_el1);
+        self.state
+            .set_sr(crate::sysregs::VMPIDR_EL2, self.config.mpidr_el1);
         self.monitor = LocalMonitor::default();
         self.system_state_changed();
     }
@@ -642,7 +644,12 @@ impl Cpu {
         if let Some(target) = self.fp_trap
             && fp_instruction(id, word)
         {
-            return Err(Exception::Trap { pc, target, class: exceptions::ec::FP_ACCESS, iss: 0x1e0_0000 });
+            return Err(Exception::Trap {
+                pc,
+                target,
+                class: exceptions::ec::FP_ACCESS,
+                iss: 0x1e0_0000,
+            });
         }
         // Branches overwrite this; everything else falls through to the next instruction.
         self.state.pc = pc.wrapping_add(4);

@@ -56,7 +56,12 @@ impl Cpu {
         } else {
             target
         };
-        Exception::Trap { pc: i.pc, target, class: ec::SYSREG, iss: sysreg_iss(i, read) }
+        Exception::Trap {
+            pc: i.pc,
+            target,
+            class: ec::SYSREG,
+            iss: sysreg_iss(i, read),
+        }
     }
 
     /// Whether the PE has the feature a register or instruction names.
@@ -84,10 +89,16 @@ impl Cpu {
                 _ => true,
             };
             if disabled {
-                return Some(if f::HCR_EL2_TGE.is_set(self.hcr_el2()) { El::EL2 } else { El::EL1 });
+                return Some(if f::HCR_EL2_TGE.is_set(self.hcr_el2()) {
+                    El::EL2
+                } else {
+                    El::EL1
+                });
             }
         }
-        if el <= El::EL2 && self.el2_enabled() && f::CPTR_EL2_TFP.is_set(self.state.sr(sr::CPTR_EL2))
+        if el <= El::EL2
+            && self.el2_enabled()
+            && f::CPTR_EL2_TFP.is_set(self.state.sr(sr::CPTR_EL2))
         {
             return Some(El::EL2);
         }
@@ -165,15 +176,24 @@ impl Cpu {
     }
 
     /// The trap `t` imposes on this access at the current level, if it does.
-    fn trap_target(&self, t: Trap, reg: Reg, read: bool) -> Option<El> {
+    fn trap_target(&self, t: Trap, read: bool) -> Option<El> {
         let el = self.state.pstate.el;
         let hcr = self.hcr_el2();
-        let scr = if self.have_el3() { self.state.sr(sr::SCR_EL3) } else { u64::MAX };
+        let scr = if self.have_el3() {
+            self.state.sr(sr::SCR_EL3)
+        } else {
+            u64::MAX
+        };
         let cntkctl = self.state.sr(sr::CNTKCTL_EL1);
-        let cnthctl = if self.el2_enabled() { self.state.sr(sr::CNTHCTL_EL2) } else { 0b11 };
+        let cnthctl = if self.el2_enabled() {
+            self.state.sr(sr::CNTHCTL_EL2)
+        } else {
+            0b11
+        };
         let el1 = el == El::EL1;
         let el0 = el == El::EL0;
-        let hcr_bit = |field: sr::Field| (el1 || (el0 && field == f::HCR_EL2_TID2)) && field.is_set(hcr);
+        let hcr_bit =
+            |field: sr::Field| (el1 || (el0 && field == f::HCR_EL2_TID2)) && field.is_set(hcr);
         let to_el2 = |c: bool| c.then_some(El::EL2);
         match t {
             Trap::TID1 => to_el2(hcr_bit(f::HCR_EL2_TID1)),
@@ -196,21 +216,28 @@ impl Cpu {
             Trap::EL0PT => (el0 && !f::CNTKCTL_EL1_EL0PTEN.is_set(cntkctl)).then_some(El::EL1),
             Trap::EL0VT => (el0 && !f::CNTKCTL_EL1_EL0VTEN.is_set(cntkctl)).then_some(El::EL1),
             Trap::EL1PCT => to_el2(
-                el <= El::EL1 && !f::HCR_EL2_TGE.is_set(hcr)
+                el <= El::EL1
+                    && !f::HCR_EL2_TGE.is_set(hcr)
                     && !f::CNTHCTL_EL2_EL1PCTEN.is_set(cnthctl),
             ),
             Trap::EL1PT => to_el2(
-                el <= El::EL1 && !f::HCR_EL2_TGE.is_set(hcr)
+                el <= El::EL1
+                    && !f::HCR_EL2_TGE.is_set(hcr)
                     && !f::CNTHCTL_EL2_EL1PCEN.is_set(cnthctl),
             ),
-            Trap::UCT => (el0 && !f::SCTLR_EL1_UCT.is_set(self.state.sr(sr::SCTLR_EL1)))
-                .then_some(El::EL1),
-            Trap::UMA => (el0 && !f::SCTLR_EL1_UMA.is_set(self.state.sr(sr::SCTLR_EL1)))
-                .then_some(El::EL1),
+            Trap::UCT => {
+                (el0 && !f::SCTLR_EL1_UCT.is_set(self.state.sr(sr::SCTLR_EL1))).then_some(El::EL1)
+            }
+            Trap::UMA => {
+                (el0 && !f::SCTLR_EL1_UMA.is_set(self.state.sr(sr::SCTLR_EL1))).then_some(El::EL1)
+            }
             Trap::ST => (el1 && self.is_secure() && !f::SCR_EL3_ST.is_set(scr)).then_some(El::EL3),
             Trap::FP => self.fp_access_trap(),
             Trap::TCPAC => {
-                if el1 && self.el2_enabled() && f::CPTR_EL2_TCPAC.is_set(self.state.sr(sr::CPTR_EL2)) {
+                if el1
+                    && self.el2_enabled()
+                    && f::CPTR_EL2_TCPAC.is_set(self.state.sr(sr::CPTR_EL2))
+                {
                     Some(El::EL2)
                 } else if el <= El::EL2
                     && self.have_el3()
@@ -227,7 +254,6 @@ impl Cpu {
                 && f::SCR_EL3_TLOR.is_set(scr))
             .then_some(El::EL3),
         }
-        .filter(|_| reg.info().kind != Kind::Config || t != Trap::TID3)
     }
 
     /// The checks every access makes before touching the register: feature, level, traps.
@@ -240,11 +266,13 @@ impl Cpu {
         let lowest = if read { info.read } else { info.write };
         match lowest {
             Some(l) if el >= l => {}
-            // CNTPS_* are UNDEFINED in Non-secure state; the rest by level.
             _ => return Err(undefined(i)),
         }
-        if matches!(reg, sr::CNTPS_TVAL_EL1 | sr::CNTPS_CTL_EL1 | sr::CNTPS_CVAL_EL1)
-            && el == 1
+        // CNTPS_* are UNDEFINED at EL1 in Non-secure state.
+        if matches!(
+            reg,
+            sr::CNTPS_TVAL_EL1 | sr::CNTPS_CTL_EL1 | sr::CNTPS_CVAL_EL1
+        ) && el == 1
             && !self.is_secure()
         {
             return Err(undefined(i));
@@ -260,7 +288,7 @@ impl Cpu {
             return Err(undefined(i)); // SP_EL0 is the current stack pointer
         }
         for &t in info.traps {
-            if let Some(target) = self.trap_target(t, reg, read) {
+            if let Some(target) = self.trap_target(t, read) {
                 if t == Trap::FP {
                     return Err(Exception::Trap {
                         pc: i.pc,
@@ -292,7 +320,11 @@ impl Cpu {
 
     /// CNTVCT_EL0: the physical count less CNTVOFF_EL2 (when EL2 exists).
     pub fn virtual_count(&self) -> u64 {
-        let off = if self.have_el2() { self.state.sr(sr::CNTVOFF_EL2) } else { 0 };
+        let off = if self.have_el2() {
+            self.state.sr(sr::CNTVOFF_EL2)
+        } else {
+            0
+        };
         self.physical_count().wrapping_sub(off)
     }
 
@@ -310,7 +342,11 @@ impl Cpu {
     /// Whether timer `t`'s condition is met (CTL.ISTATUS), enabled or not.
     pub fn timer_condition(&self, t: Timer) -> bool {
         let (_, cval, virt) = Cpu::timer_regs(t);
-        let count = if virt { self.virtual_count() } else { self.physical_count() };
+        let count = if virt {
+            self.virtual_count()
+        } else {
+            self.physical_count()
+        };
         count >= self.state.sr(cval)
     }
 
@@ -333,7 +369,11 @@ impl Cpu {
             })
             .map(|&t| {
                 let (_, cval, virt) = Cpu::timer_regs(t);
-                let count = if virt { self.virtual_count() } else { self.physical_count() };
+                let count = if virt {
+                    self.virtual_count()
+                } else {
+                    self.physical_count()
+                };
                 let ticks = self.state.sr(cval).saturating_sub(count);
                 ((u128::from(ticks) * 1_000_000_000).div_ceil(freq)).min(u64::MAX as u128) as u64
             })
@@ -359,7 +399,11 @@ impl Cpu {
         }
         let t = Cpu::timer_of(reg);
         let (ctl, cval, virt) = Cpu::timer_regs(t);
-        let count = if virt { self.virtual_count() } else { self.physical_count() };
+        let count = if virt {
+            self.virtual_count()
+        } else {
+            self.physical_count()
+        };
         match reg {
             sr::CNTP_CTL_EL0 | sr::CNTV_CTL_EL0 | sr::CNTHP_CTL_EL2 | sr::CNTPS_CTL_EL1 => {
                 let c = self.state.sr(ctl);
@@ -379,7 +423,11 @@ impl Cpu {
             return;
         }
         let (ctl, cval, virt) = Cpu::timer_regs(Cpu::timer_of(reg));
-        let count = if virt { self.virtual_count() } else { self.physical_count() };
+        let count = if virt {
+            self.virtual_count()
+        } else {
+            self.physical_count()
+        };
         match reg {
             sr::CNTP_CTL_EL0 | sr::CNTV_CTL_EL0 | sr::CNTHP_CTL_EL2 | sr::CNTPS_CTL_EL1 => {
                 self.state.set_sr(ctl, v & 3)
@@ -387,13 +435,19 @@ impl Cpu {
             sr::CNTP_CVAL_EL0 | sr::CNTV_CVAL_EL0 | sr::CNTHP_CVAL_EL2 | sr::CNTPS_CVAL_EL1 => {
                 self.state.set_sr(cval, v)
             }
-            _ => self.state.set_sr(cval, count.wrapping_add(i64::from(v as u32 as i32) as u64)),
+            _ => self
+                .state
+                .set_sr(cval, count.wrapping_add(i64::from(v as u32 as i32) as u64)),
         }
     }
 
     fn id_value(&self, reg: Reg) -> u64 {
         let name = reg.name();
-        self.config.id_registers.iter().find(|(n, _)| *n == name).map_or(0, |(_, v)| *v)
+        self.config
+            .id_registers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(0, |(_, v)| *v)
     }
 
     fn config_value(&self, reg: Reg) -> u64 {
@@ -407,8 +461,10 @@ impl Cpu {
             sr::CTR_EL0 => c.ctr_el0,
             sr::DCZID_EL0 => {
                 let prohibited = match self.state.pstate.el {
-                    El::EL0 => !f::SCTLR_EL1_DZE.is_set(self.state.sr(sr::SCTLR_EL1))
-                        || f::HCR_EL2_TDZ.is_set(self.hcr_el2()),
+                    El::EL0 => {
+                        !f::SCTLR_EL1_DZE.is_set(self.state.sr(sr::SCTLR_EL1))
+                            || f::HCR_EL2_TDZ.is_set(self.hcr_el2())
+                    }
                     El::EL1 => f::HCR_EL2_TDZ.is_set(self.hcr_el2()),
                     _ => false,
                 };
@@ -425,7 +481,11 @@ impl Cpu {
             // Debug authentication: non-secure and secure invasive and non-invasive debug
             // implemented and enabled.
             sr::DBGAUTHSTATUS_EL1 => {
-                if self.have_el3() { 0xff } else { 0x0f }
+                if self.have_el3() {
+                    0xff
+                } else {
+                    0x0f
+                }
             }
             _ => 0,
         }
@@ -544,12 +604,20 @@ pub enum Timer {
 }
 
 impl Timer {
-    pub const ALL: [Timer; 4] =
-        [Timer::Physical, Timer::Virtual, Timer::Hypervisor, Timer::SecurePhysical];
+    pub const ALL: [Timer; 4] = [
+        Timer::Physical,
+        Timer::Virtual,
+        Timer::Hypervisor,
+        Timer::SecurePhysical,
+    ];
 }
 
 fn undefined(i: Insn) -> Exception {
-    Exception::Undefined { pc: i.pc, word: i.word, encoding: Some(i.id) }
+    Exception::Undefined {
+        pc: i.pc,
+        word: i.word,
+        encoding: Some(i.id),
+    }
 }
 
 /// Whether `packed` is in the reserved ID register space (op0=3, op1=0, CRn=0, CRm=1..7),
@@ -605,7 +673,12 @@ fn board_sysreg(cpu: &mut Cpu, i: Insn, reg: Reg, read: bool) -> Exception {
     if !has_gic {
         return cpu.unmodelled(i, read);
     }
-    Exception::BoardSysreg { pc: i.pc, reg, rt: i.rd(), read }
+    Exception::BoardSysreg {
+        pc: i.pc,
+        reg,
+        rt: i.rd(),
+        read,
+    }
 }
 
 /// MSR (immediate) of the PSTATE fields in system mode: SPSel, DAIFSet, DAIFClr, DIT, SSBS.
@@ -622,7 +695,9 @@ pub(super) fn msr_imm(cpu: &mut Cpu, i: Insn) -> Exec {
             }
             let bits = u64::from(crm) << 6;
             let daif = cpu.state.pstate.daif();
-            cpu.state.pstate.set_daif(if op2 == 6 { daif | bits } else { daif & !bits });
+            cpu.state
+                .pstate
+                .set_daif(if op2 == 6 { daif | bits } else { daif & !bits });
         }
         (3, 2) if f_.dit => cpu.state.pstate.dit = crm & 1 != 0,
         (3, 1) if f_.ssbs => cpu.state.pstate.ssbs = crm & 1 != 0,
@@ -642,8 +717,17 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     let el = cpu.state.pstate.el;
     let sctlr1 = cpu.state.sr(sr::SCTLR_EL1);
     let trap_sys = |cpu: &Cpu| {
-        let t = if f::HCR_EL2_TGE.is_set(cpu.hcr_el2()) { El::EL2 } else { El::EL1 };
-        Exception::Trap { pc: i.pc, target: t, class: ec::SYSREG, iss: sysreg_iss(i, false) }
+        let t = if f::HCR_EL2_TGE.is_set(cpu.hcr_el2()) {
+            El::EL2
+        } else {
+            El::EL1
+        };
+        Exception::Trap {
+            pc: i.pc,
+            target: t,
+            class: ec::SYSREG,
+            iss: sysreg_iss(i, false),
+        }
     };
     // The lowest level each instruction may run at, by op1: EL1 for op1=0, EL2 for 4, EL3 for
     // 6; op1=3 is EL0 under SCTLR_EL1's controls.
@@ -758,7 +842,11 @@ fn at(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, op1: u32, op2: u32) -> Exec
         _ => (El::EL3, false),
     };
     let ctx = cpu.translation_for(el, stage2);
-    let access = if write { crate::memory::AccessKind::Write } else { crate::memory::AccessKind::Read };
+    let access = if write {
+        crate::memory::AccessKind::Write
+    } else {
+        crate::memory::AccessKind::Read
+    };
     let par = match mem.translate_at(&ctx, va, access) {
         Ok(o) => {
             let ns = u64::from(!cpu.is_secure() || el == El::EL2) << 9;
@@ -790,7 +878,10 @@ impl Cpu {
         if el == El::EL0 || !self.have_el2() || !enabled || (el == El::EL1 && self.is_secure()) {
             return Err(undefined(i));
         }
-        Err(Exception::HypervisorCall { pc: i.pc, imm: i.bits(20, 5) as u16 })
+        Err(Exception::HypervisorCall {
+            pc: i.pc,
+            imm: i.bits(20, 5) as u16,
+        })
     }
 
     /// SMC: UNDEFINED at EL0; trapped to EL2 from EL1 by HCR_EL2.TSC; UNDEFINED without EL3
@@ -811,7 +902,10 @@ impl Cpu {
         if !self.have_el3() || f::SCR_EL3_SMD.is_set(self.state.sr(sr::SCR_EL3)) {
             return Err(undefined(i));
         }
-        Err(Exception::SecureMonitorCall { pc: i.pc, imm: i.bits(20, 5) as u16 })
+        Err(Exception::SecureMonitorCall {
+            pc: i.pc,
+            imm: i.bits(20, 5) as u16,
+        })
     }
 
     /// WFI, WFE: trapped by SCTLR_EL1.nTWI/nTWE at EL0, HCR_EL2.TWI/TWE at EL0-1, SCR_EL3.TWI/
@@ -819,11 +913,24 @@ impl Cpu {
     pub(super) fn wait(&mut self, i: Insn, wfe: bool) -> Exec {
         let el = self.state.pstate.el;
         let iss = u32::from(wfe) | (0b1_1110 << 20); // CV=1, COND=0b1110, TI
-        let trap = |target| Exception::Trap { pc: i.pc, target, class: ec::WFX, iss };
+        let trap = |target| Exception::Trap {
+            pc: i.pc,
+            target,
+            class: ec::WFX,
+            iss,
+        };
         let sctlr1 = self.state.sr(sr::SCTLR_EL1);
-        let n_tw = if wfe { f::SCTLR_EL1_nTWE } else { f::SCTLR_EL1_nTWI };
+        let n_tw = if wfe {
+            f::SCTLR_EL1_nTWE
+        } else {
+            f::SCTLR_EL1_nTWI
+        };
         if el == El::EL0 && !n_tw.is_set(sctlr1) {
-            let t = if f::HCR_EL2_TGE.is_set(self.hcr_el2()) { El::EL2 } else { El::EL1 };
+            let t = if f::HCR_EL2_TGE.is_set(self.hcr_el2()) {
+                El::EL2
+            } else {
+                El::EL1
+            };
             return Err(trap(t));
         }
         let hcr_tw = if wfe { f::HCR_EL2_TWE } else { f::HCR_EL2_TWI };
