@@ -41,6 +41,10 @@ pub fn generate(regs: &[SysReg]) -> Result<String, String> {
         let hex = |v: u64| Literal::u64_unsuffixed(v);
         let (reset, res1, writable) = (hex(r.reset), hex(r.res1), hex(r.writable()));
         let traps = r.traps.iter().map(|t| format_ident!("{t}"));
+        let gated = r.gated().into_iter().map(|(feat, mask)| {
+            let mask = hex(mask);
+            quote!((#feat, #mask))
+        });
         quote! {
             Info {
                 name: #name,
@@ -52,6 +56,7 @@ pub fn generate(regs: &[SysReg]) -> Result<String, String> {
                 reset: #reset,
                 res1: #res1,
                 writable: #writable,
+                gated: &[#(#gated),*],
                 traps: &[#(Trap::#traps),*],
             }
         }
@@ -117,6 +122,7 @@ mod tests {
         let regs = spec::sysregs::parse(
             "reg SCR_EL3 3 6 1 1 0 3 3 plain - 0x30 res1=0x30 traps=TLOR\n\
              field SCR_EL3 NS 0\n\
+             field SCR_EL3 TLOR 14 FEAT_LOR\n\
              reg CNTP_CTL 0 0 0 0 0 - - plain - 0x0\n",
         )
         .unwrap();

@@ -49,8 +49,14 @@ pub struct Translation {
     pub vttbr: u64,
     /// HCR_EL2.DC: stage 1 off, data Normal Write-Back rather than Device.
     pub default_cacheable: bool,
-    /// The implemented physical address size in bits (ID_AA64MMFR0_EL1.PARange).
+    /// The implemented physical address size in bits (ID_AA64MMFR0_EL1.PARange): 52 with
+    /// FEAT_LPA, for the 64K granule.
     pub pa_bits: u32,
+    /// FEAT_LVA: 52-bit virtual addresses with the 64K granule (TxSZ down to 12).
+    pub lva: bool,
+    /// PSTATE.PAN for a privileged access in EL1&0: data accesses to memory EL0 can reach
+    /// are Permission faults (FEAT_PAN).
+    pub pan: bool,
 }
 
 /// What a successful translation gives.
@@ -132,6 +138,36 @@ fn pa_size(ps: u64) -> u32 {
         4 => 44,
         5 => 48,
         _ => 52,
+    }
+}
+
+/// The output address size a regime's PS/IPS field gives with granule `g`: at most the
+/// implemented size, and 52 bits only with the 64K granule (FEAT_LPA; the 4K and 16K granules
+/// need FEAT_LPA2 for 52 bits, which this PE does not have).
+fn oa_size(ps: u64, pa_bits: u32, g: u32) -> u32 {
+    let bits = pa_size(ps).min(pa_bits);
+    if bits == 52 && g != 16 { 48 } else { bits }
+}
+
+/// A descriptor's output address (table or leaf): bits 47:12, and with a 52-bit output
+/// (the 64K granule) bits 51:48 from descriptor bits 15:12.
+fn output_address(desc: u64, oa_bits: u32) -> u64 {
+    let low = desc & 0x0000_ffff_ffff_f000;
+    if oa_bits == 52 {
+        (low & !0xf000) | (bits(desc, 15, 12) << 48)
+    } else {
+        low
+    }
+}
+
+/// A TTBR's table base, aligned to `align` bits: BADDR[47:1], and with a 52-bit output
+/// BADDR[51:48] from TTBR[5:2] (the table then being at least 64-byte aligned).
+fn ttbr_base(ttbr: u64, oa_bits: u32, align: u32) -> u64 {
+    let base = ttbr & 0x0000_ffff_ffff_fffe;
+    if oa_bits == 52 {
+        ((base & !0x3f) | (bits(ttbr, 5, 2) << 48)) & !((1u64 << align.max(6)) - 1)
+    } else {
+        base & !((1u64 << align) - 1)
     }
 }
 
@@ -408,15 +444,17 @@ impl<M: Memory> Mmu<M> {
         } else {
             bits(tcr, 18, 16)
         };
-        let oa_bits = pa_size(ps).min(ctx.pa_bits);
         let Some(g) = granule_bits(tg, upper) else {
             // A reserved granule encoding is treated as one of the implemented sizes
             // (CONSTRAINED UNPREDICTABLE): 4K.
+            let oa_bits = oa_size(ps, ctx.pa_bits, 12);
             return self.walk1(ctx, va, access, 12, 16, ttbr, oa_bits, two_ranges);
         };
-        // T0SZ/T1SZ outside 16..=39 (48-bit VAs, 4K) is CONSTRAINED UNPREDICTABLE: clamp, as a
-        // PE may.
-        let tsz = tsz.clamp(16, 48) as u32;
+        let oa_bits = oa_size(ps, ctx.pa_bits, g);
+        // T0SZ/T1SZ outside 16..=39 (48-bit VAs, 4K; 12 with FEAT_LVA and 64K) is CONSTRAINED
+        // UNPREDICTABLE: clamp, as a PE may.
+        let min_tsz = if ctx.lva && g == 16 { 12 } else { 16 };
+        let tsz = tsz.clamp(min_tsz, 48) as u32;
         let inputsize = 64 - tsz;
         // The VA must be within the range the TTBR covers.
         let top = if tbi { 55 } else { 63 };
@@ -448,10 +486,11 @@ impl<M: Memory> Mmu<M> {
         let stride = g - 3;
         let start = 4 - (inputsize - g).div_ceil(stride);
         let mut level = start as u8;
-        // BADDR: bits 47:1, aligned to the table size at the start level.
+        // BADDR: bits 47:1, aligned to the table size at the start level; with a 52-bit
+        // output, bits 51:48 are TTBR[5:2].
         let index_bits = inputsize - (g + stride * (3 - start));
         let table_align = (index_bits + 3).max(6);
-        let mut table = ttbr & 0x0000_ffff_ffff_fffe & !((1u64 << table_align) - 1);
+        let mut table = ttbr_base(ttbr, oa_bits, table_align);
         if table >> oa_bits != 0 {
             return Err(fault(va, access, FaultKind::AddressSize, level));
         }
@@ -481,7 +520,7 @@ impl<M: Memory> Mmu<M> {
             }
             let is_table = desc & 2 != 0 && level < 3;
             if is_table {
-                let next = desc & 0x0000_ffff_ffff_f000 & !((1u64 << g) - 1);
+                let next = output_address(desc, oa_bits) & !((1u64 << g) - 1);
                 if next >> oa_bits != 0 {
                     return Err(fault(va, access, FaultKind::AddressSize, level));
                 }
@@ -498,7 +537,7 @@ impl<M: Memory> Mmu<M> {
             if !leaf_allowed(desc, g, level) {
                 return Err(fault(va, access, FaultKind::Translation, level));
             }
-            let oa = desc & 0x0000_ffff_ffff_ffff & !((1u64 << shift) - 1);
+            let oa = output_address(desc, oa_bits) & !((1u64 << shift) - 1);
             if oa >> oa_bits != 0 {
                 return Err(fault(va, access, FaultKind::AddressSize, level));
             }
@@ -528,6 +567,12 @@ impl<M: Memory> Mmu<M> {
                     !pxn && !pxn_t && !el0_write
                 };
                 let exec = exec && !(wxn && write);
+                // PAN: privileged data accesses to memory EL0 can reach fault.
+                let (read, write) = if ctx.pan && !el0 && el0_access {
+                    (false, false)
+                } else {
+                    (read, write)
+                };
                 Perms { read, write, exec }
             } else {
                 let ro = ap & 2 != 0 || ap_ro;
@@ -577,7 +622,12 @@ impl<M: Memory> Mmu<M> {
             0b10 => 14,
             _ => 12,
         };
-        let oa_bits = pa_size(bits(vtcr, 18, 16)).min(ctx.pa_bits);
+        let oa_bits = oa_size(bits(vtcr, 18, 16), ctx.pa_bits, g);
+        let tsz = if g == 16 && oa_bits == 52 {
+            bits(vtcr, 5, 0).clamp(12, 48) as u32
+        } else {
+            tsz
+        };
         let inputsize = 64 - tsz;
         if ipa >> inputsize != 0 {
             return Err(s2fault(FaultKind::Translation, 0));
@@ -599,7 +649,7 @@ impl<M: Memory> Mmu<M> {
         }
         let index_bits = inputsize - below;
         let table_align = (index_bits + 3).max(6);
-        let mut table = ctx.vttbr & 0x0000_ffff_ffff_fffe & !((1u64 << table_align) - 1);
+        let mut table = ttbr_base(ctx.vttbr, oa_bits, table_align);
         let mut level = start as u8;
         loop {
             let shift = g + stride * (3 - level as u32);
@@ -618,7 +668,7 @@ impl<M: Memory> Mmu<M> {
                 return Err(s2fault(FaultKind::Translation, level));
             }
             if desc & 2 != 0 && level < 3 {
-                let next = desc & 0x0000_ffff_ffff_f000 & !((1u64 << g) - 1);
+                let next = output_address(desc, oa_bits) & !((1u64 << g) - 1);
                 if next >> oa_bits != 0 {
                     return Err(s2fault(FaultKind::AddressSize, level));
                 }
@@ -629,7 +679,7 @@ impl<M: Memory> Mmu<M> {
             if !leaf_allowed(desc, g, level) {
                 return Err(s2fault(FaultKind::Translation, level));
             }
-            let oa = desc & 0x0000_ffff_ffff_ffff & !((1u64 << shift) - 1);
+            let oa = output_address(desc, oa_bits) & !((1u64 << shift) - 1);
             if oa >> oa_bits != 0 {
                 return Err(s2fault(FaultKind::AddressSize, level));
             }

@@ -30,9 +30,25 @@ pub struct Info {
     pub feature: Option<&'static str>,
     pub reset: u64,
     pub res1: u64,
-    /// The bits a write keeps (the fields, or all 64), RES1 excluded.
+    /// The bits a write keeps (the fields, or all 64), RES1 excluded, on a PE with none of
+    /// the optional features its fields need.
     pub writable: u64,
+    /// The fields that need a feature, `(FEAT_ name, mask)`: writable, and not RES1, on a PE
+    /// with that feature ([`Info::masks`]).
+    pub gated: &'static [(&'static str, u64)],
     pub traps: &'static [Trap],
+}
+
+impl Info {
+    /// `(writable, res1)` on a PE that has the features `has` says it has.
+    pub fn masks(&self, has: impl Fn(&str) -> bool) -> (u64, u64) {
+        self.gated
+            .iter()
+            .filter(|(f, _)| has(f))
+            .fold((self.writable, self.res1), |(w, r), &(_, m)| {
+                (w | m, r & !m)
+            })
+    }
 }
 
 /// A field: `width` bits from `lsb`.

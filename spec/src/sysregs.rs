@@ -10,7 +10,7 @@ pub const SYSREGS_TXT: &str = include_str!("../data/sysregs.txt");
 /// The trap controls the model implements; `traps=` may only name these.
 pub const TRAPS: &[&str] = &[
     "TID1", "TID2", "TID3", "TACR", "TVM", "TRVM", "APK", "EL0PCT", "EL0VCT", "EL0PT", "EL0VT",
-    "EL1PCT", "EL1PT", "UCT", "UMA", "ST", "FP", "TCPAC", "TLOR",
+    "EL1PCT", "EL1PT", "UCT", "UMA", "ST", "FP", "TCPAC", "TLOR", "TERR", "EA",
 ];
 
 /// Where a register's value lives.
@@ -58,12 +58,14 @@ impl Kind {
     }
 }
 
-/// One field of a register: `msb:lsb`.
+/// One field of a register: `msb:lsb`, present only with `feature` when it names one (without
+/// it the bits are RES0, or RES1 where the register's `res1=` lists them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {
     pub name: String,
     pub msb: u32,
     pub lsb: u32,
+    pub feature: Option<String>,
 }
 
 impl Field {
@@ -103,13 +105,27 @@ impl SysReg {
         (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2
     }
 
-    /// The bits a write keeps: the fields' union when there are fields, else all 64.
+    /// The bits a write keeps on a PE with none of the fields' features: the union of the
+    /// fields that need no feature when there are fields, else all 64.
     pub fn writable(&self) -> u64 {
         if self.fields.is_empty() {
             !self.res1
         } else {
-            self.fields.iter().fold(0, |m, f| m | f.mask()) & !self.res1
+            self.fields
+                .iter()
+                .filter(|f| f.feature.is_none())
+                .fold(0, |m, f| m | f.mask())
+                & !self.res1
         }
+    }
+
+    /// The fields that need a feature: `(feature, mask)`, each writable (and no longer RES1)
+    /// on a PE that has the feature.
+    pub fn gated(&self) -> Vec<(&str, u64)> {
+        self.fields
+            .iter()
+            .filter_map(|f| f.feature.as_deref().map(|feat| (feat, f.mask())))
+            .collect()
     }
 
     /// Whether MRS/MSR can name it (op0 is 2 or 3); the others are the model's internal state.
@@ -202,8 +218,10 @@ pub fn parse(text: &str) -> Result<Vec<SysReg>, String> {
                 regs.push(reg);
             }
             "field" => {
-                if w.len() != 4 {
-                    return Err(format!("sysregs.txt:{line}: field REG NAME msb:lsb"));
+                if w.len() != 4 && w.len() != 5 {
+                    return Err(format!(
+                        "sysregs.txt:{line}: field REG NAME msb:lsb [FEATURE]"
+                    ));
                 }
                 let &i = by_name
                     .get(w[1])
@@ -222,6 +240,7 @@ pub fn parse(text: &str) -> Result<Vec<SysReg>, String> {
                     name: w[2].to_string(),
                     msb,
                     lsb,
+                    feature: w.get(4).map(|f| f.to_string()),
                 });
             }
             other => return Err(format!("sysregs.txt:{line}: unknown line kind `{other}`")),
@@ -257,13 +276,30 @@ fn check(regs: &[SysReg]) -> Result<(), String> {
             }
             seen |= f.mask();
         }
-        if !r.fields.is_empty() && seen & r.res1 != 0 {
+        // A field may cover RES1 bits only if it needs a feature: the bits are RES1 without it.
+        let always = r
+            .fields
+            .iter()
+            .filter(|f| f.feature.is_none())
+            .fold(0, |m, f| m | f.mask());
+        if always & r.res1 != 0 {
             return Err(format!(
                 "sysregs.txt:{}: {}: a field covers RES1 bits",
                 r.line, r.name
             ));
         }
-        let res0 = !(r.writable() | r.res1);
+        if let Some(f) = r.fields.iter().find(|f| {
+            f.feature
+                .as_deref()
+                .is_some_and(|feat| !feat.starts_with("FEAT_"))
+        }) {
+            return Err(format!(
+                "sysregs.txt:{}: {}.{}: a field's feature is a FEAT_ name",
+                r.line, r.name, f.name
+            ));
+        }
+        let gated = r.gated().iter().fold(0, |m, g| m | g.1);
+        let res0 = !(r.writable() | gated | r.res1);
         if r.kind == Kind::Plain && (r.reset & res0 != 0 || r.reset & r.res1 != r.res1) {
             return Err(format!(
                 "sysregs.txt:{}: {}: reset {:#x} breaks RES0/RES1",
@@ -293,6 +329,11 @@ mod tests {
         assert_eq!(get("SCTLR_EL1").packed(), 0xc080);
         assert_eq!(get("VBAR_EL1").writable(), !0x7ff);
         assert_eq!(get("CurrentEL").write, None);
+        // SCTLR_EL1.SPAN: RES1 without FEAT_PAN, a field with it.
+        let sctlr = get("SCTLR_EL1");
+        assert_eq!(sctlr.res1 & (1 << 23), 1 << 23);
+        assert_eq!(sctlr.writable() & (1 << 23), 0);
+        assert!(sctlr.gated().contains(&("FEAT_PAN", 1 << 23)));
     }
 
     /// Each rule of the checker, on a table that breaks it.
@@ -316,6 +357,14 @@ mod tests {
             ("reg A 3 0 1 0 0 1 1 plain - 0x10\nfield A X 3:0", "RES0"),
             ("reg A 3 0 1 0 0 1 1 plain - 0x0 res1=0x1", "RES0/RES1"),
             ("field A X 1", "no register"),
+            (
+                "reg A 3 0 1 0 0 1 1 plain - 0x1 res1=0x1\nfield A X 0",
+                "covers RES1",
+            ),
+            (
+                "reg A 3 0 1 0 0 1 1 plain - 0x0\nfield A X 0 PAN",
+                "FEAT_ name",
+            ),
             ("reg A 4 0 1 0 0 1 1 plain - 0x0", "not 0..=3"),
             (
                 "reg A 3 0 1 0 0 1 1 plain - 0x0\nfield A X 64",

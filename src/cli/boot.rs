@@ -15,7 +15,7 @@ use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use machines::virt::{Exit, Host, Virt, VirtConfig};
-use model::interp::{Config, Features};
+use model::interp::{Config, Features, SystemFeatures};
 
 #[derive(clap::Args)]
 pub struct BootArgs {
@@ -117,6 +117,7 @@ pub fn run(args: BootArgs) -> ExitCode {
     let config = Config {
         id_registers: resolved.id_registers().to_vec(),
         features: Features::from_names(|f| resolved.has(f)),
+        system_features: SystemFeatures::from_names(|f| resolved.has(f)),
         // QEMU virt's generic timer frequency (62.5 MHz) before QEMU 9.0.
         cntfrq_el0: 62_500_000,
         log_unmodelled: args.log.iter().any(|l| l == "sysreg"),

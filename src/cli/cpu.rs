@@ -106,17 +106,23 @@ fn max_on(board: Board, removals: &str) -> Result<(String, Resolved), String> {
             *r = w;
         }
     };
-    for f in IMPLEMENTED {
+    // The optional features to try: the interpreter's, and on the system board its own.
+    let system: &[&str] = match board {
+        Board::User => &[],
+        Board::System => SYSTEM_IMPLEMENTED,
+    };
+    let candidates: Vec<&str> = IMPLEMENTED.iter().chain(system).copied().collect();
+    for &f in &candidates {
         if !r.has(f) {
             try_add(&[f], &mut spec, &mut r);
         }
     }
-    let rest: Vec<&str> = IMPLEMENTED.iter().copied().filter(|f| !r.has(f)).collect();
+    let rest: Vec<&str> = candidates.iter().copied().filter(|f| !r.has(f)).collect();
     if !rest.is_empty() {
         try_add(&rest, &mut spec, &mut r);
     }
-    for a in IMPLEMENTED {
-        for b in IMPLEMENTED {
+    for &a in &candidates {
+        for &b in &candidates {
             if a < b && !r.has(a) && !r.has(b) {
                 try_add(&[a, b], &mut spec, &mut r);
             }
@@ -129,20 +135,27 @@ fn max_on(board: Board, removals: &str) -> Result<(String, Resolved), String> {
 mod tests {
     use super::*;
 
-    /// The system board's `max` is Armv8.0 (v8.1 makes PAN, VHE and the other EL1/EL2
-    /// features mandatory, which the system model does not have yet) with the optional EL0
-    /// features, and has EL2 and EL3 only when asked.
+    /// The system board's `max` is the newest version whose features the system model has
+    /// (Armv8.3 without EL2: PAN, RAS, UAO and PAuth at every level), with the optional
+    /// features (52-bit addresses included), and has EL2 and EL3 only when asked.
     #[test]
     fn boot_max_follows_the_system_model() {
         let (spec, r) = resolve_for_boot("max", false, false).unwrap();
-        assert!(spec.starts_with("v8.0"), "{spec}");
-        assert!(
-            r.has("FEAT_LSE") && !r.has("FEAT_EL2") && !r.has("FEAT_EL3"),
-            "{spec}"
-        );
+        assert!(spec.starts_with("v8.3"), "{spec}");
+        for f in [
+            "FEAT_LSE",
+            "FEAT_PAN",
+            "FEAT_RAS",
+            "FEAT_PAuth",
+            "FEAT_LPA",
+            "FEAT_LVA",
+        ] {
+            assert!(r.has(f), "{spec}: {f}");
+        }
+        assert!(!r.has("FEAT_EL2") && !r.has("FEAT_EL3"), "{spec}");
         let (_, r) = resolve_for_boot("max", true, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_EL3"));
-        let e = resolve_for_boot("v8.1", false, false).unwrap_err();
+        let e = resolve_for_boot("v8.4", false, false).unwrap_err();
         assert!(e.contains("not implemented by the system model"), "{e}");
     }
 

@@ -86,9 +86,16 @@ fn debian_kernel_boots_to_the_initramfs() {
     for (cpu, features) in [
         (
             "max",
-            "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics cpuid asimdrdm sb",
+            "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm \
+             jscvt fcma lrcpc dcpop sha3 sm3 sm4 asimddp sha512 asimdfhm dit uscat ilrcpc \
+             flagm sb paca pacg dcpodp i8mm bf16",
         ),
         ("v8.0", "fp asimd evtstrm cpuid"),
+        // Armv8.2 without the optional features: the kernel uses PAN, RAS and CnP.
+        (
+            "v8.2",
+            "fp asimd evtstrm crc32 atomics cpuid asimdrdm dcpop",
+        ),
         (
             "v8.0,+FEAT_LSE,+FEAT_CRC32",
             "fp asimd evtstrm crc32 atomics cpuid",

@@ -204,8 +204,9 @@ pub struct Virt {
 
 /// The ID register fields that describe the board rather than the feature model: which
 /// Exception levels exist (ID_AA64PFR0_EL1.EL0-EL3: 1 = AArch64 only), the physical address
-/// size (ID_AA64MMFR0_EL1.PARange: 48 bits), and the debug architecture (ID_AA64DFR0_EL1:
-/// Armv8.0 debug, two breakpoints and two watchpoints, matching the DBG*0/1 registers).
+/// size (ID_AA64MMFR0_EL1.PARange: 48 bits, or 52 where the feature model says FEAT_LPA), and
+/// the debug architecture (ID_AA64DFR0_EL1: the feature model's debug version, at least
+/// Armv8.0's; two breakpoints and two watchpoints, matching the DBG*0/1 registers).
 pub fn board_id_registers(cfg: &mut Config, el2: bool, el3: bool) {
     let set = |cfg: &mut Config, name: &'static str, f: &dyn Fn(u64) -> u64| match cfg
         .id_registers
@@ -224,9 +225,11 @@ pub fn board_id_registers(cfg: &mut Config, el2: bool, el3: bool) {
             | (u64::from(el3) << 12)
             | (1 << 24)
     });
-    set(cfg, "ID_AA64MMFR0_EL1", &|v| (v & !0xf) | 0b0101);
+    set(cfg, "ID_AA64MMFR0_EL1", &|v| {
+        (v & !0xf) | if v & 0xf >= 0b0110 { 0b0110 } else { 0b0101 }
+    });
     set(cfg, "ID_AA64DFR0_EL1", &|v| {
-        (v & !0xf0_f00f) | 6 | (1 << 12) | (1 << 20)
+        (v & !0xf0_f00f) | (v & 0xf).max(6) | (1 << 12) | (1 << 20)
     });
 }
 

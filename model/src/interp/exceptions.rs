@@ -17,6 +17,7 @@ pub mod ec {
     pub const UNKNOWN: u32 = 0x00;
     pub const WFX: u32 = 0x01;
     pub const FP_ACCESS: u32 = 0x07;
+    pub const PAC_TRAP: u32 = 0x09;
     pub const BTI: u32 = 0x0d;
     pub const ILLEGAL_STATE: u32 = 0x0e;
     pub const SVC: u32 = 0x15;
@@ -29,6 +30,7 @@ pub mod ec {
     pub const DATA_ABORT_LOWER: u32 = 0x24;
     pub const DATA_ABORT_SAME: u32 = 0x25;
     pub const SP_ALIGN: u32 = 0x26;
+    pub const SERROR: u32 = 0x2f;
     pub const BRK: u32 = 0x3c;
 }
 
@@ -38,6 +40,10 @@ pub enum Interrupt {
     Irq,
     Fiq,
     SError,
+    /// The virtual interrupts EL2 asserts through HCR_EL2.VI, VF and VSE, taken to EL1.
+    VirtualIrq,
+    VirtualFiq,
+    VirtualSError,
 }
 
 const SPSR: [Reg; 4] = [sr::SPSR_EL1, sr::SPSR_EL1, sr::SPSR_EL2, sr::SPSR_EL3];
@@ -254,6 +260,10 @@ impl Cpu {
         p.il = false;
         p.btype = 0;
         p.uao = false;
+        // FEAT_PAN: entry to EL1 sets PAN unless SCTLR_EL1.SPAN asks to leave it as it was.
+        if self.config.system_features.pan && target == El::EL1 && sctlr & (1 << 23) == 0 {
+            p.pan = true;
+        }
         if self.config.features.ssbs {
             p.ssbs = (sctlr >> 44) & 1 != 0;
         }
@@ -313,18 +323,93 @@ impl Cpu {
             }
             return Some((target, kind));
         }
-        None
+        self.virtual_interrupt().map(|kind| (El::EL1, kind))
+    }
+
+    /// The virtual interrupt the PE takes now, if any: HCR_EL2.VF, VI and VSE, each when
+    /// HCR_EL2.FMO, IMO or AMO routes its physical kind to EL2, at EL1 and EL0 with EL2
+    /// enabled and TGE clear; masked by PSTATE.F, I and A (Arm ARM D1.3.7, "Virtual
+    /// interrupts").
+    fn virtual_interrupt(&self) -> Option<Interrupt> {
+        let p = &self.state.pstate;
+        if !self.virtual_pending || p.el > El::EL1 {
+            return None;
+        }
+        let hcr = self.hcr_el2();
+        if f::HCR_EL2_TGE.is_set(hcr) {
+            return None;
+        }
+        let lines = [
+            (f::HCR_EL2_VF, f::HCR_EL2_FMO, p.f, Interrupt::VirtualFiq),
+            (f::HCR_EL2_VI, f::HCR_EL2_IMO, p.i, Interrupt::VirtualIrq),
+            (
+                f::HCR_EL2_VSE,
+                f::HCR_EL2_AMO,
+                p.a,
+                Interrupt::VirtualSError,
+            ),
+        ];
+        lines
+            .into_iter()
+            .find(|(v, route, masked, _)| v.is_set(hcr) && route.is_set(hcr) && !masked)
+            .map(|l| l.3)
+    }
+
+    /// Whether a virtual interrupt is asserted and routed, masked or not: a WFI at EL1 or EL0
+    /// wakes for it.
+    pub(super) fn virtual_wakeup(&self) -> bool {
+        let hcr = self.hcr_el2();
+        self.virtual_pending
+            && self.state.pstate.el <= El::EL1
+            && !f::HCR_EL2_TGE.is_set(hcr)
+            && [
+                (f::HCR_EL2_VF, f::HCR_EL2_FMO),
+                (f::HCR_EL2_VI, f::HCR_EL2_IMO),
+                (f::HCR_EL2_VSE, f::HCR_EL2_AMO),
+            ]
+            .iter()
+            .any(|(v, route)| v.is_set(hcr) && route.is_set(hcr))
+    }
+
+    /// ESB (FEAT_RAS): no physical SError is ever pending here, so only the virtual one
+    /// matters: pending and masked at EL1 or EL0, it is deferred into VDISR_EL2 (A set, with
+    /// VSESR_EL2's syndrome) and HCR_EL2.VSE cleared (`AArch64.vESBOperation`).
+    pub(super) fn error_synchronization_barrier(&mut self) {
+        let hcr = self.hcr_el2();
+        if self.state.pstate.el <= El::EL1
+            && !f::HCR_EL2_TGE.is_set(hcr)
+            && f::HCR_EL2_AMO.is_set(hcr)
+            && f::HCR_EL2_VSE.is_set(hcr)
+            && self.state.pstate.a
+        {
+            let syndrome = self.state.sr(sr::VSESR_EL2) & 0x1ff_ffff;
+            self.state.set_sr(sr::VDISR_EL2, (1 << 31) | syndrome);
+            self.state.set_sr(sr::HCR_EL2, hcr & !f::HCR_EL2_VSE.mask());
+            self.system_state_changed();
+        }
     }
 
     /// Takes an asynchronous exception to `target`, returning to the current PC.
     pub fn take_interrupt(&mut self, target: El, kind: Interrupt) {
         let offset = match kind {
-            Interrupt::Irq => 0x80,
-            Interrupt::Fiq => 0x100,
-            Interrupt::SError => 0x180,
+            Interrupt::Irq | Interrupt::VirtualIrq => 0x80,
+            Interrupt::Fiq | Interrupt::VirtualFiq => 0x100,
+            Interrupt::SError | Interrupt::VirtualSError => 0x180,
         };
         let pc = self.state.pc;
-        self.take_exception(target, None, None, pc, offset);
+        // A virtual SError reports VSESR_EL2's syndrome with RAS (an IMPLEMENTATION DEFINED
+        // one, zero here, without), and is no longer pending once taken.
+        let syndrome = (kind == Interrupt::VirtualSError).then(|| {
+            let iss = if self.config.system_features.ras {
+                self.state.sr(sr::VSESR_EL2) as u32 & 0x1ff_ffff
+            } else {
+                0
+            };
+            let hcr = self.state.sr(sr::HCR_EL2);
+            self.state.set_sr(sr::HCR_EL2, hcr & !f::HCR_EL2_VSE.mask());
+            (ec::SERROR, iss)
+        });
+        self.take_exception(target, syndrome, None, pc, offset);
     }
 
     /// SCTLR_ELx of `el` (EL0 uses SCTLR_EL1's value).
@@ -359,11 +444,12 @@ impl Cpu {
 
     fn restore_pstate(&mut self, spsr: u64) {
         let feats = self.config.features;
+        let sys = self.config.system_features;
         self.state.pstate.set_from_spsr(spsr);
         let p = &mut self.state.pstate;
         // Fields of features this PE does not have are RES0 in SPSR and stay 0 in PSTATE.
-        p.pan = false;
-        p.uao = false;
+        p.pan &= sys.pan;
+        p.uao &= sys.uao;
         p.tco = false;
         if !feats.dit {
             p.dit = false;

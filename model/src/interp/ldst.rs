@@ -278,9 +278,12 @@ enum Op {
 /// Inlined into each addressing mode's arm, so `mode` is a constant there.
 #[inline(always)]
 /// LDTR, STTR and their sizes: `[Xn|SP, #simm9]`, made with EL0's permissions when executed
-/// at EL1 (PSTATE.UAO is not implemented); elsewhere an ordinary access.
+/// at EL1 with PSTATE.UAO clear (FEAT_UAO: set, they are ordinary privileged accesses, PAN
+/// included); elsewhere an ordinary access.
 fn unprivileged(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
-    let as_el0 = cpu.config.system && cpu.state.pstate.el == crate::state::ExceptionLevel::EL1;
+    let as_el0 = cpu.config.system
+        && cpu.state.pstate.el == crate::state::ExceptionLevel::EL1
+        && !cpu.state.pstate.uao;
     if as_el0 {
         mem.set_unprivileged(true);
     }

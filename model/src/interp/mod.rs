@@ -67,6 +67,78 @@ pub struct Config {
     pub rvbar: u64,
     /// Record accesses to System registers the model does not have ([`Cpu::unmodelled`]).
     pub log_unmodelled: bool,
+    /// The optional features above EL0 the PE has (system mode).
+    pub system_features: SystemFeatures,
+}
+
+/// The features above EL0 of Armv8.1 and v8.2 that the system model implements, each on or
+/// off: off, their registers and fields are RES0 (or RES1, as `sysregs.txt` says) and their
+/// instructions UNDEFINED.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SystemFeatures {
+    /// FEAT_PAN: PSTATE.PAN, SCTLR_EL1.SPAN; FEAT_PAN2: AT S1E1RP/WP.
+    pub pan: bool,
+    pub pan2: bool,
+    /// FEAT_UAO: PSTATE.UAO makes LDTR/STTR at EL1 privileged.
+    pub uao: bool,
+    /// FEAT_HPDS: TCR_ELx.HPD disables the hierarchical permissions.
+    pub hpds: bool,
+    /// FEAT_TTCNP: TTBRx.CnP (a hint to share TLB entries: kept, no other effect here).
+    pub ttcnp: bool,
+    /// FEAT_RAS: the error record registers (none implemented), ESB, DISR_EL1, virtual SError
+    /// syndromes.
+    pub ras: bool,
+    /// FEAT_LPA: 52-bit physical addresses with the 64K granule; FEAT_LVA: 52-bit virtual
+    /// addresses with the 64K granule.
+    pub lpa: bool,
+    pub lva: bool,
+    /// FEAT_XNX: stage 2 XN[1:0], execute-never for EL1 and EL0 separately.
+    pub xnx: bool,
+    /// FEAT_VMID16: 16-bit VMIDs (VTCR_EL2.VS).
+    pub vmid16: bool,
+}
+
+impl SystemFeatures {
+    pub fn from_names(has: impl Fn(&str) -> bool) -> SystemFeatures {
+        SystemFeatures {
+            pan: has("FEAT_PAN"),
+            pan2: has("FEAT_PAN2"),
+            uao: has("FEAT_UAO"),
+            hpds: has("FEAT_HPDS"),
+            ttcnp: has("FEAT_TTCNP"),
+            ras: has("FEAT_RAS"),
+            lpa: has("FEAT_LPA"),
+            lva: has("FEAT_LVA"),
+            xnx: has("FEAT_XNX"),
+            vmid16: has("FEAT_VMID16"),
+        }
+    }
+
+    /// Whether the named feature is one of these and on.
+    pub fn has(&self, name: &str) -> bool {
+        match name {
+            "FEAT_PAN" => self.pan,
+            "FEAT_PAN2" => self.pan2,
+            "FEAT_UAO" => self.uao,
+            "FEAT_HPDS" => self.hpds,
+            "FEAT_TTCNP" => self.ttcnp,
+            "FEAT_RAS" => self.ras,
+            "FEAT_LPA" => self.lpa,
+            "FEAT_LVA" => self.lva,
+            "FEAT_XNX" => self.xnx,
+            "FEAT_VMID16" => self.vmid16,
+            _ => false,
+        }
+    }
+}
+
+impl Config {
+    /// Whether the PE has the feature `name` (Arm's FEAT_ name), as far as the model knows
+    /// it: an EL0 feature of [`Features`], a system one of [`SystemFeatures`]. A name the
+    /// model does not implement is never had.
+    pub fn has(&self, name: &str) -> bool {
+        self.features.has(name) || self.system_features.has(name)
+    }
 }
 
 /// The EL0-visible features of Armv8.1 to v9.0 this interpreter implements, each on or off.
@@ -171,9 +243,22 @@ pub const IMPLEMENTED: &[&str] = &[
 ];
 
 /// The features above EL0 that the system model (`Config::system`) implements: the Exception
-/// levels and Security states of Armv8.0. The translation granules are listed because they
-/// describe the MMU, which a board stops on rather than ignore until it is modelled.
+/// levels and Security states of Armv8.0, the translation granules, and the features of
+/// [`SystemFeatures`]. The debug architecture versions are listed because the model generates
+/// no debug events, so what they change (breakpoint and watchpoint matching) is not reached;
+/// FEAT_ASMv8p2 is assembler syntax (the BFC alias and others) with no behaviour of its own.
 pub const SYSTEM_IMPLEMENTED: &[&str] = &[
+    "FEAT_PAN",
+    "FEAT_PAN2",
+    "FEAT_UAO",
+    "FEAT_HPDS",
+    "FEAT_TTCNP",
+    "FEAT_RAS",
+    "FEAT_LPA",
+    "FEAT_LVA",
+    "FEAT_Debugv8p1",
+    "FEAT_Debugv8p2",
+    "FEAT_ASMv8p2",
     "FEAT_AA64EL1",
     "FEAT_AA64EL2",
     "FEAT_AA64EL3",
@@ -228,6 +313,45 @@ impl Features {
             sha3: on,
             sm3: on,
             sm4: on,
+        }
+    }
+
+    /// Whether the named feature is one of these and on.
+    pub fn has(&self, name: &str) -> bool {
+        match name {
+            "FEAT_LSE" => self.lse,
+            "FEAT_LSE2" => self.lse2,
+            "FEAT_LRCPC" => self.lrcpc,
+            "FEAT_LRCPC2" => self.lrcpc2,
+            "FEAT_CRC32" => self.crc32,
+            "FEAT_FlagM" => self.flagm,
+            "FEAT_FlagM2" => self.flagm2,
+            "FEAT_SB" => self.sb,
+            "FEAT_DIT" => self.dit,
+            "FEAT_SSBS" => self.ssbs,
+            "FEAT_PAuth" | "FEAT_PACQARMA5" => self.pauth,
+            "FEAT_BTI" => self.bti,
+            "FEAT_FP16" => self.fp16,
+            "FEAT_FRINTTS" => self.frintts,
+            "FEAT_JSCVT" => self.jscvt,
+            "FEAT_LOR" => self.lor,
+            "FEAT_DPB" => self.dpb,
+            "FEAT_DPB2" => self.dpb2,
+            "FEAT_RDM" => self.rdm,
+            "FEAT_DotProd" => self.dotprod,
+            "FEAT_FHM" => self.fhm,
+            "FEAT_FCMA" => self.fcma,
+            "FEAT_I8MM" => self.i8mm,
+            "FEAT_BF16" => self.bf16,
+            "FEAT_AES" => self.aes,
+            "FEAT_PMULL" => self.pmull,
+            "FEAT_SHA1" => self.sha1,
+            "FEAT_SHA256" => self.sha256,
+            "FEAT_SHA512" => self.sha512,
+            "FEAT_SHA3" => self.sha3,
+            "FEAT_SM3" => self.sm3,
+            "FEAT_SM4" => self.sm4,
+            _ => false,
         }
     }
 
@@ -289,6 +413,7 @@ impl Default for Config {
             mpidr_el1: 0x8000_0000,
             rvbar: 0,
             log_unmodelled: false,
+            system_features: SystemFeatures::default(),
         }
     }
 }
@@ -390,6 +515,9 @@ pub struct Cpu {
     /// The interrupt request lines into the PE, driven by the board's interrupt controller.
     pub irq_line: bool,
     pub fiq_line: bool,
+    /// HCR_EL2 asserts a virtual interrupt (VI, VF or VSE) with EL2 enabled: kept up to date
+    /// by [`Cpu::system_state_changed`], so the step loop looks for interrupts.
+    pub virtual_pending: bool,
     /// The Event Register (WFE, SEV, SEVL).
     pub event_register: bool,
     /// Accesses to System registers the model lacks: `(pc, op0:op1:CRn:CRm:op2, read)`, when
@@ -401,6 +529,9 @@ pub struct Cpu {
     /// memory has yet to be told ([`Memory::set_translation`], before the next fetch).
     pub translation: crate::mmu::Translation,
     pub translation_pending: bool,
+    /// Each System register's `(writable, RES1)` bits for this PE's features
+    /// ([`crate::sysregs::Info::masks`]), by `Reg` index.
+    pub sysreg_masks: Box<[(u64, u64)]>,
 }
 
 /// Why [`Cpu::run`] returned.
@@ -474,7 +605,12 @@ impl Insn {
 
 impl Cpu {
     pub fn new(config: Config) -> Cpu {
+        let sysreg_masks = crate::sysregs::INFO
+            .iter()
+            .map(|info| info.masks(|f| config.has(f)))
+            .collect();
         Cpu {
+            sysreg_masks,
             state: State::default(),
             config,
             monitor: LocalMonitor::default(),
@@ -484,6 +620,7 @@ impl Cpu {
             idle_ns: 0,
             irq_line: false,
             fiq_line: false,
+            virtual_pending: false,
             event_register: false,
             unmodelled: Vec::new(),
             exceptions_taken: 0,
@@ -507,6 +644,10 @@ impl Cpu {
     pub fn reset_system(&mut self, pc: u64) {
         use crate::state::ExceptionLevel as El;
         self.state = State::default();
+        // Reset values of fields this PE does not have: RES0, or RES1.
+        for (v, &(w, r)) in self.state.sys.iter_mut().zip(self.sysreg_masks.iter()) {
+            *v = (*v & (w | r)) | r;
+        }
         let p = &mut self.state.pstate;
         p.el = if self.config.el3 {
             El::EL3
@@ -565,6 +706,7 @@ impl Cpu {
             || self.translation_pending
             || self.irq_line
             || self.fiq_line
+            || self.virtual_pending
         {
             return false;
         }
@@ -605,7 +747,7 @@ impl Cpu {
             self.decode_cache.clear();
             self.translation_pending = false;
         }
-        if (self.irq_line || self.fiq_line)
+        if (self.irq_line || self.fiq_line || self.virtual_pending)
             && let Some((target, kind)) = self.interrupt_target()
         {
             self.take_interrupt(target, kind);

@@ -6,10 +6,13 @@
 //! the pointer's extension bits by the PAC, and a failed Auth returns the pointer with an error
 //! code in two of its top bits, so that its use faults later.
 //!
-//! The translation regime is the one Linux sets for EL0: 48-bit virtual addresses in both
-//! halves (TxSZ = 16), TBI0 = 1 for data and instructions (TBID0 = 0), TBI1 = 0, and every key
-//! enabled (SCTLR_EL1.EnIA, EnIB, EnDA, EnDB = 1). The keys live in [`State`](crate::state::State)
-//! (the APxxKey{Hi,Lo}_EL1 registers); the board sets them, as the kernel does at exec.
+//! In user mode the translation regime is the one Linux sets for EL0: 48-bit virtual addresses
+//! in both halves (TxSZ = 16), TBI0 = 1 for data and instructions (TBID0 = 0), TBI1 = 0, and
+//! every key enabled (SCTLR_EL1.EnIA, EnIB, EnDA, EnDB = 1). In system mode those come from the
+//! current translation regime's registers ([`PacField::of`]), a disabled key makes PAC and AUT
+//! leave the pointer alone, and HCR_EL2.API and SCR_EL3.API trap the instructions (EC 0x09).
+//! The keys live in [`State`](crate::state::State) (the APxxKey{Hi,Lo}_EL1 registers); in user
+//! mode the board sets them, as the kernel does at exec.
 
 use super::ldst::read;
 use super::{Cpu, Exception, Exec, Insn};
@@ -159,13 +162,95 @@ pub fn compute_pac(data: u64, modifier: u64, key0: u64, key1: u64) -> u64 {
     w ^ modk0
 }
 
-/// CalculateBottomPACBit(): 64 - TxSZ, the same in both halves here.
-const BOTTOM_PAC_BIT: u32 = 48;
+/// Where a pointer's PAC goes: whether its top byte is ignored (EffectiveTBI), the bit that
+/// says which half of the address space it is in (`selbit`), and CalculateBottomPACBit().
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacField {
+    pub tbi: bool,
+    pub selbit: u64,
+    pub bottom: u32,
+}
 
-/// EffectiveTBI() at EL0 under Linux: TBI0 for the lower half (bit 55 clear), none above.
-#[inline]
-fn tbi(ptr: u64) -> bool {
-    ptr >> 55 & 1 == 0
+impl PacField {
+    /// EL0 under Linux: TBI0 for the lower half (bit 55 clear), none above; TxSZ = 16.
+    pub fn linux(ptr: u64) -> PacField {
+        PacField {
+            tbi: ptr >> 55 & 1 == 0,
+            selbit: ptr >> 55 & 1,
+            bottom: 48,
+        }
+    }
+
+    /// The field for `ptr` in the current translation regime (system mode): the regime's
+    /// TCR gives TBI (TBID for instruction addresses) and TxSZ, AddPAC's choice of `selbit`
+    /// for regimes with two ranges.
+    pub fn of(cpu: &Cpu, ptr: u64, data: bool) -> PacField {
+        use crate::state::ExceptionLevel as El;
+        use crate::sysregs::{self as sr};
+        if !cpu.config.system {
+            return PacField::linux(ptr);
+        }
+        let bit = |v: u64, n: u32| (v >> n) & 1 != 0;
+        let b55 = ptr >> 55 & 1;
+        let b63 = ptr >> 63;
+        let (tcr, two_ranges) = match cpu.state.pstate.el {
+            El::EL0 | El::EL1 => (cpu.state.sr(sr::TCR_EL1), true),
+            El::EL2 => (cpu.state.sr(sr::TCR_EL2), false),
+            El::EL3 => (cpu.state.sr(sr::TCR_EL3), false),
+        };
+        let (tbi, selbit, tsz, tg) = if two_ranges {
+            // TBI0/1 in 37/38, TBID0/1 in 51/52, T0SZ 5:0, T1SZ 21:16, TG0 15:14, TG1 31:30.
+            let eff = |half: u32| bit(tcr, 37 + half) && (data || !bit(tcr, 51 + half));
+            let tbi = eff(b55 as u32);
+            let any = eff(0) || eff(1);
+            let selbit = if any { b55 } else { b63 };
+            let (tsz, tg) = if selbit == 1 {
+                (
+                    (tcr >> 16) & 63,
+                    match (tcr >> 30) & 3 {
+                        0b11 => 16,
+                        0b01 => 14,
+                        _ => 12,
+                    },
+                )
+            } else {
+                (
+                    tcr & 63,
+                    match (tcr >> 14) & 3 {
+                        0b01 => 16,
+                        0b10 => 14,
+                        _ => 12,
+                    },
+                )
+            };
+            (tbi, selbit, tsz, tg)
+        } else {
+            // TBI 20, TBID 29.
+            let tbi = bit(tcr, 20) && (data || !bit(tcr, 29));
+            let tg = match (tcr >> 14) & 3 {
+                0b01 => 16,
+                0b10 => 14,
+                _ => 12,
+            };
+            (tbi, if tbi { b55 } else { b63 }, tcr & 63, tg)
+        };
+        // TxSZ beyond its limits is CONSTRAINED UNPREDICTABLE: the limit is used.
+        let min = if cpu.config.system_features.lva && tg == 16 {
+            12
+        } else {
+            16
+        };
+        let tsz = (tsz as u32).clamp(min, 39);
+        PacField {
+            tbi,
+            selbit,
+            bottom: 64 - tsz,
+        }
+    }
+
+    fn top(self) -> u32 {
+        if self.tbi { 55 } else { 63 }
+    }
 }
 
 /// `Ones(hi - lo + 1) << lo`.
@@ -175,15 +260,10 @@ fn field(hi: u32, lo: u32) -> u64 {
 }
 
 /// The pointer with its PAC field (and, without TBI, its top byte) replaced by copies of
-/// bit 55: the `original_ptr` of Auth() and Strip().
-fn original_ptr(ptr: u64) -> u64 {
-    let top = if tbi(ptr) { 55 } else { 63 };
-    let ext = field(top, BOTTOM_PAC_BIT);
-    if ptr >> 55 & 1 != 0 {
-        ptr | ext
-    } else {
-        ptr & !ext
-    }
+/// `ext` (bit 55 for Auth() and Strip()): their `original_ptr`.
+fn original_ptr(f: PacField, ptr: u64, ext: u64) -> u64 {
+    let mask = field(f.top(), f.bottom);
+    if ext != 0 { ptr | mask } else { ptr & !mask }
 }
 
 /// The keys, by instruction: IA, IB, DA, DB.
@@ -206,63 +286,158 @@ fn key(cpu: &Cpu, k: Key) -> u128 {
 }
 
 /// ComputePAC with a 128-bit key `Hi:Lo`.
+/// ComputePAC is a pure function and costly in software (a QARMA5 encryption); kernels built
+/// with pointer authentication compute the same PAC twice per call (PACIASP, then AUTIASP on
+/// the same LR and SP), so recent results are remembered, per thread, and only an exact match
+/// of data, modifier and key is reused.
 fn pac(data: u64, modifier: u64, key: u128) -> u64 {
-    compute_pac(data, modifier, (key >> 64) as u64, key as u64)
+    const ENTRIES: usize = 1024;
+    type Memo = [(u64, u64, u128, u64); ENTRIES];
+    thread_local! {
+        static MEMO: std::cell::RefCell<Box<Memo>> =
+            std::cell::RefCell::new(Box::new([(0, 0, 0, compute_pac(0, 0, 0, 0)); ENTRIES]));
+    }
+    let slot = ((data ^ modifier.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54)
+        as usize
+        % ENTRIES;
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        let e = &mut m[slot];
+        if e.0 == data && e.1 == modifier && e.2 == key {
+            return e.3;
+        }
+        let r = compute_pac(data, modifier, (key >> 64) as u64, key as u64);
+        *e = (data, modifier, key, r);
+        r
+    })
 }
 
-/// AddPAC(): insert a PAC into `ptr`.
+#[cfg(test)]
+/// AddPAC(): insert a PAC into `ptr` (EL0 under Linux).
 pub fn add_pac(ptr: u64, modifier: u64, key: u128) -> u64 {
-    let tbi = tbi(ptr);
-    let top_bit = if tbi { 55 } else { 63 };
-    let selbit = ptr >> 55 & 1;
-    let ext_ptr = original_ptr(ptr);
+    add_pac_in(PacField::linux(ptr), ptr, modifier, key)
+}
+
+/// AddPAC() with the field `f` of the current regime.
+pub fn add_pac_in(f: PacField, ptr: u64, modifier: u64, key: u128) -> u64 {
+    let (top_bit, bottom) = (f.top(), f.bottom);
+    let ext_ptr = original_ptr(f, ptr, f.selbit);
     let mut pac = pac(ext_ptr, modifier, key);
     // A pointer whose extension bits are not all equal gets a corrupted PAC.
-    let ext = ptr & field(top_bit, BOTTOM_PAC_BIT);
-    if ext != 0 && ext != field(top_bit, BOTTOM_PAC_BIT) {
+    let ext = ptr & field(top_bit, bottom);
+    if ext != 0 && ext != field(top_bit, bottom) {
         pac ^= 1 << (top_bit - 1);
     }
-    let low = ptr & field(BOTTOM_PAC_BIT - 1, 0);
-    let high = if tbi {
+    let low = ptr & field(bottom - 1, 0);
+    let high = if f.tbi {
         ptr & field(63, 56)
     } else {
         pac & field(63, 56)
     };
-    high | selbit << 55 | (pac & field(54, BOTTOM_PAC_BIT)) | low
+    high | f.selbit << 55 | (pac & field(54, bottom)) | low
 }
 
+#[cfg(test)]
 /// Auth(): check `ptr`'s PAC. On success the original pointer; on failure (FEAT_FPAC not
 /// implemented) the original pointer with error code `keynumber:NOT(keynumber)` in bits 54:53
-/// (with TBI) or 62:61.
+/// (with TBI) or 62:61 (EL0 under Linux).
 pub fn auth(ptr: u64, modifier: u64, key: u128, keynumber: u64) -> u64 {
-    let original = original_ptr(ptr);
+    auth_in(PacField::linux(ptr), ptr, modifier, key, keynumber)
+}
+
+/// Auth() with the field `f` of the current regime.
+pub fn auth_in(f: PacField, ptr: u64, modifier: u64, key: u128, keynumber: u64) -> u64 {
+    let original = original_ptr(f, ptr, ptr >> 55 & 1);
     let pac = pac(original, modifier, key);
-    let checked = if tbi(ptr) {
-        field(54, BOTTOM_PAC_BIT)
+    let checked = if f.tbi {
+        field(54, f.bottom)
     } else {
-        field(54, BOTTOM_PAC_BIT) | field(63, 56)
+        field(54, f.bottom) | field(63, 56)
     };
     if (pac ^ ptr) & checked == 0 {
         original
     } else {
         let error_code = keynumber << 1 | (keynumber ^ 1);
-        let at = if tbi(ptr) { 53 } else { 61 };
+        let at = if f.tbi { 53 } else { 61 };
         (original & !(3 << at)) | error_code << at
     }
 }
 
-/// Strip(): remove the PAC.
+#[cfg(test)]
+/// Strip(): remove the PAC (EL0 under Linux).
 pub fn strip(ptr: u64) -> u64 {
-    original_ptr(ptr)
+    strip_in(PacField::linux(ptr), ptr)
 }
 
-fn add(cpu: &Cpu, k: Key, ptr: u64, modifier: u64) -> u64 {
-    add_pac(ptr, modifier, key(cpu, k))
+pub fn strip_in(f: PacField, ptr: u64) -> u64 {
+    original_ptr(f, ptr, ptr >> 55 & 1)
 }
 
-fn aut(cpu: &Cpu, k: Key, ptr: u64, modifier: u64) -> u64 {
+/// Whether key `k` is enabled at the current level (SCTLR_ELx.EnIA, EnIB, EnDA, EnDB of the
+/// regime; always in user mode, where Linux enables them).
+fn enabled(cpu: &Cpu, k: Key) -> bool {
+    if !cpu.config.system {
+        return true;
+    }
+    let sctlr = cpu.sctlr(cpu.state.pstate.el);
+    let bit = match k {
+        Key::IA => 31,
+        Key::IB => 30,
+        Key::DA => 27,
+        Key::DB => 13,
+    };
+    (sctlr >> bit) & 1 != 0
+}
+
+/// The trap a PAuth instruction takes at the current level: HCR_EL2.API clear traps EL0 and
+/// EL1 to EL2, SCR_EL3.API clear traps EL0-EL2 to EL3 (EC 0x09, `TrapPACUse`).
+fn pac_trap(cpu: &Cpu, i: Insn) -> Result<(), Exception> {
+    use crate::state::ExceptionLevel as El;
+    use crate::sysregs::{self as sr, field as fl};
+    if !cpu.config.system {
+        return Ok(());
+    }
+    let el = cpu.state.pstate.el;
+    let target = if el <= El::EL1 && cpu.el2_enabled() && !fl::HCR_EL2_API.is_set(cpu.hcr_el2()) {
+        Some(El::EL2)
+    } else if el <= El::EL2 && cpu.have_el3() && !fl::SCR_EL3_API.is_set(cpu.state.sr(sr::SCR_EL3))
+    {
+        Some(El::EL3)
+    } else {
+        None
+    };
+    match target {
+        Some(target) => Err(Exception::Trap {
+            pc: i.pc,
+            target,
+            class: super::exceptions::ec::PAC_TRAP,
+            iss: 0,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn is_data(k: Key) -> bool {
+    matches!(k, Key::DA | Key::DB)
+}
+
+fn add(cpu: &Cpu, i: Insn, k: Key, ptr: u64, modifier: u64) -> Result<u64, Exception> {
+    if !enabled(cpu, k) {
+        return Ok(ptr);
+    }
+    pac_trap(cpu, i)?;
+    let f = PacField::of(cpu, ptr, is_data(k));
+    Ok(add_pac_in(f, ptr, modifier, key(cpu, k)))
+}
+
+fn aut(cpu: &Cpu, i: Insn, k: Key, ptr: u64, modifier: u64) -> Result<u64, Exception> {
+    if !enabled(cpu, k) {
+        return Ok(ptr);
+    }
+    pac_trap(cpu, i)?;
     let keynumber = u64::from(matches!(k, Key::IB | Key::DB));
-    auth(ptr, modifier, key(cpu, k), keynumber)
+    let f = PacField::of(cpu, ptr, is_data(k));
+    Ok(auth_in(f, ptr, modifier, key(cpu, k), keynumber))
 }
 
 #[inline]
@@ -310,18 +485,22 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
             let modifier = if i.bit(13) { 0 } else { cpu.state.xsp(n) };
             let ptr = cpu.state.xr(d);
             let r = if i.bit(12) {
-                aut(cpu, k, ptr, modifier)
+                aut(cpu, i, k, ptr, modifier)
             } else {
-                add(cpu, k, ptr, modifier)
+                add(cpu, i, k, ptr, modifier)
             };
-            cpu.state.set_xr(d, r);
-            Ok(())
+            r.map(|r| cpu.state.set_xr(d, r))
         }
         E::XPACI_64Z_dp_1src | E::XPACD_64Z_dp_1src => {
-            cpu.state.set_xr(d, strip(cpu.state.xr(d)));
+            let ptr = cpu.state.xr(d);
+            let f = PacField::of(cpu, ptr, i.id == E::XPACD_64Z_dp_1src);
+            cpu.state.set_xr(d, strip_in(f, ptr));
             Ok(())
         }
         E::PACGA_64P_dp_2src => {
+            if let Err(e) = pac_trap(cpu, i) {
+                return Some(Err(e));
+            }
             let r = pac(cpu.state.xr(n), cpu.state.xsp(i.rm()), cpu.state.apgakey);
             cpu.state.set_xr(d, r & field(63, 32));
             Ok(())
@@ -338,7 +517,8 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
             hint(cpu, i, 30, 0)
         }
         E::XPACLRI_HI_hints => {
-            cpu.state.x[30] = strip(cpu.state.x[30]);
+            let ptr = cpu.state.x[30];
+            cpu.state.x[30] = strip_in(PacField::of(cpu, ptr, false), ptr);
             Ok(())
         }
         // BRAA, BRAB, BLRAA, BLRAB (Rm|SP modifier) and their Z forms; RETAA, RETAB. M in bit
@@ -362,7 +542,10 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
             } else {
                 (cpu.state.xr(n), 0)
             };
-            let target = aut(cpu, k, target, modifier);
+            let target = match aut(cpu, i, k, target, modifier) {
+                Ok(t) => t,
+                Err(e) => return Some(Err(e)),
+            };
             // op in 22:21: 00 BR, 01 BLR, 10 RET.
             let op = i.bits(22, 21);
             if op == 1 {
@@ -385,9 +568,9 @@ fn hint(cpu: &mut Cpu, i: Insn, reg: usize, modifier: u64) -> Exec {
     let k = if i.bit(6) { Key::IB } else { Key::IA };
     let ptr = cpu.state.x[reg];
     cpu.state.x[reg] = if i.bit(7) {
-        aut(cpu, k, ptr, modifier)
+        aut(cpu, i, k, ptr, modifier)?
     } else {
-        add(cpu, k, ptr, modifier)
+        add(cpu, i, k, ptr, modifier)?
     };
     Ok(())
 }
@@ -409,7 +592,7 @@ fn ldra(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
             encoding: i.id,
         });
     }
-    let base = aut(cpu, k, cpu.state.xsp(n), 0);
+    let base = aut(cpu, i, k, cpu.state.xsp(n), 0)?;
     let address = base.wrapping_add(offset);
     let data = read(mem, i, address, 8)? as u64;
     if wback {

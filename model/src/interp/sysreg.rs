@@ -64,17 +64,10 @@ impl Cpu {
         }
     }
 
-    /// Whether the PE has the feature a register or instruction names.
+    /// Whether the PE has the feature a register or instruction names (one the model does
+    /// not implement: never, so its registers are UNDEFINED).
     pub fn has_feature(&self, name: &str) -> bool {
-        let f = &self.config.features;
-        match name {
-            "FEAT_LOR" => f.lor,
-            "FEAT_DIT" => f.dit,
-            "FEAT_SSBS" => f.ssbs,
-            "FEAT_PAuth" => f.pauth,
-            // Not modelled at the system level yet: their registers are UNDEFINED.
-            _ => false,
-        }
+        self.config.has(name)
     }
 
     /// `AArch64.CheckFPAdvSIMDEnabled()`: the trap a SIMD&FP instruction or FPCR/FPSR access
@@ -114,6 +107,8 @@ impl Cpu {
     pub fn system_state_changed(&mut self) {
         if self.config.system {
             self.fp_trap = self.fp_access_trap();
+            let virtual_lines = f::HCR_EL2_VI.mask() | f::HCR_EL2_VF.mask() | f::HCR_EL2_VSE.mask();
+            self.virtual_pending = self.hcr_el2() & virtual_lines != 0;
             let t = self.translation_for(self.state.pstate.el, true);
             if t != self.translation {
                 self.translation = t;
@@ -123,11 +118,14 @@ impl Cpu {
     }
 
     /// The translation context of accesses made at `el` (stage 2 included when `stage2` and
-    /// it applies): the regime's SCTLR, TCR, TTBRs and MAIR, and HCR_EL2's VM, DC and TGE.
+    /// it applies): the regime's SCTLR, TCR, TTBRs and MAIR, HCR_EL2's VM, DC and TGE, and
+    /// whether PSTATE.PAN restricts EL1's accesses.
     pub fn translation_for(&self, el: El, stage2: bool) -> crate::mmu::Translation {
         use crate::mmu::{Regime, Translation};
         let s = &self.state;
-        let pa_bits = 48;
+        let sys = self.config.system_features;
+        let pa_bits = if sys.lpa { 52 } else { 48 };
+        let lva = sys.lva;
         let m = |sctlr: u64| sctlr & 1 != 0;
         match el {
             El::EL3 => Translation {
@@ -139,6 +137,7 @@ impl Cpu {
                 ttbr0: s.sr(sr::TTBR0_EL3),
                 mair: s.sr(sr::MAIR_EL3),
                 pa_bits,
+                lva,
                 ..Translation::default()
             },
             El::EL2 => Translation {
@@ -150,6 +149,7 @@ impl Cpu {
                 ttbr0: s.sr(sr::TTBR0_EL2),
                 mair: s.sr(sr::MAIR_EL2),
                 pa_bits,
+                lva,
                 ..Translation::default()
             },
             El::EL0 | El::EL1 => {
@@ -170,6 +170,8 @@ impl Cpu {
                     vttbr: s.sr(sr::VTTBR_EL2),
                     default_cacheable: dc,
                     pa_bits,
+                    lva,
+                    pan: el == El::EL1 && s.pstate.pan,
                 }
             }
         }
@@ -248,11 +250,31 @@ impl Cpu {
                     None
                 }
             }
-            Trap::TLOR => (el <= El::EL2
-                && !self.is_secure()
-                && self.have_el3()
-                && f::SCR_EL3_TLOR.is_set(scr))
-            .then_some(El::EL3),
+            Trap::TLOR => {
+                if el1 && self.el2_enabled() && f::HCR_EL2_TLOR.is_set(hcr) {
+                    Some(El::EL2)
+                } else if el <= El::EL2
+                    && !self.is_secure()
+                    && self.have_el3()
+                    && f::SCR_EL3_TLOR.is_set(scr)
+                {
+                    Some(El::EL3)
+                } else {
+                    None
+                }
+            }
+            Trap::TERR => {
+                if el1 && f::HCR_EL2_TERR.is_set(hcr) {
+                    Some(El::EL2)
+                } else if el <= El::EL2 && self.have_el3() && f::SCR_EL3_TERR.is_set(scr) {
+                    Some(El::EL3)
+                } else {
+                    None
+                }
+            }
+            Trap::EA => {
+                (el <= El::EL2 && self.have_el3() && f::SCR_EL3_EA.is_set(scr)).then_some(El::EL3)
+            }
         }
     }
 
@@ -301,6 +323,19 @@ impl Cpu {
             }
         }
         Ok(())
+    }
+
+    /// The register an access to `reg` reaches: DISR_EL1 at EL1 is VDISR_EL2 when
+    /// HCR_EL2.AMO routes SErrors to EL2.
+    fn redirected(&self, reg: Reg) -> Reg {
+        if reg == sr::DISR_EL1
+            && self.state.pstate.el == El::EL1
+            && f::HCR_EL2_AMO.is_set(self.hcr_el2())
+        {
+            sr::VDISR_EL2
+        } else {
+            reg
+        }
     }
 
     /// An encoding the model does not implement: UNDEFINED, and recorded by name.
@@ -510,7 +545,21 @@ impl Cpu {
             sr::FPSR => s.fpsr,
             sr::TPIDR_EL0 => s.tpidr_el0,
             sr::TPIDRRO_EL0 => s.tpidrro_el0,
-            sr::ISR_EL1 => (u64::from(self.fiq_line) << 6) | (u64::from(self.irq_line) << 7),
+            sr::ISR_EL1 => {
+                // At EL1 with a kind routed to EL2, the virtual interrupt shows instead.
+                let hcr = self.hcr_el2();
+                let virt = p.el == El::EL1 && !f::HCR_EL2_TGE.is_set(hcr);
+                let line = |route: sr::Field, v: sr::Field, physical: bool| {
+                    if virt && route.is_set(hcr) {
+                        v.is_set(hcr)
+                    } else {
+                        physical
+                    }
+                };
+                (u64::from(line(f::HCR_EL2_FMO, f::HCR_EL2_VF, self.fiq_line)) << 6)
+                    | (u64::from(line(f::HCR_EL2_IMO, f::HCR_EL2_VI, self.irq_line)) << 7)
+                    | (u64::from(line(f::HCR_EL2_AMO, f::HCR_EL2_VSE, false)) << 8)
+            }
             sr::OSLSR_EL1 => s.sr(sr::OSLSR),
             sr::DBGCLAIMSET_EL1 => 0xff,
             sr::DBGCLAIMCLR_EL1 => s.sr(sr::DBGCLAIM),
@@ -540,6 +589,8 @@ impl Cpu {
             sr::DAIF => s.pstate.set_daif(v),
             sr::NZCV => s.pstate.set_nzcv((v >> 28) as u8),
             sr::DIT => s.pstate.dit = (v >> 24) & 1 != 0,
+            sr::PAN => s.pstate.pan = (v >> 22) & 1 != 0,
+            sr::UAO => s.pstate.uao = (v >> 23) & 1 != 0,
             sr::SSBS => s.pstate.ssbs = (v >> 12) & 1 != 0,
             sr::FPCR => s.fpcr = v & FPCR_MASK,
             sr::FPSR => s.fpsr = v & FPSR_MASK,
@@ -582,7 +633,10 @@ impl Cpu {
     pub fn write_sysreg(&mut self, reg: Reg, v: u64) {
         let info = reg.info();
         match info.kind {
-            Kind::Plain => self.state.set_sr(reg, (v & info.writable) | info.res1),
+            Kind::Plain => {
+                let (writable, res1) = self.sysreg_masks[reg.0 as usize];
+                self.state.set_sr(reg, (v & writable) | res1)
+            }
             Kind::State => self.state_write(reg, v),
             Kind::Timer => self.timer_write(reg, v),
             Kind::Id | Kind::Config | Kind::Gic => {}
@@ -642,6 +696,7 @@ pub(super) fn mrs(cpu: &mut Cpu, i: Insn) -> Exec {
     if reg.info().kind == Kind::Gic {
         return Err(board_sysreg(cpu, i, reg, true));
     }
+    let reg = cpu.redirected(reg);
     let v = cpu.read_sysreg(reg);
     cpu.state.set_xr(i.rd(), v);
     Ok(())
@@ -656,6 +711,7 @@ pub(super) fn msr(cpu: &mut Cpu, i: Insn) -> Exec {
     if reg.info().kind == Kind::Gic {
         return Err(board_sysreg(cpu, i, reg, false));
     }
+    let reg = cpu.redirected(reg);
     let v = cpu.state.xr(i.rd());
     cpu.write_sysreg(reg, v);
     cpu.system_state_changed();
@@ -681,7 +737,8 @@ fn board_sysreg(cpu: &mut Cpu, i: Insn, reg: Reg, read: bool) -> Exception {
     }
 }
 
-/// MSR (immediate) of the PSTATE fields in system mode: SPSel, DAIFSet, DAIFClr, DIT, SSBS.
+/// MSR (immediate) of the PSTATE fields in system mode: SPSel, DAIFSet, DAIFClr, DIT, SSBS,
+/// PAN and UAO (EL1 and above: op1 = 0).
 pub(super) fn msr_imm(cpu: &mut Cpu, i: Insn) -> Exec {
     let (op1, crm, op2) = (i.bits(18, 16), i.bits(11, 8), i.bits(7, 5));
     let el = cpu.state.pstate.el;
@@ -701,6 +758,13 @@ pub(super) fn msr_imm(cpu: &mut Cpu, i: Insn) -> Exec {
         }
         (3, 2) if f_.dit => cpu.state.pstate.dit = crm & 1 != 0,
         (3, 1) if f_.ssbs => cpu.state.pstate.ssbs = crm & 1 != 0,
+        (0, 4) if cpu.config.system_features.pan && el != El::EL0 => {
+            cpu.state.pstate.pan = crm & 1 != 0;
+            cpu.system_state_changed();
+        }
+        (0, 3) if cpu.config.system_features.uao && el != El::EL0 => {
+            cpu.state.pstate.uao = crm & 1 != 0;
+        }
         _ => return Err(undefined(i)),
     }
     Ok(())
@@ -797,9 +861,13 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
         (3, 7, 13, 1) if cpu.config.features.dpb2 => Ok(()),
         // AT S1E1R/W, S1E0R/W (EL1); S1E2R/W, S12E1R/W, S12E0R/W (EL2); S1E3R/W (EL3). With
         // every stage of translation off the result is the flat mapping: PA = VA.
-        (0, 7, 8, 0..=3) if level_ok(El::EL1) => at(cpu, mem, i, op1, op2),
-        (4, 7, 8, 0 | 1 | 4..=7) if level_ok(El::EL2) => at(cpu, mem, i, op1, op2),
-        (6, 7, 8, 0 | 1) if level_ok(El::EL3) => at(cpu, mem, i, op1, op2),
+        (0, 7, 8, 0..=3) if level_ok(El::EL1) => at(cpu, mem, i, op1, op2, false),
+        (4, 7, 8, 0 | 1 | 4..=7) if level_ok(El::EL2) => at(cpu, mem, i, op1, op2, false),
+        (6, 7, 8, 0 | 1) if level_ok(El::EL3) => at(cpu, mem, i, op1, op2, false),
+        // AT S1E1RP, S1E1WP (FEAT_PAN2): as S1E1R/W, but PSTATE.PAN applies.
+        (0, 7, 9, 0 | 1) if level_ok(El::EL1) && cpu.config.system_features.pan2 => {
+            at(cpu, mem, i, op1, op2, true)
+        }
         // TLBI: the Armv8.0 forms, at their levels. The TLB forgets everything (more than
         // any one form asks, which is allowed), and so do the decoded instructions, which are
         // keyed by virtual address.
@@ -829,8 +897,9 @@ fn tlbi(cpu: &mut Cpu, mem: &mut impl Memory) -> Exec {
 }
 
 /// AT: translates Xt for the level and stages the instruction names and writes PAR_EL1: the
-/// output address with its attributes (ATTR, SH, F=0), or the fault (FST, PTW, S, F=1).
-fn at(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, op1: u32, op2: u32) -> Exec {
+/// output address with its attributes (ATTR, SH, F=0), or the fault (FST, PTW, S, F=1). Only
+/// the `pan` forms (S1E1RP, S1E1WP) are subject to PSTATE.PAN.
+fn at(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, op1: u32, op2: u32, pan: bool) -> Exec {
     let va = cpu.state.xr(i.rd());
     let write = op2 & 1 != 0;
     let (el, stage2) = match (op1, op2) {
@@ -841,7 +910,8 @@ fn at(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, op1: u32, op2: u32) -> Exec
         (4, _) => (El::EL0, true),
         _ => (El::EL3, false),
     };
-    let ctx = cpu.translation_for(el, stage2);
+    let mut ctx = cpu.translation_for(el, stage2);
+    ctx.pan = pan && el == El::EL1 && cpu.state.pstate.pan;
     let access = if write {
         crate::memory::AccessKind::Write
     } else {
@@ -850,7 +920,7 @@ fn at(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, op1: u32, op2: u32) -> Exec
     let par = match mem.translate_at(&ctx, va, access) {
         Ok(o) => {
             let ns = u64::from(!cpu.is_secure() || el == El::EL2) << 9;
-            (u64::from(o.attr) << 56) | (o.pa & 0x0000_ffff_ffff_f000) | ns | (u64::from(o.sh) << 7)
+            (u64::from(o.attr) << 56) | (o.pa & 0x000f_ffff_ffff_f000) | ns | (u64::from(o.sh) << 7)
         }
         Err(fault) => {
             let fst = u64::from(super::exceptions::fault_status(fault.kind, fault.level));
@@ -946,7 +1016,7 @@ impl Cpu {
             return Ok(());
         }
         // A pending interrupt wakes the PE whether or not PSTATE masks it.
-        if self.irq_line || self.fiq_line {
+        if self.irq_line || self.fiq_line || self.virtual_wakeup() {
             return Ok(());
         }
         Err(Exception::WaitForInterrupt { pc: i.pc })

@@ -62,6 +62,10 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
                 cpu.event_register = true;
                 return Some(Ok(()));
             }
+            E::ESB_HI_hints if cpu.config.system_features.ras => {
+                cpu.error_synchronization_barrier();
+                return Some(Ok(()));
+            }
             E::HVC_EX_exception => return Some(cpu.hvc(i)),
             E::SMC_EX_exception => return Some(cpu.smc(i)),
             E::ERET_64E_branch_reg => {
