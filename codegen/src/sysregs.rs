@@ -74,6 +74,16 @@ pub fn generate(regs: &[SysReg]) -> Result<String, String> {
             quote! { pub const #name: Field = Field { lsb: #lsb, width: #width }; }
         })
     });
+    let aliases = regs
+        .iter()
+        .filter(|r| r.kind == spec::sysregs::Kind::Alias)
+        .map(|r| {
+            let target = spec::sysregs::alias_target(&r.name)
+                .ok_or_else(|| format!("{}: not an _EL12/_EL02 name", r.name))?;
+            let (a, t) = (format_ident!("{}", r.name), format_ident!("{}", target));
+            Ok(quote! { #a => Some(#t), })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let kinds = spec::sysregs::Kind::ALL
         .iter()
         .map(|k| format_ident!("{}", k.name()));
@@ -95,6 +105,13 @@ pub fn generate(regs: &[SysReg]) -> Result<String, String> {
         pub fn lookup(packed: u32) -> Option<Reg> {
             match packed {
                 #(#arms)*
+                _ => None,
+            }
+        }
+        /// The register an `alias` (`SCTLR_EL12`, ...) names.
+        pub fn alias_of(r: Reg) -> Option<Reg> {
+            match r {
+                #(#aliases)*
                 _ => None,
             }
         }

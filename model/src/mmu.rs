@@ -11,9 +11,11 @@
 //!
 //! The TLB caches successful translations only (never faults), per 4 KiB page of the current
 //! context, and is emptied by any TLBI and any context change: invalidating more than a TLBI
-//! names is allowed, so every TLBI form is correct, if not minimal. Not yet: 52-bit addresses
-//! (FEAT_LPA, FEAT_LPA2), hardware Access flag and dirty state (FEAT_HAFDBS), PAN (FEAT_PAN),
-//! the contiguous hint's TLB effects (it is a hint: ignoring it is allowed), and VHE.
+//! names is allowed, so every TLBI form is correct, if not minimal. Also: PAN (FEAT_PAN), the
+//! EL2&0 regime (FEAT_VHE), 52-bit addresses with the 64K granule (FEAT_LPA, FEAT_LVA) and
+//! stage 2's XN[1:0] (FEAT_XNX). Not yet: 52-bit addresses with 4K and 16K (FEAT_LPA2),
+//! hardware Access flag and dirty state (FEAT_HAFDBS), and the contiguous hint's TLB effects
+//! (it is a hint: ignoring it is allowed).
 
 use std::collections::HashMap;
 
@@ -27,6 +29,9 @@ pub enum Regime {
     #[default]
     El10,
     El2,
+    /// EL2&0 (FEAT_VHE, HCR_EL2.E2H): like EL1&0 with EL2 as the privileged level; no
+    /// stage 2.
+    El20,
     El3,
 }
 
@@ -54,9 +59,11 @@ pub struct Translation {
     pub pa_bits: u32,
     /// FEAT_LVA: 52-bit virtual addresses with the 64K granule (TxSZ down to 12).
     pub lva: bool,
-    /// PSTATE.PAN for a privileged access in EL1&0: data accesses to memory EL0 can reach
-    /// are Permission faults (FEAT_PAN).
+    /// PSTATE.PAN for a privileged access in EL1&0 or EL2&0: data accesses to memory EL0 can
+    /// reach are Permission faults (FEAT_PAN).
     pub pan: bool,
+    /// FEAT_XNX: stage 2's XN[1:0] tells EL1 and EL0 execution apart.
+    pub xnx: bool,
 }
 
 /// What a successful translation gives.
@@ -411,7 +418,7 @@ impl<M: Memory> Mmu<M> {
         va: u64,
         access: AccessKind,
     ) -> Result<(Output, Perms), Fault> {
-        let two_ranges = ctx.regime == Regime::El10;
+        let two_ranges = matches!(ctx.regime, Regime::El10 | Regime::El20);
         let tcr = ctx.tcr;
         let upper = two_ranges && (va >> 55) & 1 != 0;
         // Top byte ignore: TBI0/TBI1 (EL1&0), TBI (EL2, EL3).
@@ -686,12 +693,21 @@ impl<M: Memory> Mmu<M> {
             if desc & (1 << 10) == 0 {
                 return Err(s2fault(FaultKind::AccessFlag, level));
             }
-            // S2AP[1:0] (bits 7:6): bit 0 read, bit 1 write. XN[1] (bit 54).
+            // S2AP[1:0] (bits 7:6): bit 0 read, bit 1 write. XN[1:0] (bits 54:53): with
+            // FEAT_XNX 0b01 is execute-never at EL1 only and 0b11 at EL0 only; without it
+            // only XN[1] counts.
             let s2ap = bits(desc, 7, 6);
+            let xn = bits(desc, 54, 53);
+            let el0 = ctx.el == El::EL0;
+            let exec = match (ctx.xnx, xn) {
+                (true, 0b01) => el0,
+                (true, 0b11) => !el0,
+                (_, xn) => xn & 0b10 == 0,
+            };
             let perms = Perms {
                 read: s2ap & 1 != 0,
                 write: s2ap & 2 != 0,
-                exec: desc & (1 << 54) == 0,
+                exec,
             };
             // A stage 1 walk reads; it needs stage 2 read permission.
             let needed = if s1ptw { AccessKind::Read } else { access };

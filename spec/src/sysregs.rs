@@ -22,16 +22,18 @@ pub enum Kind {
     Config,
     Timer,
     Gic,
+    Alias,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Plain,
         Kind::State,
         Kind::Id,
         Kind::Config,
         Kind::Timer,
         Kind::Gic,
+        Kind::Alias,
     ];
 
     fn parse(s: &str) -> Option<Kind> {
@@ -42,6 +44,7 @@ impl Kind {
             "config" => Kind::Config,
             "timer" => Kind::Timer,
             "gic" => Kind::Gic,
+            "alias" => Kind::Alias,
             _ => return None,
         })
     }
@@ -54,6 +57,7 @@ impl Kind {
             Kind::Config => "Config",
             Kind::Timer => "Timer",
             Kind::Gic => "Gic",
+            Kind::Alias => "Alias",
         }
     }
 }
@@ -250,8 +254,27 @@ pub fn parse(text: &str) -> Result<Vec<SysReg>, String> {
     Ok(regs)
 }
 
+/// The register an `alias` names: `X_EL12` is `X_EL1`, `X_EL02` is `X_EL0`.
+pub fn alias_target(name: &str) -> Option<String> {
+    name.strip_suffix("_EL12")
+        .map(|b| format!("{b}_EL1"))
+        .or_else(|| name.strip_suffix("_EL02").map(|b| format!("{b}_EL0")))
+}
+
 fn check(regs: &[SysReg]) -> Result<(), String> {
     let mut encodings = BTreeMap::new();
+    for r in regs.iter().filter(|r| r.kind == Kind::Alias) {
+        let target = alias_target(&r.name);
+        if !target
+            .as_ref()
+            .is_some_and(|t| regs.iter().any(|o| &o.name == t && o.kind != Kind::Alias))
+        {
+            return Err(format!(
+                "sysregs.txt:{}: alias {} names no register (want {:?})",
+                r.line, r.name, target
+            ));
+        }
+    }
     for r in regs {
         if let Some(other) = encodings.insert(r.packed(), &r.name) {
             return Err(format!(
@@ -354,6 +377,7 @@ mod tests {
             ),
             ("reg A 3 0 1 0 0 1 1 plain - 0x0 traps=NOPE", "unknown trap"),
             ("reg A 3 0 1 0 0 1 1 weird - 0x0", "unknown kind"),
+            ("reg A_EL12 3 0 1 0 0 2 2 alias - 0x0", "names no register"),
             ("reg A 3 0 1 0 0 1 1 plain - 0x10\nfield A X 3:0", "RES0"),
             ("reg A 3 0 1 0 0 1 1 plain - 0x0 res1=0x1", "RES0/RES1"),
             ("field A X 1", "no register"),

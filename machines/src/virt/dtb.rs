@@ -22,11 +22,14 @@ const LEVEL_HIGH: u32 = 4;
 /// The PPI specifier's CPU mask bit for PE 0.
 const PPI_ONE_CPU: u32 = 1 << 8;
 
-/// The DTB for a board with `ram_bytes` of RAM whose PSCI conduit is `hvc` or `smc`.
+/// The DTB for a board with `ram_bytes` of RAM whose PSCI conduit is `hvc` or `smc`;
+/// `hyp_virt_timer`: the PEs have EL2's virtual timer (FEAT_VHE), the timer node's fifth
+/// interrupt.
 pub fn generate(
     ram_bytes: u64,
     smp: usize,
     psci_method: &str,
+    hyp_virt_timer: bool,
     chosen: &Chosen,
 ) -> Result<Vec<u8>, Error> {
     let mut f = FdtWriter::new()?;
@@ -120,6 +123,9 @@ pub fn generate(
         map::PPI_HYP_TIMER,
     ] {
         cells.extend_from_slice(&ppi(n));
+    }
+    if hyp_virt_timer {
+        cells.extend_from_slice(&ppi(map::PPI_HYP_VIRT_TIMER));
     }
     f.property_array_u32("interrupts", &cells)?;
     f.property_null("always-on")?;

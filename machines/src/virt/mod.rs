@@ -44,6 +44,7 @@ pub mod map {
     pub const RAM: u64 = 0x4000_0000;
     /// Interrupt IDs: the generic timer's PPIs, and the UART's SPI (SPI 1).
     pub const PPI_HYP_TIMER: usize = 26;
+    pub const PPI_HYP_VIRT_TIMER: usize = 28;
     pub const PPI_VIRT_TIMER: usize = 27;
     pub const PPI_SECURE_TIMER: usize = 29;
     pub const PPI_PHYS_TIMER: usize = 30;
@@ -234,6 +235,11 @@ pub fn board_id_registers(cfg: &mut Config, el2: bool, el3: bool) {
 }
 
 impl Virt {
+    /// Whether the PEs have EL2's virtual timer: EL2 with FEAT_VHE.
+    fn hyp_virt_timer(&self) -> bool {
+        self.cpu.config.el2 && self.cpu.config.system_features.vhe
+    }
+
     pub fn new(cfg: VirtConfig) -> Virt {
         let mut config = cfg.cpu;
         config.system = true;
@@ -399,8 +405,14 @@ impl Virt {
                     bootargs: cmdline,
                     initrd: initrd_range,
                 };
-                generated = dtb::generate(ram.1 - ram.0, self.smp(), method, &chosen)
-                    .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
+                generated = dtb::generate(
+                    ram.1 - ram.0,
+                    self.smp(),
+                    method,
+                    self.hyp_virt_timer(),
+                    &chosen,
+                )
+                .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
                 &generated[..]
             }
         };
@@ -487,8 +499,14 @@ impl Virt {
             bootargs: "",
             initrd: None,
         };
-        let blob = dtb::generate(ram.1 - ram.0, self.smp(), method, &chosen)
-            .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
+        let blob = dtb::generate(
+            ram.1 - ram.0,
+            self.smp(),
+            method,
+            self.hyp_virt_timer(),
+            &chosen,
+        )
+        .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
         self.bus.phys.load(ram.0, &blob);
         self.cpu.reset_system(map::FLASH);
         Ok(())
@@ -687,6 +705,10 @@ impl Virt {
             g.set_line(map::PPI_PHYS_TIMER, cpu.timer_asserted(Timer::Physical));
             g.set_line(map::PPI_VIRT_TIMER, cpu.timer_asserted(Timer::Virtual));
             g.set_line(map::PPI_HYP_TIMER, cpu.timer_asserted(Timer::Hypervisor));
+            g.set_line(
+                map::PPI_HYP_VIRT_TIMER,
+                cpu.timer_asserted(Timer::HypervisorVirtual),
+            );
             g.set_line(
                 map::PPI_SECURE_TIMER,
                 cpu.timer_asserted(Timer::SecurePhysical),

@@ -87,6 +87,21 @@ impl Cpu {
         self.have_el2() && (!self.have_el3() || f::SCR_EL3_NS.is_set(self.state.sr(sr::SCR_EL3)))
     }
 
+    /// `ELIsInHost(el)` (FEAT_VHE): EL2, or EL0 under HCR_EL2.TGE, with HCR_EL2.E2H set; the
+    /// EL2&0 translation regime and EL2's registers govern them.
+    #[inline]
+    pub fn in_host(&self, el: El) -> bool {
+        let hcr = self.hcr_el2();
+        f::HCR_EL2_E2H.is_set(hcr)
+            && (el == El::EL2 || (el == El::EL0 && f::HCR_EL2_TGE.is_set(hcr)))
+    }
+
+    /// HCR_EL2.E2H as it applies.
+    #[inline]
+    pub fn e2h(&self) -> bool {
+        f::HCR_EL2_E2H.is_set(self.hcr_el2())
+    }
+
     /// HCR_EL2 as it applies: zero when EL2 is not enabled.
     #[inline]
     pub fn hcr_el2(&self) -> u64 {
@@ -260,8 +275,12 @@ impl Cpu {
         p.il = false;
         p.btype = 0;
         p.uao = false;
-        // FEAT_PAN: entry to EL1 sets PAN unless SCTLR_EL1.SPAN asks to leave it as it was.
-        if self.config.system_features.pan && target == El::EL1 && sctlr & (1 << 23) == 0 {
+        // FEAT_PAN: entry to EL1 (or to EL2 in the host, E2H and TGE set) sets PAN unless
+        // SCTLR_ELx.SPAN asks to leave it as it was.
+        let host = target == El::EL2 && self.in_host(El::EL0);
+        let p = &mut self.state.pstate;
+        if self.config.system_features.pan && (target == El::EL1 || host) && sctlr & (1 << 23) == 0
+        {
             p.pan = true;
         }
         if self.config.features.ssbs {
@@ -412,9 +431,11 @@ impl Cpu {
         self.take_exception(target, syndrome, None, pc, offset);
     }
 
-    /// SCTLR_ELx of `el` (EL0 uses SCTLR_EL1's value).
+    /// SCTLR_ELx of `el`'s translation regime (EL0 uses SCTLR_EL1's value, or SCTLR_EL2's in
+    /// the host).
     pub fn sctlr(&self, el: El) -> u64 {
         match el {
+            El::EL0 if self.in_host(El::EL0) => self.state.sr(sr::SCTLR_EL2),
             El::EL0 | El::EL1 => self.state.sr(sr::SCTLR_EL1),
             El::EL2 => self.state.sr(sr::SCTLR_EL2),
             El::EL3 => self.state.sr(sr::SCTLR_EL3),

@@ -278,11 +278,13 @@ enum Op {
 /// Inlined into each addressing mode's arm, so `mode` is a constant there.
 #[inline(always)]
 /// LDTR, STTR and their sizes: `[Xn|SP, #simm9]`, made with EL0's permissions when executed
-/// at EL1 with PSTATE.UAO clear (FEAT_UAO: set, they are ordinary privileged accesses, PAN
+/// at EL1 (or at EL2 in the host: E2H and TGE set) with PSTATE.UAO clear (FEAT_UAO: set, they are ordinary privileged accesses, PAN
 /// included); elsewhere an ordinary access.
 fn unprivileged(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
+    use crate::state::ExceptionLevel as El;
+    let el = cpu.state.pstate.el;
     let as_el0 = cpu.config.system
-        && cpu.state.pstate.el == crate::state::ExceptionLevel::EL1
+        && (el == El::EL1 || (el == El::EL2 && cpu.in_host(El::EL0)))
         && !cpu.state.pstate.uao;
     if as_el0 {
         mem.set_unprivileged(true);

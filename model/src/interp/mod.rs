@@ -96,6 +96,9 @@ pub struct SystemFeatures {
     pub xnx: bool,
     /// FEAT_VMID16: 16-bit VMIDs (VTCR_EL2.VS).
     pub vmid16: bool,
+    /// FEAT_VHE: HCR_EL2.E2H, the EL2&0 translation regime, EL2's virtual timer, the
+    /// redirection of EL1 register names at EL2 and the _EL12/_EL02 aliases.
+    pub vhe: bool,
 }
 
 impl SystemFeatures {
@@ -111,6 +114,7 @@ impl SystemFeatures {
             lva: has("FEAT_LVA"),
             xnx: has("FEAT_XNX"),
             vmid16: has("FEAT_VMID16"),
+            vhe: has("FEAT_VHE"),
         }
     }
 
@@ -127,6 +131,7 @@ impl SystemFeatures {
             "FEAT_LVA" => self.lva,
             "FEAT_XNX" => self.xnx,
             "FEAT_VMID16" => self.vmid16,
+            "FEAT_VHE" => self.vhe,
             _ => false,
         }
     }
@@ -256,6 +261,9 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_RAS",
     "FEAT_LPA",
     "FEAT_LVA",
+    "FEAT_XNX",
+    "FEAT_VMID16",
+    "FEAT_VHE",
     "FEAT_Debugv8p1",
     "FEAT_Debugv8p2",
     "FEAT_ASMv8p2",

@@ -193,7 +193,10 @@ impl PacField {
         let bit = |v: u64, n: u32| (v >> n) & 1 != 0;
         let b55 = ptr >> 55 & 1;
         let b63 = ptr >> 63;
-        let (tcr, two_ranges) = match cpu.state.pstate.el {
+        let el = cpu.state.pstate.el;
+        let (tcr, two_ranges) = match el {
+            // The EL2&0 regime: TCR_EL2 in TCR_EL1's layout.
+            El::EL0 | El::EL2 if cpu.in_host(el) => (cpu.state.sr(sr::TCR_EL2), true),
             El::EL0 | El::EL1 => (cpu.state.sr(sr::TCR_EL1), true),
             El::EL2 => (cpu.state.sr(sr::TCR_EL2), false),
             El::EL3 => (cpu.state.sr(sr::TCR_EL3), false),

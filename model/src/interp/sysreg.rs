@@ -74,7 +74,7 @@ impl Cpu {
     /// takes at the current level, if any (CPACR_EL1.FPEN, CPTR_EL2.TFP, CPTR_EL3.TFP).
     pub(super) fn fp_access_trap(&self) -> Option<El> {
         let el = self.state.pstate.el;
-        if el <= El::EL1 {
+        if el <= El::EL1 && !self.in_host(el) {
             let fpen = f::CPACR_EL1_FPEN.get(self.state.sr(sr::CPACR_EL1));
             let disabled = match fpen {
                 0b11 => false,
@@ -89,11 +89,21 @@ impl Cpu {
                 });
             }
         }
-        if el <= El::EL2
-            && self.el2_enabled()
-            && f::CPTR_EL2_TFP.is_set(self.state.sr(sr::CPTR_EL2))
-        {
-            return Some(El::EL2);
+        if el <= El::EL2 && self.el2_enabled() {
+            let cptr = self.state.sr(sr::CPTR_EL2);
+            let disabled = if self.e2h() {
+                // The CPACR_EL1 layout: FPEN 0b01 traps only the host's EL0.
+                match f::CPTR_EL2_E2H_FPEN.get(cptr) {
+                    0b11 => false,
+                    0b01 => el == El::EL0 && f::HCR_EL2_TGE.is_set(self.hcr_el2()),
+                    _ => true,
+                }
+            } else {
+                f::CPTR_EL2_TFP.is_set(cptr)
+            };
+            if disabled {
+                return Some(El::EL2);
+            }
         }
         if self.have_el3() && f::CPTR_EL3_TFP.is_set(self.state.sr(sr::CPTR_EL3)) {
             return Some(El::EL3);
@@ -140,6 +150,21 @@ impl Cpu {
                 lva,
                 ..Translation::default()
             },
+            El::EL2 | El::EL0 if self.in_host(el) => Translation {
+                // The EL2&0 regime (FEAT_VHE): two VA ranges, EL0 and EL2 permissions.
+                el,
+                regime: Regime::El20,
+                stage1: m(s.sr(sr::SCTLR_EL2)),
+                sctlr: s.sr(sr::SCTLR_EL2),
+                tcr: s.sr(sr::TCR_EL2),
+                ttbr0: s.sr(sr::TTBR0_EL2),
+                ttbr1: s.sr(sr::TTBR1_EL2),
+                mair: s.sr(sr::MAIR_EL2),
+                pa_bits,
+                lva,
+                pan: el == El::EL2 && s.pstate.pan && self.in_host(El::EL0),
+                ..Translation::default()
+            },
             El::EL2 => Translation {
                 el,
                 regime: Regime::El2,
@@ -172,6 +197,7 @@ impl Cpu {
                     pa_bits,
                     lva,
                     pan: el == El::EL1 && s.pstate.pan,
+                    xnx: sys.xnx,
                 }
             }
         }
@@ -186,12 +212,31 @@ impl Cpu {
         } else {
             u64::MAX
         };
-        let cntkctl = self.state.sr(sr::CNTKCTL_EL1);
-        let cnthctl = if self.el2_enabled() {
+        // EL0's timer controls: CNTKCTL_EL1, or in the host CNTHCTL_EL2 (E2H layout, same bits).
+        let cntkctl = if self.in_host(El::EL0) {
             self.state.sr(sr::CNTHCTL_EL2)
         } else {
-            0b11
+            self.state.sr(sr::CNTKCTL_EL1)
         };
+        // EL1's (and a guest EL0's) physical counter and timer enables in CNTHCTL_EL2: bits 0
+        // and 1, or 10 and 11 with E2H.
+        let (el1pcten, el1pten) = if !self.el2_enabled() {
+            (true, true)
+        } else {
+            let c = self.state.sr(sr::CNTHCTL_EL2);
+            if self.e2h() {
+                (
+                    f::CNTHCTL_EL2_E2H_EL1PCTEN.is_set(c),
+                    f::CNTHCTL_EL2_E2H_EL1PTEN.is_set(c),
+                )
+            } else {
+                (
+                    f::CNTHCTL_EL2_EL1PCTEN.is_set(c),
+                    f::CNTHCTL_EL2_EL1PCEN.is_set(c),
+                )
+            }
+        };
+        let sctlr0 = self.sctlr(El::EL0);
         let el1 = el == El::EL1;
         let el0 = el == El::EL0;
         let hcr_bit =
@@ -217,22 +262,10 @@ impl Cpu {
             Trap::EL0VCT => (el0 && !f::CNTKCTL_EL1_EL0VCTEN.is_set(cntkctl)).then_some(El::EL1),
             Trap::EL0PT => (el0 && !f::CNTKCTL_EL1_EL0PTEN.is_set(cntkctl)).then_some(El::EL1),
             Trap::EL0VT => (el0 && !f::CNTKCTL_EL1_EL0VTEN.is_set(cntkctl)).then_some(El::EL1),
-            Trap::EL1PCT => to_el2(
-                el <= El::EL1
-                    && !f::HCR_EL2_TGE.is_set(hcr)
-                    && !f::CNTHCTL_EL2_EL1PCTEN.is_set(cnthctl),
-            ),
-            Trap::EL1PT => to_el2(
-                el <= El::EL1
-                    && !f::HCR_EL2_TGE.is_set(hcr)
-                    && !f::CNTHCTL_EL2_EL1PCEN.is_set(cnthctl),
-            ),
-            Trap::UCT => {
-                (el0 && !f::SCTLR_EL1_UCT.is_set(self.state.sr(sr::SCTLR_EL1))).then_some(El::EL1)
-            }
-            Trap::UMA => {
-                (el0 && !f::SCTLR_EL1_UMA.is_set(self.state.sr(sr::SCTLR_EL1))).then_some(El::EL1)
-            }
+            Trap::EL1PCT => to_el2(el <= El::EL1 && !f::HCR_EL2_TGE.is_set(hcr) && !el1pcten),
+            Trap::EL1PT => to_el2(el <= El::EL1 && !f::HCR_EL2_TGE.is_set(hcr) && !el1pten),
+            Trap::UCT => (el0 && !f::SCTLR_EL1_UCT.is_set(sctlr0)).then_some(El::EL1),
+            Trap::UMA => (el0 && !f::SCTLR_EL1_UMA.is_set(sctlr0)).then_some(El::EL1),
             Trap::ST => (el1 && self.is_secure() && !f::SCR_EL3_ST.is_set(scr)).then_some(El::EL3),
             Trap::FP => self.fp_access_trap(),
             Trap::TCPAC => {
@@ -290,6 +323,10 @@ impl Cpu {
             Some(l) if el >= l => {}
             _ => return Err(undefined(i)),
         }
+        // The _EL12/_EL02 names exist only while HCR_EL2.E2H is set.
+        if info.kind == Kind::Alias && !self.e2h() {
+            return Err(undefined(i));
+        }
         // CNTPS_* are UNDEFINED at EL1 in Non-secure state.
         if matches!(
             reg,
@@ -301,7 +338,11 @@ impl Cpu {
         }
         // CNTFRQ_EL0 at EL0: readable when either EL0 counter access is enabled.
         if reg == sr::CNTFRQ_EL0 && el == 0 && read {
-            let k = self.state.sr(sr::CNTKCTL_EL1);
+            let k = if self.in_host(El::EL0) {
+                self.state.sr(sr::CNTHCTL_EL2)
+            } else {
+                self.state.sr(sr::CNTKCTL_EL1)
+            };
             if !f::CNTKCTL_EL1_EL0PCTEN.is_set(k) && !f::CNTKCTL_EL1_EL0VCTEN.is_set(k) {
                 return Err(self.sysreg_trap(i, El::EL1, read));
             }
@@ -325,16 +366,64 @@ impl Cpu {
         Ok(())
     }
 
-    /// The register an access to `reg` reaches: DISR_EL1 at EL1 is VDISR_EL2 when
-    /// HCR_EL2.AMO routes SErrors to EL2.
+    /// The register an access to `reg` reaches: an alias's register; DISR_EL1 at EL1 is
+    /// VDISR_EL2 when HCR_EL2.AMO routes SErrors to EL2; with HCR_EL2.E2H, EL1 names at EL2
+    /// (and the EL0 timers in the host's EL0) are the EL2 registers (FEAT_VHE).
     fn redirected(&self, reg: Reg) -> Reg {
-        if reg == sr::DISR_EL1
-            && self.state.pstate.el == El::EL1
-            && f::HCR_EL2_AMO.is_set(self.hcr_el2())
-        {
-            sr::VDISR_EL2
-        } else {
-            reg
+        if let Some(target) = sr::alias_of(reg) {
+            return target;
+        }
+        let el = self.state.pstate.el;
+        if reg == sr::DISR_EL1 && el == El::EL1 && f::HCR_EL2_AMO.is_set(self.hcr_el2()) {
+            return sr::VDISR_EL2;
+        }
+        if self.in_host(el) {
+            let timer = match reg {
+                sr::CNTP_TVAL_EL0 => Some(sr::CNTHP_TVAL_EL2),
+                sr::CNTP_CTL_EL0 => Some(sr::CNTHP_CTL_EL2),
+                sr::CNTP_CVAL_EL0 => Some(sr::CNTHP_CVAL_EL2),
+                sr::CNTV_TVAL_EL0 => Some(sr::CNTHV_TVAL_EL2),
+                sr::CNTV_CTL_EL0 => Some(sr::CNTHV_CTL_EL2),
+                sr::CNTV_CVAL_EL0 => Some(sr::CNTHV_CVAL_EL2),
+                _ => None,
+            };
+            if let Some(t) = timer {
+                return t;
+            }
+        }
+        if el == El::EL2 && self.e2h() {
+            return match reg {
+                sr::SCTLR_EL1 => sr::SCTLR_EL2,
+                sr::CPACR_EL1 => sr::CPTR_EL2,
+                sr::TTBR0_EL1 => sr::TTBR0_EL2,
+                sr::TTBR1_EL1 => sr::TTBR1_EL2,
+                sr::TCR_EL1 => sr::TCR_EL2,
+                sr::SPSR_EL1 => sr::SPSR_EL2,
+                sr::ELR_EL1 => sr::ELR_EL2,
+                sr::AFSR0_EL1 => sr::AFSR0_EL2,
+                sr::AFSR1_EL1 => sr::AFSR1_EL2,
+                sr::ESR_EL1 => sr::ESR_EL2,
+                sr::FAR_EL1 => sr::FAR_EL2,
+                sr::MAIR_EL1 => sr::MAIR_EL2,
+                sr::AMAIR_EL1 => sr::AMAIR_EL2,
+                sr::VBAR_EL1 => sr::VBAR_EL2,
+                sr::CONTEXTIDR_EL1 => sr::CONTEXTIDR_EL2,
+                sr::CNTKCTL_EL1 => sr::CNTHCTL_EL2,
+                r => r,
+            };
+        }
+        reg
+    }
+
+    /// The register whose fields and RES1 bits `reg`'s value has now: HCR_EL2.E2H gives
+    /// TCR_EL2, CPTR_EL2 and CNTHCTL_EL2 other layouts, and SCTLR_EL2 with TGE also set.
+    fn layout(&self, reg: Reg) -> Reg {
+        match reg {
+            sr::TCR_EL2 if self.e2h() => sr::TCR_EL2_E2H,
+            sr::CPTR_EL2 if self.e2h() => sr::CPTR_EL2_E2H,
+            sr::CNTHCTL_EL2 if self.e2h() => sr::CNTHCTL_EL2_E2H,
+            sr::SCTLR_EL2 if self.in_host(El::EL0) => sr::SCTLR_EL2_E2H,
+            r => r,
         }
     }
 
@@ -371,18 +460,25 @@ impl Cpu {
             Timer::Virtual => (sr::CNTV_CTL, sr::CNTV_CVAL, true),
             Timer::Hypervisor => (sr::CNTHP_CTL, sr::CNTHP_CVAL, false),
             Timer::SecurePhysical => (sr::CNTPS_CTL, sr::CNTPS_CVAL, false),
+            Timer::HypervisorVirtual => (sr::CNTHV_CTL, sr::CNTHV_CVAL, true),
+        }
+    }
+
+    /// The count timer `t` compares with: the physical count, or for the virtual timers
+    /// the virtual count (EL2's virtual timer: with a zero offset, as EL2's own CNTVCT_EL0
+    /// reads under E2H).
+    fn timer_count(&self, t: Timer) -> u64 {
+        match t {
+            Timer::Virtual => self.virtual_count(),
+            Timer::HypervisorVirtual => self.physical_count(),
+            _ => self.physical_count(),
         }
     }
 
     /// Whether timer `t`'s condition is met (CTL.ISTATUS), enabled or not.
     pub fn timer_condition(&self, t: Timer) -> bool {
-        let (_, cval, virt) = Cpu::timer_regs(t);
-        let count = if virt {
-            self.virtual_count()
-        } else {
-            self.physical_count()
-        };
-        count >= self.state.sr(cval)
+        let (_, cval, _) = Cpu::timer_regs(t);
+        self.timer_count(t) >= self.state.sr(cval)
     }
 
     /// Whether timer `t` asserts its interrupt: enabled, not masked, condition met.
@@ -403,12 +499,8 @@ impl Cpu {
                 ctl & 1 != 0 && ctl & 2 == 0 && !self.timer_condition(t)
             })
             .map(|&t| {
-                let (_, cval, virt) = Cpu::timer_regs(t);
-                let count = if virt {
-                    self.virtual_count()
-                } else {
-                    self.physical_count()
-                };
+                let (_, cval, _) = Cpu::timer_regs(t);
+                let count = self.timer_count(t);
                 let ticks = self.state.sr(cval).saturating_sub(count);
                 ((u128::from(ticks) * 1_000_000_000).div_ceil(freq)).min(u64::MAX as u128) as u64
             })
@@ -421,6 +513,7 @@ impl Cpu {
             sr::CNTP_TVAL_EL0 | sr::CNTP_CTL_EL0 | sr::CNTP_CVAL_EL0 => Timer::Physical,
             sr::CNTV_TVAL_EL0 | sr::CNTV_CTL_EL0 | sr::CNTV_CVAL_EL0 => Timer::Virtual,
             sr::CNTHP_TVAL_EL2 | sr::CNTHP_CTL_EL2 | sr::CNTHP_CVAL_EL2 => Timer::Hypervisor,
+            sr::CNTHV_TVAL_EL2 | sr::CNTHV_CTL_EL2 | sr::CNTHV_CVAL_EL2 => Timer::HypervisorVirtual,
             _ => Timer::SecurePhysical,
         }
     }
@@ -429,24 +522,30 @@ impl Cpu {
         match reg {
             sr::CNTFRQ_EL0 => return self.config.cntfrq_el0,
             sr::CNTPCT_EL0 => return self.physical_count(),
+            // The virtual offset is zero at EL2 under E2H, and in the host's EL0.
+            sr::CNTVCT_EL0 if self.in_host(self.state.pstate.el) => {
+                return self.physical_count();
+            }
             sr::CNTVCT_EL0 => return self.virtual_count(),
             _ => {}
         }
         let t = Cpu::timer_of(reg);
-        let (ctl, cval, virt) = Cpu::timer_regs(t);
-        let count = if virt {
-            self.virtual_count()
-        } else {
-            self.physical_count()
-        };
+        let (ctl, cval, _) = Cpu::timer_regs(t);
+        let count = self.timer_count(t);
         match reg {
-            sr::CNTP_CTL_EL0 | sr::CNTV_CTL_EL0 | sr::CNTHP_CTL_EL2 | sr::CNTPS_CTL_EL1 => {
+            sr::CNTP_CTL_EL0
+            | sr::CNTV_CTL_EL0
+            | sr::CNTHP_CTL_EL2
+            | sr::CNTPS_CTL_EL1
+            | sr::CNTHV_CTL_EL2 => {
                 let c = self.state.sr(ctl);
                 c | (u64::from(c & 1 != 0 && self.timer_condition(t)) << 2)
             }
-            sr::CNTP_CVAL_EL0 | sr::CNTV_CVAL_EL0 | sr::CNTHP_CVAL_EL2 | sr::CNTPS_CVAL_EL1 => {
-                self.state.sr(cval)
-            }
+            sr::CNTP_CVAL_EL0
+            | sr::CNTV_CVAL_EL0
+            | sr::CNTHP_CVAL_EL2
+            | sr::CNTPS_CVAL_EL1
+            | sr::CNTHV_CVAL_EL2 => self.state.sr(cval),
             // TVAL: the low 32 bits of CVAL - count, sign-extended.
             _ => i64::from(self.state.sr(cval).wrapping_sub(count) as u32 as i32) as u64,
         }
@@ -457,19 +556,20 @@ impl Cpu {
             self.config.cntfrq_el0 = v & 0xffff_ffff;
             return;
         }
-        let (ctl, cval, virt) = Cpu::timer_regs(Cpu::timer_of(reg));
-        let count = if virt {
-            self.virtual_count()
-        } else {
-            self.physical_count()
-        };
+        let t = Cpu::timer_of(reg);
+        let (ctl, cval, _) = Cpu::timer_regs(t);
+        let count = self.timer_count(t);
         match reg {
-            sr::CNTP_CTL_EL0 | sr::CNTV_CTL_EL0 | sr::CNTHP_CTL_EL2 | sr::CNTPS_CTL_EL1 => {
-                self.state.set_sr(ctl, v & 3)
-            }
-            sr::CNTP_CVAL_EL0 | sr::CNTV_CVAL_EL0 | sr::CNTHP_CVAL_EL2 | sr::CNTPS_CVAL_EL1 => {
-                self.state.set_sr(cval, v)
-            }
+            sr::CNTP_CTL_EL0
+            | sr::CNTV_CTL_EL0
+            | sr::CNTHP_CTL_EL2
+            | sr::CNTPS_CTL_EL1
+            | sr::CNTHV_CTL_EL2 => self.state.set_sr(ctl, v & 3),
+            sr::CNTP_CVAL_EL0
+            | sr::CNTV_CVAL_EL0
+            | sr::CNTHP_CVAL_EL2
+            | sr::CNTPS_CVAL_EL1
+            | sr::CNTHV_CVAL_EL2 => self.state.set_sr(cval, v),
             _ => self
                 .state
                 .set_sr(cval, count.wrapping_add(i64::from(v as u32 as i32) as u64)),
@@ -497,7 +597,7 @@ impl Cpu {
             sr::DCZID_EL0 => {
                 let prohibited = match self.state.pstate.el {
                     El::EL0 => {
-                        !f::SCTLR_EL1_DZE.is_set(self.state.sr(sr::SCTLR_EL1))
+                        !f::SCTLR_EL1_DZE.is_set(self.sctlr(El::EL0))
                             || f::HCR_EL2_TDZ.is_set(self.hcr_el2())
                     }
                     El::EL1 => f::HCR_EL2_TDZ.is_set(self.hcr_el2()),
@@ -620,12 +720,15 @@ impl Cpu {
     /// Reads register `reg` as MRS at the current level would, after the checks.
     pub fn read_sysreg(&self, reg: Reg) -> u64 {
         match reg.info().kind {
-            Kind::Plain => self.state.sr(reg),
+            Kind::Plain => {
+                let (writable, res1) = self.sysreg_masks[self.layout(reg).0 as usize];
+                (self.state.sr(reg) & (writable | res1)) | res1
+            }
             Kind::State => self.state_read(reg),
             Kind::Id => self.id_value(reg),
             Kind::Config => self.config_value(reg),
             Kind::Timer => self.timer_read(reg),
-            Kind::Gic => 0,
+            Kind::Gic | Kind::Alias => 0,
         }
     }
 
@@ -634,12 +737,12 @@ impl Cpu {
         let info = reg.info();
         match info.kind {
             Kind::Plain => {
-                let (writable, res1) = self.sysreg_masks[reg.0 as usize];
+                let (writable, res1) = self.sysreg_masks[self.layout(reg).0 as usize];
                 self.state.set_sr(reg, (v & writable) | res1)
             }
             Kind::State => self.state_write(reg, v),
             Kind::Timer => self.timer_write(reg, v),
-            Kind::Id | Kind::Config | Kind::Gic => {}
+            Kind::Id | Kind::Config | Kind::Gic | Kind::Alias => {}
         }
     }
 }
@@ -655,14 +758,17 @@ pub enum Timer {
     Hypervisor,
     /// Secure physical timer, CNTPS_*_EL1.
     SecurePhysical,
+    /// EL2 virtual timer, CNTHV_*_EL2 (FEAT_VHE).
+    HypervisorVirtual,
 }
 
 impl Timer {
-    pub const ALL: [Timer; 4] = [
+    pub const ALL: [Timer; 5] = [
         Timer::Physical,
         Timer::Virtual,
         Timer::Hypervisor,
         Timer::SecurePhysical,
+        Timer::HypervisorVirtual,
     ];
 }
 
@@ -746,7 +852,7 @@ pub(super) fn msr_imm(cpu: &mut Cpu, i: Insn) -> Exec {
     match (op1, op2) {
         (0, 5) if el != El::EL0 => cpu.state.pstate.sp = crm & 1 != 0,
         (3, 6) | (3, 7) => {
-            if el == El::EL0 && !f::SCTLR_EL1_UMA.is_set(cpu.state.sr(sr::SCTLR_EL1)) {
+            if el == El::EL0 && !f::SCTLR_EL1_UMA.is_set(cpu.sctlr(El::EL0)) {
                 // MSR DAIFSet/DAIFClr at EL0 trap as MSR DAIF would; ISS as for op0=0.
                 return Err(cpu.sysreg_trap(i, El::EL1, false));
             }
@@ -779,7 +885,8 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     let crm = i.bits(11, 8);
     let op2 = i.bits(7, 5);
     let el = cpu.state.pstate.el;
-    let sctlr1 = cpu.state.sr(sr::SCTLR_EL1);
+    // EL0's controls: SCTLR_EL1's, or SCTLR_EL2's in the host (the same bits).
+    let sctlr1 = cpu.sctlr(El::EL0);
     let trap_sys = |cpu: &Cpu| {
         let t = if f::HCR_EL2_TGE.is_set(cpu.hcr_el2()) {
             El::EL2
@@ -903,6 +1010,8 @@ fn at(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, op1: u32, op2: u32, pan: bo
     let va = cpu.state.xr(i.rd());
     let write = op2 & 1 != 0;
     let (el, stage2) = match (op1, op2) {
+        // AT S1E1* at EL2 in the host translate in the EL2&0 regime.
+        (0, 0 | 1) if cpu.in_host(El::EL0) && cpu.state.pstate.el == El::EL2 => (El::EL2, false),
         (0, 0 | 1) => (El::EL1, false),
         (0, _) => (El::EL0, false),
         (4, 0 | 1) => (El::EL2, false),
@@ -911,7 +1020,8 @@ fn at(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, op1: u32, op2: u32, pan: bo
         _ => (El::EL3, false),
     };
     let mut ctx = cpu.translation_for(el, stage2);
-    ctx.pan = pan && el == El::EL1 && cpu.state.pstate.pan;
+    ctx.pan =
+        pan && (el == El::EL1 || ctx.regime == crate::mmu::Regime::El20) && cpu.state.pstate.pan;
     let access = if write {
         crate::memory::AccessKind::Write
     } else {
@@ -989,7 +1099,7 @@ impl Cpu {
             class: ec::WFX,
             iss,
         };
-        let sctlr1 = self.state.sr(sr::SCTLR_EL1);
+        let sctlr1 = self.sctlr(El::EL0);
         let n_tw = if wfe {
             f::SCTLR_EL1_nTWE
         } else {
