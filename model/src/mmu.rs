@@ -156,11 +156,13 @@ fn oa_size(ps: u64, pa_bits: u32, g: u32) -> u32 {
     if bits == 52 && g != 16 { 48 } else { bits }
 }
 
-/// A descriptor's output address (table or leaf): bits 47:12, and with a 52-bit output
-/// (the 64K granule) bits 51:48 from descriptor bits 15:12.
-fn output_address(desc: u64, oa_bits: u32) -> u64 {
+/// A descriptor's output address (table or leaf): bits 47:12, and where the PE implements
+/// 52-bit physical addresses and the granule is 64K (`wide`), bits 51:48 from descriptor bits
+/// 15:12, whatever the regime's PS: an address beyond PS is then an Address size fault
+/// (`AArch64.LeafBase` and `AArch64.NextTableBase` go by the implemented size).
+fn output_address(desc: u64, wide: bool) -> u64 {
     let low = desc & 0x0000_ffff_ffff_f000;
-    if oa_bits == 52 {
+    if wide {
         (low & !0xf000) | (bits(desc, 15, 12) << 48)
     } else {
         low
@@ -527,7 +529,7 @@ impl<M: Memory> Mmu<M> {
             }
             let is_table = desc & 2 != 0 && level < 3;
             if is_table {
-                let next = output_address(desc, oa_bits) & !((1u64 << g) - 1);
+                let next = output_address(desc, ctx.pa_bits == 52 && g == 16) & !((1u64 << g) - 1);
                 if next >> oa_bits != 0 {
                     return Err(fault(va, access, FaultKind::AddressSize, level));
                 }
@@ -544,7 +546,7 @@ impl<M: Memory> Mmu<M> {
             if !leaf_allowed(desc, g, level) {
                 return Err(fault(va, access, FaultKind::Translation, level));
             }
-            let oa = output_address(desc, oa_bits) & !((1u64 << shift) - 1);
+            let oa = output_address(desc, ctx.pa_bits == 52 && g == 16) & !((1u64 << shift) - 1);
             if oa >> oa_bits != 0 {
                 return Err(fault(va, access, FaultKind::AddressSize, level));
             }
@@ -675,7 +677,7 @@ impl<M: Memory> Mmu<M> {
                 return Err(s2fault(FaultKind::Translation, level));
             }
             if desc & 2 != 0 && level < 3 {
-                let next = output_address(desc, oa_bits) & !((1u64 << g) - 1);
+                let next = output_address(desc, ctx.pa_bits == 52 && g == 16) & !((1u64 << g) - 1);
                 if next >> oa_bits != 0 {
                     return Err(s2fault(FaultKind::AddressSize, level));
                 }
@@ -686,7 +688,7 @@ impl<M: Memory> Mmu<M> {
             if !leaf_allowed(desc, g, level) {
                 return Err(s2fault(FaultKind::Translation, level));
             }
-            let oa = output_address(desc, oa_bits) & !((1u64 << shift) - 1);
+            let oa = output_address(desc, ctx.pa_bits == 52 && g == 16) & !((1u64 << shift) - 1);
             if oa >> oa_bits != 0 {
                 return Err(s2fault(FaultKind::AddressSize, level));
             }

@@ -182,9 +182,10 @@ impl PacField {
     }
 
     /// The field for `ptr` in the current translation regime (system mode): the regime's
-    /// TCR gives TBI (TBID for instruction addresses) and TxSZ, AddPAC's choice of `selbit`
-    /// for regimes with two ranges.
-    pub fn of(cpu: &Cpu, ptr: u64, data: bool) -> PacField {
+    /// TCR gives TBI (TBID for instruction addresses) and TxSZ. `add`: for AddPAC, whose
+    /// `selbit` (and so TxSZ) may come from bit 63 when neither range ignores the top byte;
+    /// Auth and Strip always take the range from bit 55.
+    pub fn of(cpu: &Cpu, ptr: u64, data: bool, add: bool) -> PacField {
         use crate::state::ExceptionLevel as El;
         use crate::sysregs::{self as sr};
         if !cpu.config.system {
@@ -207,7 +208,8 @@ impl PacField {
             let tbi = eff(b55 as u32);
             let any = eff(0) || eff(1);
             let selbit = if any { b55 } else { b63 };
-            let (tsz, tg) = if selbit == 1 {
+            let range = if add { selbit } else { b55 };
+            let (tsz, tg) = if range == 1 {
                 (
                     (tcr >> 16) & 63,
                     match (tcr >> 30) & 3 {
@@ -429,7 +431,7 @@ fn add(cpu: &Cpu, i: Insn, k: Key, ptr: u64, modifier: u64) -> Result<u64, Excep
         return Ok(ptr);
     }
     pac_trap(cpu, i)?;
-    let f = PacField::of(cpu, ptr, is_data(k));
+    let f = PacField::of(cpu, ptr, is_data(k), true);
     Ok(add_pac_in(f, ptr, modifier, key(cpu, k)))
 }
 
@@ -439,7 +441,7 @@ fn aut(cpu: &Cpu, i: Insn, k: Key, ptr: u64, modifier: u64) -> Result<u64, Excep
     }
     pac_trap(cpu, i)?;
     let keynumber = u64::from(matches!(k, Key::IB | Key::DB));
-    let f = PacField::of(cpu, ptr, is_data(k));
+    let f = PacField::of(cpu, ptr, is_data(k), false);
     Ok(auth_in(f, ptr, modifier, key(cpu, k), keynumber))
 }
 
@@ -496,7 +498,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         }
         E::XPACI_64Z_dp_1src | E::XPACD_64Z_dp_1src => {
             let ptr = cpu.state.xr(d);
-            let f = PacField::of(cpu, ptr, i.id == E::XPACD_64Z_dp_1src);
+            let f = PacField::of(cpu, ptr, i.id == E::XPACD_64Z_dp_1src, false);
             cpu.state.set_xr(d, strip_in(f, ptr));
             Ok(())
         }
@@ -521,7 +523,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         }
         E::XPACLRI_HI_hints => {
             let ptr = cpu.state.x[30];
-            cpu.state.x[30] = strip_in(PacField::of(cpu, ptr, false), ptr);
+            cpu.state.x[30] = strip_in(PacField::of(cpu, ptr, false, false), ptr);
             Ok(())
         }
         // BRAA, BRAB, BLRAA, BLRAB (Rm|SP modifier) and their Z forms; RETAA, RETAB. M in bit

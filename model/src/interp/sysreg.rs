@@ -162,7 +162,9 @@ impl Cpu {
                 mair: s.sr(sr::MAIR_EL2),
                 pa_bits,
                 lva,
-                pan: el == El::EL2 && s.pstate.pan && self.in_host(El::EL0),
+                // PAN restricts EL2 in this regime whatever TGE says (only the entry
+                // rule, setting PAN, is the host's).
+                pan: el == El::EL2 && s.pstate.pan,
                 ..Translation::default()
             },
             El::EL2 => Translation {
