@@ -19,10 +19,10 @@ fn ci() -> bool {
 
 /// Boots with `cpu` and returns (exit status, stdout).
 fn boot(bin: &Path, cpu: &str) -> (Option<i32>, String) {
-    boot_smp(bin, cpu, 1)
+    boot_smp(bin, cpu, 1, &[])
 }
 
-fn boot_smp(bin: &Path, cpu: &str, smp: u32) -> (Option<i32>, String) {
+fn boot_smp(bin: &Path, cpu: &str, smp: u32, extra: &[&str]) -> (Option<i32>, String) {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("linux");
     std::fs::create_dir_all(&dir).unwrap();
     let initrd = dir.join("initrd.cpio");
@@ -51,6 +51,7 @@ fn boot_smp(bin: &Path, cpu: &str, smp: u32) -> (Option<i32>, String) {
             "--max-insns",
             "4000000000",
         ])
+        .args(extra)
         .output()
         .unwrap();
     (
@@ -162,9 +163,30 @@ fn debian_kernel_boots_on_two_pes() {
         assert!(!ci(), "work/linux is missing");
         return;
     }
-    let (status, out) = boot_smp(&bin, "max", 2);
+    let (status, out) = boot_smp(&bin, "max", 2, &[]);
     assert!(out.contains("smp: Brought up 1 node, 2 CPUs"), "{out}");
     assert!(out.contains("processor\t: 1"), "{out}");
+    assert!(out.contains("reboot: Power down"), "{out}");
+    assert_eq!(status, Some(0), "{out}");
+}
+
+/// The kernel at EL2 (`--virtualization`): Linux runs in VHE mode (HCR_EL2.E2H, the EL2&0
+/// regime, EL2's virtual timer), KVM initialises against the GIC's virtual CPU interface, and
+/// the system powers off through the board's PSCI (over SMC, the kernel being at EL2).
+#[test]
+fn debian_kernel_boots_at_el2_with_vhe() {
+    let Some(bin) = specula() else { return };
+    if !work().join("Image").exists() {
+        assert!(!ci(), "work/linux is missing");
+        return;
+    }
+    let (status, out) = boot_smp(&bin, "max", 1, &["--virtualization"]);
+    assert!(out.contains("CPU: All CPU(s) started at EL2"), "{out}");
+    assert!(
+        out.contains("kvm [1]: VHE mode initialized successfully"),
+        "{out}"
+    );
+    assert!(out.contains("specula: initramfs reached"), "{out}");
     assert!(out.contains("reboot: Power down"), "{out}");
     assert_eq!(status, Some(0), "{out}");
 }

@@ -2,8 +2,12 @@
 //! CPU interface that the PE's ICC_* System registers reach (through the board). SGIs, PPIs and
 //! SPIs; groups 0 and 1, priorities with the binary point's preemption, the running priority,
 //! EOImode, level and edge triggering. One Security state (GICD_CTLR.DS = 1, as QEMU virt's
-//! GIC without `secure=on`): group 0 signals FIQ and group 1 IRQ. Not yet: LPIs and the ITS,
-//! two Security states, several PEs, the virtual CPU interface (ICH_*).
+//! GIC without `secure=on`): group 0 signals FIQ and group 1 IRQ. Several PEs, each with its
+//! redistributor. The virtual CPU interface ([`Vcpu`]): four list registers, ICH_HCR_EL2,
+//! ICH_VMCR_EL2, the active priorities, the maintenance interrupt (PPI 25), and the ICV_*
+//! view EL1 gets of the ICC_* registers under HCR_EL2.IMO/FMO (the board decides when).
+//! Not yet: LPIs and the ITS, two Security states, the ICH_HCR_EL2 trap controls other than
+//! TALL0, TALL1 and TC (applied by the board).
 //!
 //! The memory-mapped frames are [`Distributor`] and [`Redistributor`], views of one shared
 //! [`Gicv3`].
@@ -65,6 +69,203 @@ struct PerCpu {
     running: Vec<(u8, u16)>,
     /// The PE's affinity (MPIDR_EL1's Aff fields) for GICR_TYPER and SGI targets.
     affinity: u64,
+    vcpu: Vcpu,
+}
+
+/// The list registers the virtual CPU interface has (ICH_VTR_EL2.ListRegs + 1).
+pub const LIST_REGS: usize = 4;
+/// The maintenance interrupt's PPI (QEMU virt's).
+pub const PPI_MAINTENANCE: usize = 25;
+
+/// One PE's virtual CPU interface (GICv3's ICH_* registers, and the state behind ICV_*).
+#[derive(Debug, Clone, Default)]
+pub struct Vcpu {
+    /// ICH_HCR_EL2: En, UIE, LRENPIE, NPIE, VGrp0EIE, VGrp0DIE, VGrp1EIE, VGrp1DIE, TC,
+    /// TALL0, TALL1, EOIcount.
+    hcr: u64,
+    /// ICH_VMCR_EL2: VENG0, VENG1, VCBPR, VEOIM, VBPR1, VBPR0, VPMR (VFIQEn RES1).
+    vmcr: u64,
+    /// ICH_AP0R0_EL2, ICH_AP1R0_EL2: one bit per active group priority (32 levels).
+    ap: [u64; 2],
+    /// ICH_LR<n>_EL2: vINTID 31:0, pINTID 44:32 (EOI in bit 41 without HW), Priority 55:48,
+    /// Group 60, HW 61, State 63:62.
+    lr: [u64; LIST_REGS],
+}
+
+const HCR_MASK: u64 = 0xf800_1cff;
+const VMCR_MASK: u64 = 0xfffc_0213;
+/// ICH_VTR_EL2: ListRegs = 3, A3V, IDbits = 0 (16 bits), PREbits = PRIbits = 4 (5 bits).
+pub const ICH_VTR: u64 = (LIST_REGS as u64 - 1) | (1 << 21) | (4 << 26) | (4 << 29);
+
+fn lr_state(lr: u64) -> u64 {
+    lr >> 62
+}
+fn lr_group1(lr: u64) -> bool {
+    lr & (1 << 60) != 0
+}
+fn lr_priority(lr: u64) -> u8 {
+    (lr >> 48) as u8 & PRIO_MASK
+}
+fn lr_vintid(lr: u64) -> u64 {
+    lr & 0xffff
+}
+
+impl Vcpu {
+    fn enabled(&self) -> bool {
+        self.hcr & 1 != 0
+    }
+
+    fn vpmr(&self) -> u8 {
+        (self.vmcr >> 24) as u8 & PRIO_MASK
+    }
+
+    fn group_enabled(&self, group1: bool) -> bool {
+        self.vmcr & if group1 { 2 } else { 1 } != 0
+    }
+
+    /// The group priority of `p` under VBPR0/VBPR1 (VCBPR: VBPR0 for both).
+    fn group_priority(&self, p: u8, group1: bool) -> u8 {
+        let vbpr0 = ((self.vmcr >> 21) & 7) as u8;
+        let vbpr1 = ((self.vmcr >> 18) & 7) as u8;
+        let bpr = if group1 && self.vmcr & (1 << 4) == 0 {
+            vbpr1.saturating_sub(1)
+        } else {
+            vbpr0
+        };
+        p & !((2u16 << bpr) - 1) as u8
+    }
+
+    /// The virtual running priority: the lowest active priority bit of either group.
+    fn running_priority(&self) -> u8 {
+        let bits = self.ap[0] | self.ap[1];
+        if bits == 0 {
+            0xff
+        } else {
+            (bits.trailing_zeros() as u8) << 3
+        }
+    }
+
+    /// The list register of the highest-priority pending virtual interrupt that can be
+    /// signalled: its group enabled, above VPMR, able to preempt the running priority.
+    fn highest(&self, group: Option<bool>) -> Option<usize> {
+        let running = self.running_priority();
+        let mut best: Option<(u8, usize)> = None;
+        for (n, &lr) in self.lr.iter().enumerate() {
+            if lr_state(lr) != 0b01 {
+                continue;
+            }
+            let g1 = lr_group1(lr);
+            if group.is_some_and(|g| g != g1) || !self.group_enabled(g1) {
+                continue;
+            }
+            let p = lr_priority(lr);
+            if p >= self.vpmr() || (running != 0xff && self.group_priority(p, g1) >= running) {
+                continue;
+            }
+            if best.is_none_or(|(bp, _)| p < bp) {
+                best = Some((p, n));
+            }
+        }
+        best.map(|(_, n)| n)
+    }
+
+    /// ICH_MISR_EL2: the maintenance conditions that hold.
+    fn misr(&self) -> u64 {
+        let h = self.hcr;
+        let valid = self.lr.iter().filter(|&&l| lr_state(l) != 0).count();
+        let pending = self.lr.iter().any(|&l| lr_state(l) & 1 != 0);
+        let bit = |c: bool, n: u32| u64::from(c) << n;
+        bit(self.eisr() != 0, 0)
+            | bit(h & 2 != 0 && valid <= 1, 1)
+            | bit(h & 4 != 0 && h >> 27 != 0, 2)
+            | bit(h & 8 != 0 && !pending, 3)
+            | bit(h & 0x10 != 0 && self.vmcr & 1 != 0, 4)
+            | bit(h & 0x20 != 0 && self.vmcr & 1 == 0, 5)
+            | bit(h & 0x40 != 0 && self.vmcr & 2 != 0, 6)
+            | bit(h & 0x80 != 0 && self.vmcr & 2 == 0, 7)
+    }
+
+    /// ICH_EISR_EL2: invalid software list registers asking for an EOI maintenance interrupt.
+    fn eisr(&self) -> u64 {
+        self.lr.iter().enumerate().fold(0, |m, (n, &l)| {
+            let eoi = lr_state(l) == 0 && l & (1 << 61) == 0 && l & (1 << 41) != 0;
+            m | u64::from(eoi) << n
+        })
+    }
+
+    /// ICH_ELRSR_EL2: the list registers free for use.
+    fn elrsr(&self) -> u64 {
+        self.lr.iter().enumerate().fold(0, |m, (n, &l)| {
+            let empty = lr_state(l) == 0 && (l & (1 << 61) != 0 || l & (1 << 41) == 0);
+            m | u64::from(empty) << n
+        })
+    }
+
+    /// Whether the maintenance interrupt is asserted.
+    pub fn maintenance(&self) -> bool {
+        self.enabled() && self.misr() != 0
+    }
+
+    /// The virtual (IRQ, FIQ) lines: group 1 signals vIRQ, group 0 vFIQ.
+    pub fn signals(&self) -> (bool, bool) {
+        if !self.enabled() {
+            return (false, false);
+        }
+        match self.highest(None) {
+            Some(n) if lr_group1(self.lr[n]) => (true, false),
+            Some(_) => (false, true),
+            None => (false, false),
+        }
+    }
+
+    fn acknowledge(&mut self, group1: bool) -> u64 {
+        let Some(n) = self.highest(Some(group1)).filter(|_| self.enabled()) else {
+            return SPURIOUS;
+        };
+        let lr = self.lr[n];
+        // Pending becomes active; the group priority becomes active.
+        self.lr[n] = (lr & !(3 << 62)) | (0b10 << 62);
+        let gp = self.group_priority(lr_priority(lr), group1);
+        self.ap[usize::from(group1)] |= 1 << (gp >> 3);
+        lr_vintid(lr)
+    }
+
+    /// Deactivates `intid`'s list register; with HW, the physical interrupt it names too
+    /// (returned for the distributor). No list register: EOIcount counts it.
+    fn deactivate(&mut self, intid: u64) -> Option<u64> {
+        let found = self
+            .lr
+            .iter()
+            .position(|&l| lr_state(l) & 2 != 0 && lr_vintid(l) == intid);
+        match found {
+            Some(n) => {
+                let lr = self.lr[n];
+                self.lr[n] = lr & !(2 << 62);
+                (lr & (1 << 61) != 0).then_some((lr >> 32) & 0x1fff)
+            }
+            None => {
+                if intid < 1020 {
+                    let count = ((self.hcr >> 27) + 1) & 0x1f;
+                    self.hcr = (self.hcr & 0x07ff_ffff) | (count << 27);
+                }
+                None
+            }
+        }
+    }
+
+    fn end_of_interrupt(&mut self, intid: u64, group1: bool) -> Option<u64> {
+        let g = usize::from(group1);
+        if self.ap[g] == 0 {
+            // No active priority to drop: the write is ignored.
+            return None;
+        }
+        self.ap[g] &= self.ap[g] - 1; // the lowest set bit: the highest priority
+        if self.vmcr & (1 << 9) == 0 {
+            self.deactivate(intid)
+        } else {
+            None
+        }
+    }
 }
 
 pub type Shared = Rc<RefCell<Gicv3>>;
@@ -90,6 +291,7 @@ impl Default for Gicv3 {
                 cbpr: false,
                 running: Vec::new(),
                 affinity: 0,
+                vcpu: Vcpu::default(),
             },
             current: 0,
             saved: vec![None],
@@ -271,6 +473,145 @@ impl Gicv3 {
             .iter()
             .filter(|&&(_, i)| self.irqs[i as usize].group1 == group1)
             .fold(0, |m, &(p, _)| m | 1 << (p >> 3))
+    }
+
+    /// The live PE's virtual CPU interface.
+    pub fn vcpu(&self) -> &Vcpu {
+        &self.cpu.vcpu
+    }
+
+    /// A read of an ICH_* register.
+    pub fn read_ich(&self, name: &str) -> u64 {
+        let v = &self.cpu.vcpu;
+        match name {
+            "ICH_HCR_EL2" => v.hcr,
+            "ICH_VTR_EL2" => ICH_VTR,
+            "ICH_VMCR_EL2" => v.vmcr | (1 << 3),
+            "ICH_MISR_EL2" => v.misr(),
+            "ICH_EISR_EL2" => v.eisr(),
+            "ICH_ELRSR_EL2" => v.elrsr(),
+            "ICH_AP0R0_EL2" => v.ap[0],
+            "ICH_AP1R0_EL2" => v.ap[1],
+            _ => match name
+                .strip_prefix("ICH_LR")
+                .and_then(|r| r.strip_suffix("_EL2"))
+            {
+                Some(n) => n.parse::<usize>().ok().map_or(0, |n| v.lr[n % LIST_REGS]),
+                None => 0,
+            },
+        }
+    }
+
+    /// A write of an ICH_* register.
+    pub fn write_ich(&mut self, name: &str, x: u64) {
+        let v = &mut self.cpu.vcpu;
+        match name {
+            "ICH_HCR_EL2" => v.hcr = x & HCR_MASK,
+            "ICH_VMCR_EL2" => {
+                // VBPR0 at least 2, VBPR1 at least 3, as the physical ones.
+                let vbpr0 = ((x >> 21) & 7).max(2);
+                let vbpr1 = ((x >> 18) & 7).max(3);
+                // VPMR keeps the implemented priority bits.
+                v.vmcr = (x & VMCR_MASK & !(0x3f << 18) & !(0x7 << 24)) | vbpr0 << 21 | vbpr1 << 18;
+            }
+            "ICH_AP0R0_EL2" => v.ap[0] = x & 0xffff_ffff,
+            "ICH_AP1R0_EL2" => v.ap[1] = x & 0xffff_ffff,
+            _ => {
+                if let Some(n) = name
+                    .strip_prefix("ICH_LR")
+                    .and_then(|r| r.strip_suffix("_EL2"))
+                    .and_then(|n| n.parse::<usize>().ok())
+                {
+                    // vINTID is 16 bits (IDbits); priority has 5 bits.
+                    v.lr[n % LIST_REGS] = x & 0xf0ff_1fff_0000_ffff & !(0x07 << 48);
+                }
+            }
+        }
+    }
+
+    /// A read of a CPU interface register through its virtual view (ICV_*), as EL1 sees it
+    /// under HCR_EL2.IMO/FMO.
+    pub fn read_icv(&mut self, name: &str) -> u64 {
+        let v = &mut self.cpu.vcpu;
+        match name {
+            "ICC_PMR_EL1" => u64::from(v.vpmr()),
+            "ICC_IAR0_EL1" => v.acknowledge(false),
+            "ICC_IAR1_EL1" => v.acknowledge(true),
+            "ICC_HPPIR0_EL1" => v
+                .highest(Some(false))
+                .map_or(SPURIOUS, |n| lr_vintid(v.lr[n])),
+            "ICC_HPPIR1_EL1" => v
+                .highest(Some(true))
+                .map_or(SPURIOUS, |n| lr_vintid(v.lr[n])),
+            "ICC_BPR0_EL1" => (v.vmcr >> 21) & 7,
+            "ICC_BPR1_EL1" => {
+                if v.vmcr & (1 << 4) != 0 {
+                    (((v.vmcr >> 21) & 7) + 1).min(7)
+                } else {
+                    (v.vmcr >> 18) & 7
+                }
+            }
+            "ICC_AP0R0_EL1" => v.ap[0],
+            "ICC_AP1R0_EL1" => v.ap[1],
+            "ICC_RPR_EL1" => u64::from(v.running_priority()),
+            "ICC_CTLR_EL1" => {
+                (4 << 8) | (1 << 15) | (((v.vmcr >> 9) & 1) << 1) | ((v.vmcr >> 4) & 1)
+            }
+            "ICC_IGRPEN0_EL1" => v.vmcr & 1,
+            "ICC_IGRPEN1_EL1" => (v.vmcr >> 1) & 1,
+            _ => self.read_icc(name),
+        }
+    }
+
+    /// A write of a CPU interface register through its virtual view (ICV_*).
+    pub fn write_icv(&mut self, name: &str, x: u64) {
+        let v = &mut self.cpu.vcpu;
+        let deactivate_physical = match name {
+            "ICC_PMR_EL1" => {
+                v.vmcr = (v.vmcr & !(0xff << 24)) | (x & u64::from(PRIO_MASK)) << 24;
+                None
+            }
+            "ICC_EOIR0_EL1" => v.end_of_interrupt(x & 0xff_ffff, false),
+            "ICC_EOIR1_EL1" => v.end_of_interrupt(x & 0xff_ffff, true),
+            "ICC_DIR_EL1" => v.deactivate(x & 0xff_ffff),
+            "ICC_BPR0_EL1" => {
+                v.vmcr = (v.vmcr & !(7 << 21)) | (x & 7).max(2) << 21;
+                None
+            }
+            "ICC_BPR1_EL1" => {
+                if v.vmcr & (1 << 4) == 0 {
+                    v.vmcr = (v.vmcr & !(7 << 18)) | (x & 7).max(3) << 18;
+                }
+                None
+            }
+            "ICC_AP0R0_EL1" => {
+                v.ap[0] = x & 0xffff_ffff;
+                None
+            }
+            "ICC_AP1R0_EL1" => {
+                v.ap[1] = x & 0xffff_ffff;
+                None
+            }
+            "ICC_CTLR_EL1" => {
+                v.vmcr = (v.vmcr & !((1 << 9) | (1 << 4))) | (x & 2) << 8 | (x & 1) << 4;
+                None
+            }
+            "ICC_IGRPEN0_EL1" => {
+                v.vmcr = (v.vmcr & !1) | (x & 1);
+                None
+            }
+            "ICC_IGRPEN1_EL1" => {
+                v.vmcr = (v.vmcr & !2) | (x & 1) << 1;
+                None
+            }
+            _ => {
+                self.write_icc(name, x);
+                None
+            }
+        };
+        if let Some(p) = deactivate_physical {
+            self.deactivate(p);
+        }
     }
 
     /// A read of CPU interface register `name` (ICC_*).

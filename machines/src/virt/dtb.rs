@@ -183,7 +183,7 @@ mod tests {
             bootargs: "console=ttyAMA0",
             initrd: Some((0x4800_0000, 0x4810_0000)),
         };
-        let b = super::generate(128 << 20, 2, "hvc", &chosen).unwrap();
+        let b = super::generate(128 << 20, 2, "hvc", false, &chosen).unwrap();
         assert_eq!(&b[..4], &[0xd0, 0x0d, 0xfe, 0xed]);
         assert_eq!(
             u32::from_be_bytes(b[4..8].try_into().unwrap()) as usize,
@@ -203,5 +203,8 @@ mod tests {
         ] {
             assert!(text.contains(s), "{s}");
         }
+        // With EL2's virtual timer the timer node lists a fifth interrupt (PPI 12: INTID 28).
+        let with = super::generate(128 << 20, 2, "hvc", true, &chosen).unwrap();
+        assert_eq!(with.len(), b.len() + 12);
     }
 }

@@ -234,7 +234,44 @@ pub fn board_id_registers(cfg: &mut Config, el2: bool, el3: bool) {
     });
 }
 
+/// Which CPU interface an ICC_* access at the current level reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IccView {
+    Physical,
+    /// ICV_*: EL1 with HCR_EL2.IMO (group 1 registers), FMO (group 0) or either (the common
+    /// ones), EL2 enabled and TGE clear.
+    Virtual,
+    /// As Virtual, but ICH_HCR_EL2.TALL1, TALL0 or TC traps it to EL2.
+    Trapped,
+}
+
 impl Virt {
+    fn icc_view(&self, name: &str) -> IccView {
+        use model::sysregs::field as f;
+        let cpu = &self.cpu;
+        let hcr = cpu.hcr_el2();
+        if cpu.state.pstate.el != El::EL1 || f::HCR_EL2_TGE.is_set(hcr) {
+            return IccView::Physical;
+        }
+        let (imo, fmo) = (f::HCR_EL2_IMO.is_set(hcr), f::HCR_EL2_FMO.is_set(hcr));
+        // (virtual, trap bit in ICH_HCR_EL2)
+        let (virt, trap) = match name {
+            "ICC_IAR1_EL1" | "ICC_EOIR1_EL1" | "ICC_HPPIR1_EL1" | "ICC_BPR1_EL1"
+            | "ICC_AP1R0_EL1" | "ICC_IGRPEN1_EL1" => (imo, 12),
+            "ICC_IAR0_EL1" | "ICC_EOIR0_EL1" | "ICC_HPPIR0_EL1" | "ICC_BPR0_EL1"
+            | "ICC_AP0R0_EL1" | "ICC_IGRPEN0_EL1" => (fmo, 11),
+            "ICC_PMR_EL1" | "ICC_RPR_EL1" | "ICC_CTLR_EL1" | "ICC_DIR_EL1" => (imo || fmo, 10),
+            _ => (false, 0),
+        };
+        if !virt {
+            IccView::Physical
+        } else if self.gic.borrow().read_ich("ICH_HCR_EL2") & (1 << trap) != 0 {
+            IccView::Trapped
+        } else {
+            IccView::Virtual
+        }
+    }
+
     /// Whether the PEs have EL2's virtual timer: EL2 with FEAT_VHE.
     fn hyp_virt_timer(&self) -> bool {
         self.cpu.config.el2 && self.cpu.config.system_features.vhe
@@ -713,10 +750,14 @@ impl Virt {
                 map::PPI_SECURE_TIMER,
                 cpu.timer_asserted(Timer::SecurePhysical),
             );
+            let maintenance = g.vcpu().maintenance();
+            g.set_line(crate::devices::gicv3::PPI_MAINTENANCE, maintenance);
+            let (virq, vfiq) = g.vcpu().signals();
+            cpu.set_virtual_lines(virq, vfiq);
             let (irq, fiq) = g.signals();
             cpu.irq_line = irq;
             cpu.fiq_line = fiq;
-            if irq || fiq {
+            if irq || fiq || virq || vfiq {
                 self.waiting[k] = false;
             }
         }
@@ -826,14 +867,47 @@ impl Virt {
                 self.cpu.retired += 1;
                 self.psci_call()
             }
-            Exception::BoardSysreg { reg, rt, read, .. } => {
+            Exception::BoardSysreg { reg, rt, read, pc } => {
                 let name = reg.name();
-                let value = if read {
-                    self.gic.borrow_mut().read_icc(name)
-                } else {
-                    self.gic.borrow_mut().write_icc(name, self.cpu.state.xr(rt));
-                    0
+                let view = self.icc_view(name);
+                if view == IccView::Trapped {
+                    // ICH_HCR_EL2.TALL0/TALL1/TC: the trapped MRS/MSR's syndrome (EC 0x18).
+                    let p = reg.info().packed;
+                    let iss = ((p >> 14) << 20)
+                        | ((p & 7) << 17)
+                        | (((p >> 11) & 7) << 14)
+                        | (((p >> 7) & 15) << 10)
+                        | (rt << 5)
+                        | (((p >> 3) & 15) << 1)
+                        | u32::from(read);
+                    self.cpu.take(Exception::Trap {
+                        pc,
+                        target: El::EL2,
+                        class: 0x18,
+                        iss,
+                    });
+                    return None;
+                }
+                let mut g = self.gic.borrow_mut();
+                let x = self.cpu.state.xr(rt);
+                let value = match (name.starts_with("ICH_"), view, read) {
+                    (true, _, true) => g.read_ich(name),
+                    (true, _, false) => {
+                        g.write_ich(name, x);
+                        0
+                    }
+                    (_, IccView::Virtual, true) => g.read_icv(name),
+                    (_, IccView::Virtual, false) => {
+                        g.write_icv(name, x);
+                        0
+                    }
+                    (_, _, true) => g.read_icc(name),
+                    (_, _, false) => {
+                        g.write_icc(name, x);
+                        0
+                    }
                 };
+                drop(g);
                 self.cpu.complete_board_sysreg(rt, read, value);
                 self.update_interrupts();
                 None

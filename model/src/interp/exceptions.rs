@@ -359,10 +359,20 @@ impl Cpu {
             return None;
         }
         let lines = [
-            (f::HCR_EL2_VF, f::HCR_EL2_FMO, p.f, Interrupt::VirtualFiq),
-            (f::HCR_EL2_VI, f::HCR_EL2_IMO, p.i, Interrupt::VirtualIrq),
             (
-                f::HCR_EL2_VSE,
+                f::HCR_EL2_VF.is_set(hcr) || self.vgic_fiq_line,
+                f::HCR_EL2_FMO,
+                p.f,
+                Interrupt::VirtualFiq,
+            ),
+            (
+                f::HCR_EL2_VI.is_set(hcr) || self.vgic_irq_line,
+                f::HCR_EL2_IMO,
+                p.i,
+                Interrupt::VirtualIrq,
+            ),
+            (
+                f::HCR_EL2_VSE.is_set(hcr),
                 f::HCR_EL2_AMO,
                 p.a,
                 Interrupt::VirtualSError,
@@ -370,8 +380,17 @@ impl Cpu {
         ];
         lines
             .into_iter()
-            .find(|(v, route, masked, _)| v.is_set(hcr) && route.is_set(hcr) && !masked)
+            .find(|(asserted, route, masked, _)| *asserted && route.is_set(hcr) && !masked)
             .map(|l| l.3)
+    }
+
+    /// Drives the virtual interrupt lines of the GIC's virtual CPU interface.
+    pub fn set_virtual_lines(&mut self, irq: bool, fiq: bool) {
+        if (irq, fiq) != (self.vgic_irq_line, self.vgic_fiq_line) {
+            self.vgic_irq_line = irq;
+            self.vgic_fiq_line = fiq;
+            self.system_state_changed();
+        }
     }
 
     /// Whether a virtual interrupt is asserted and routed, masked or not: a WFI at EL1 or EL0
@@ -382,12 +401,18 @@ impl Cpu {
             && self.state.pstate.el <= El::EL1
             && !f::HCR_EL2_TGE.is_set(hcr)
             && [
-                (f::HCR_EL2_VF, f::HCR_EL2_FMO),
-                (f::HCR_EL2_VI, f::HCR_EL2_IMO),
-                (f::HCR_EL2_VSE, f::HCR_EL2_AMO),
+                (
+                    f::HCR_EL2_VF.is_set(hcr) || self.vgic_fiq_line,
+                    f::HCR_EL2_FMO,
+                ),
+                (
+                    f::HCR_EL2_VI.is_set(hcr) || self.vgic_irq_line,
+                    f::HCR_EL2_IMO,
+                ),
+                (f::HCR_EL2_VSE.is_set(hcr), f::HCR_EL2_AMO),
             ]
             .iter()
-            .any(|(v, route)| v.is_set(hcr) && route.is_set(hcr))
+            .any(|(v, route)| *v && route.is_set(hcr))
     }
 
     /// ESB (FEAT_RAS): no physical SError is ever pending here, so only the virtual one

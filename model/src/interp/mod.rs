@@ -526,6 +526,10 @@ pub struct Cpu {
     /// HCR_EL2 asserts a virtual interrupt (VI, VF or VSE) with EL2 enabled: kept up to date
     /// by [`Cpu::system_state_changed`], so the step loop looks for interrupts.
     pub virtual_pending: bool,
+    /// The virtual interrupt lines from the GIC's virtual CPU interface (list registers),
+    /// beside HCR_EL2.VI and VF: set by the board through [`Cpu::set_virtual_lines`].
+    pub vgic_irq_line: bool,
+    pub vgic_fiq_line: bool,
     /// The Event Register (WFE, SEV, SEVL).
     pub event_register: bool,
     /// Accesses to System registers the model lacks: `(pc, op0:op1:CRn:CRm:op2, read)`, when
@@ -629,6 +633,8 @@ impl Cpu {
             irq_line: false,
             fiq_line: false,
             virtual_pending: false,
+            vgic_irq_line: false,
+            vgic_fiq_line: false,
             event_register: false,
             unmodelled: Vec::new(),
             exceptions_taken: 0,

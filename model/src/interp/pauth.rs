@@ -394,8 +394,8 @@ fn enabled(cpu: &Cpu, k: Key) -> bool {
     (sctlr >> bit) & 1 != 0
 }
 
-/// The trap a PAuth instruction takes at the current level: HCR_EL2.API clear traps EL0 and
-/// EL1 to EL2, SCR_EL3.API clear traps EL0-EL2 to EL3 (EC 0x09, `TrapPACUse`).
+/// The trap a PAuth instruction takes at the current level: HCR_EL2.API clear traps EL1 and
+/// a guest's EL0 to EL2, SCR_EL3.API clear traps EL0-EL2 to EL3 (EC 0x09, `TrapPACUse`).
 fn pac_trap(cpu: &Cpu, i: Insn) -> Result<(), Exception> {
     use crate::state::ExceptionLevel as El;
     use crate::sysregs::{self as sr, field as fl};
@@ -403,7 +403,12 @@ fn pac_trap(cpu: &Cpu, i: Insn) -> Result<(), Exception> {
         return Ok(());
     }
     let el = cpu.state.pstate.el;
-    let target = if el <= El::EL1 && cpu.el2_enabled() && !fl::HCR_EL2_API.is_set(cpu.hcr_el2()) {
+    // Not the host's EL0 (E2H and TGE): EL2 is its kernel, not a hypervisor over it.
+    let target = if el <= El::EL1
+        && !cpu.in_host(el)
+        && cpu.el2_enabled()
+        && !fl::HCR_EL2_API.is_set(cpu.hcr_el2())
+    {
         Some(El::EL2)
     } else if el <= El::EL2 && cpu.have_el3() && !fl::SCR_EL3_API.is_set(cpu.state.sr(sr::SCR_EL3))
     {

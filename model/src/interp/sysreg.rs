@@ -118,7 +118,10 @@ impl Cpu {
         if self.config.system {
             self.fp_trap = self.fp_access_trap();
             let virtual_lines = f::HCR_EL2_VI.mask() | f::HCR_EL2_VF.mask() | f::HCR_EL2_VSE.mask();
-            self.virtual_pending = self.hcr_el2() & virtual_lines != 0;
+            self.virtual_pending = self.el2_enabled()
+                && (self.hcr_el2() & virtual_lines != 0
+                    || self.vgic_irq_line
+                    || self.vgic_fiq_line);
             let t = self.translation_for(self.state.pstate.el, true);
             if t != self.translation {
                 self.translation = t;
