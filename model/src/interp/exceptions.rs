@@ -208,7 +208,22 @@ impl Cpu {
             // The board answers these; one that reaches here has no board device: UNDEFINED.
             Exception::BoardSysreg { pc, .. } => (self.default_target(), ec::UNKNOWN, 0, None, pc),
         };
-        self.take_exception(target, Some((class, iss)), far, ret, 0);
+        // FEAT_DoubleFault: with SCR_EL3.EASE, synchronous External aborts taken to EL3 enter
+        // the SError vector.
+        let external = matches!(
+            e,
+            Exception::DataAbort { fault, .. } | Exception::InstructionAbort { fault, .. }
+                if matches!(fault.kind, FaultKind::External | FaultKind::ExternalOnWalk)
+        );
+        let offset = if external
+            && target == El::EL3
+            && f::SCR_EL3_EASE.is_set(self.state.sr(sr::SCR_EL3))
+        {
+            0x180
+        } else {
+            0
+        };
+        self.take_exception(target, Some((class, iss)), far, ret, offset);
     }
 
     /// Data and instruction aborts: stage 2 faults go to EL2 (with HPFAR_EL2 set to the

@@ -96,6 +96,15 @@ pub struct SystemFeatures {
     pub xnx: bool,
     /// FEAT_VMID16: 16-bit VMIDs (VTCR_EL2.VS).
     pub vmid16: bool,
+    /// FEAT_TLBIOS, FEAT_TLBIRANGE: the Outer Shareable and range TLBI forms.
+    pub tlbios: bool,
+    pub tlbirange: bool,
+    /// FEAT_IDST: EL0's MRS of the ID register space traps with EC 0x18 (not UNDEFINED).
+    pub idst: bool,
+    /// FEAT_DoubleFault: SCR_EL3.EASE (External aborts to EL3 take the SError vector) and
+    /// NMEA; FEAT_RASv1p1: ERXMISC2/3_EL1.
+    pub double_fault: bool,
+    pub rasv1p1: bool,
     /// FEAT_VHE: HCR_EL2.E2H, the EL2&0 translation regime, EL2's virtual timer, the
     /// redirection of EL1 register names at EL2 and the _EL12/_EL02 aliases.
     pub vhe: bool,
@@ -115,6 +124,11 @@ impl SystemFeatures {
             xnx: has("FEAT_XNX"),
             vmid16: has("FEAT_VMID16"),
             vhe: has("FEAT_VHE"),
+            tlbios: has("FEAT_TLBIOS"),
+            tlbirange: has("FEAT_TLBIRANGE"),
+            idst: has("FEAT_IDST"),
+            double_fault: has("FEAT_DoubleFault"),
+            rasv1p1: has("FEAT_RASv1p1"),
         }
     }
 
@@ -132,6 +146,11 @@ impl SystemFeatures {
             "FEAT_XNX" => self.xnx,
             "FEAT_VMID16" => self.vmid16,
             "FEAT_VHE" => self.vhe,
+            "FEAT_TLBIOS" => self.tlbios,
+            "FEAT_TLBIRANGE" => self.tlbirange,
+            "FEAT_IDST" => self.idst,
+            "FEAT_DoubleFault" => self.double_fault,
+            "FEAT_RASv1p1" => self.rasv1p1,
             _ => false,
         }
     }
@@ -247,6 +266,11 @@ pub const IMPLEMENTED: &[&str] = &[
     "FEAT_LOR",
 ];
 
+/// EL0 features of [`IMPLEMENTED`] whose system-level part the system model lacks, so a
+/// system board cannot offer them yet: FEAT_BTI needs guarded pages (the GP bit of stage 1
+/// descriptors) and SCTLR_ELx.BT; the user-mode board's pages get it from mmap instead.
+pub const SYSTEM_LACKS: &[&str] = &["FEAT_BTI"];
+
 /// The features above EL0 that the system model (`Config::system`) implements: the Exception
 /// levels and Security states of Armv8.0, the translation granules, and the features of
 /// [`SystemFeatures`]. The debug architecture versions are listed because the model generates
@@ -264,6 +288,18 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_XNX",
     "FEAT_VMID16",
     "FEAT_VHE",
+    "FEAT_TLBIOS",
+    "FEAT_TLBIRANGE",
+    "FEAT_IDST",
+    "FEAT_DoubleFault",
+    "FEAT_RASv1p1",
+    // TLBI's TTL hint (this TLB invalidates everything on any TLBI), break-before-make level
+    // 0 (nothing to do), and the RAS system architecture's v1.1 error record interface (no
+    // records): ID register fields only.
+    "FEAT_TTL",
+    "FEAT_BBM",
+    "FEAT_RASSAv1p1",
+    "FEAT_Debugv8p4",
     "FEAT_Debugv8p1",
     "FEAT_Debugv8p2",
     "FEAT_ASMv8p2",

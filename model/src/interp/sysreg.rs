@@ -793,6 +793,15 @@ fn reserved_id_space(packed: u32) -> bool {
 
 pub(super) fn mrs(cpu: &mut Cpu, i: Insn) -> Exec {
     let packed = i.bits(20, 5);
+    // FEAT_IDST: EL0's reads of the ID register space (op0 = 3, op1 = 0, CRn = 0, CRm 0-7)
+    // trap to EL1 (EL2 under TGE) with EC 0x18, so the kernel can emulate them.
+    if cpu.config.system_features.idst
+        && cpu.state.pstate.el == El::EL0
+        && packed >> 7 == 0b11_000_0000
+        && (packed >> 3) & 15 <= 7
+    {
+        return Err(cpu.sysreg_trap(i, El::EL1, true));
+    }
     let Some(reg) = sr::lookup(packed) else {
         if reserved_id_space(packed) && cpu.state.pstate.el >= El::EL1 {
             if f::HCR_EL2_TID3.is_set(cpu.hcr_el2()) && cpu.state.pstate.el == El::EL1 {
@@ -892,6 +901,7 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     let el = cpu.state.pstate.el;
     // EL0's controls: SCTLR_EL1's, or SCTLR_EL2's in the host (the same bits).
     let sctlr1 = cpu.sctlr(El::EL0);
+    let sysf = cpu.config.system_features;
     let trap_sys = |cpu: &Cpu| {
         let t = if f::HCR_EL2_TGE.is_set(cpu.hcr_el2()) {
             El::EL2
@@ -983,23 +993,54 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
         // TLBI: the Armv8.0 forms, at their levels. The TLB forgets everything (more than
         // any one form asks, which is allowed), and so do the decoded instructions, which are
         // keyed by virtual address.
-        (0, 8, 3 | 7, 0 | 1 | 2 | 3 | 5 | 7) if level_ok(El::EL1) => {
-            if el == El::EL1 && f::HCR_EL2_TTLB.is_set(cpu.hcr_el2()) {
-                return Err(Exception::Trap {
-                    pc: i.pc,
-                    target: El::EL2,
-                    class: ec::SYSREG,
-                    iss: sysreg_iss(i, false),
-                });
-            }
+        (0, 8, 3 | 7, 0 | 1 | 2 | 3 | 5 | 7) if level_ok(El::EL1) => tlbi_el1(cpu, mem, i),
+        // FEAT_TLBIOS: the Outer Shareable forms (CRm 1); FEAT_TLBIRANGE: by range, Inner
+        // Shareable (CRm 2), Outer Shareable (5) and local (6). The TTL and range operands
+        // only narrow what must go; this TLB drops everything.
+        (0, 8, 1, 0 | 1 | 2 | 3 | 5 | 7) if level_ok(El::EL1) && sysf.tlbios => {
+            tlbi_el1(cpu, mem, i)
+        }
+        (0, 8, 2 | 6, 1 | 3 | 5 | 7) if level_ok(El::EL1) && sysf.tlbirange => {
+            tlbi_el1(cpu, mem, i)
+        }
+        (0, 8, 5, 1 | 3 | 5 | 7) if level_ok(El::EL1) && sysf.tlbirange && sysf.tlbios => {
+            tlbi_el1(cpu, mem, i)
+        }
+        (4, 8, 1, 0 | 1 | 4 | 5 | 6) | (4, 8, 4, 0 | 4) if level_ok(El::EL2) && sysf.tlbios => {
             tlbi(cpu, mem)
         }
+        (4, 8, 0, 2 | 6) | (4, 8, 4, 2 | 6) | (4, 8, 2 | 6, 1 | 5)
+            if level_ok(El::EL2) && sysf.tlbirange =>
+        {
+            tlbi(cpu, mem)
+        }
+        (4, 8, 4, 3 | 7) | (4, 8, 5, 1 | 5)
+            if level_ok(El::EL2) && sysf.tlbirange && sysf.tlbios =>
+        {
+            tlbi(cpu, mem)
+        }
+        (6, 8, 1, 0 | 1 | 5) if level_ok(El::EL3) && sysf.tlbios => tlbi(cpu, mem),
+        (6, 8, 2 | 6, 1 | 5) if level_ok(El::EL3) && sysf.tlbirange => tlbi(cpu, mem),
+        (6, 8, 5, 1 | 5) if level_ok(El::EL3) && sysf.tlbirange && sysf.tlbios => tlbi(cpu, mem),
         (4, 8, 0 | 4, 1 | 5) | (4, 8, 3 | 7, 0 | 1 | 4 | 5 | 6) if level_ok(El::EL2) => {
             tlbi(cpu, mem)
         }
         (6, 8, 3 | 7, 0 | 1 | 5) if level_ok(El::EL3) => tlbi(cpu, mem),
         _ => Err(undefined(i)),
     }
+}
+
+/// An EL1 TLBI (op1 = 0): trapped to EL2 from EL1 by HCR_EL2.TTLB.
+fn tlbi_el1(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
+    if cpu.state.pstate.el == El::EL1 && f::HCR_EL2_TTLB.is_set(cpu.hcr_el2()) {
+        return Err(Exception::Trap {
+            pc: i.pc,
+            target: El::EL2,
+            class: ec::SYSREG,
+            iss: sysreg_iss(i, false),
+        });
+    }
+    tlbi(cpu, mem)
 }
 
 fn tlbi(cpu: &mut Cpu, mem: &mut impl Memory) -> Exec {
