@@ -593,3 +593,60 @@ fn decode_bit_masks_agrees_with_a_bitwise_reference_everywhere() {
         }
     }
 }
+
+/// Each feature name the boards may resolve maps to its flag both ways: `from_names` turns on
+/// exactly the flag `has` reads back, for the EL0 and the system features alike.
+#[test]
+fn feature_names_round_trip() {
+    use super::{Config, Features, IMPLEMENTED, SYSTEM_IMPLEMENTED, SystemFeatures};
+    // Names that are ID-register facts only, with no flag of their own.
+    let no_flag = [
+        "FEAT_AA64",
+        "FEAT_AA64EL0",
+        "FEAT_EL0",
+        "FEAT_FP",
+        "FEAT_AdvSIMD",
+        "FEAT_Crypto",
+        "FEAT_AA64EL1",
+        "FEAT_AA64EL2",
+        "FEAT_AA64EL3",
+        "FEAT_EL1",
+        "FEAT_EL2",
+        "FEAT_EL3",
+        "FEAT_Secure",
+        "FEAT_IVIPT",
+        "FEAT_TGran4K",
+        "FEAT_TGran16K",
+        "FEAT_TGran64K",
+        "FEAT_S2TGran4K",
+        "FEAT_S2TGran16K",
+        "FEAT_S2TGran64K",
+        "FEAT_TTL",
+        "FEAT_BBM",
+        "FEAT_RASSAv1p1",
+        "FEAT_Debugv8p4",
+        "FEAT_Debugv8p1",
+        "FEAT_Debugv8p2",
+        "FEAT_ASMv8p2",
+    ];
+    for &name in IMPLEMENTED.iter().chain(SYSTEM_IMPLEMENTED) {
+        if no_flag.contains(&name) {
+            continue;
+        }
+        // PAuth comes with its algorithm, and the algorithm with PAuth.
+        let pauth = ["FEAT_PAuth", "FEAT_PACQARMA5"];
+        let on = |n: &str| n == name || (pauth.contains(&name) && pauth.contains(&n));
+        let config = Config {
+            features: Features::from_names(on),
+            system_features: SystemFeatures::from_names(on),
+            ..Config::default()
+        };
+        assert!(config.has(name), "{name} does not round-trip");
+        let other = if name == "FEAT_LSE" {
+            "FEAT_PAN"
+        } else {
+            "FEAT_LSE"
+        };
+        assert!(!config.has(other), "{name} turns on {other}");
+    }
+}
