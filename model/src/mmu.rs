@@ -13,9 +13,10 @@
 //! context, and is emptied by any TLBI and any context change: invalidating more than a TLBI
 //! names is allowed, so every TLBI form is correct, if not minimal. Also: PAN (FEAT_PAN), the
 //! EL2&0 regime (FEAT_VHE), 52-bit addresses with the 64K granule (FEAT_LPA, FEAT_LVA) and
-//! stage 2's XN[1:0] (FEAT_XNX). Not yet: 52-bit addresses with 4K and 16K (FEAT_LPA2),
-//! hardware Access flag and dirty state (FEAT_HAFDBS), and the contiguous hint's TLB effects
-//! (it is a hint: ignoring it is allowed).
+//! stage 2's XN[1:0] (FEAT_XNX), and the hardware Access flag and dirty state (FEAT_HAFDBS,
+//! both stages; a stage 1 descriptor update under stage 2 is not checked for stage 2 write
+//! permission). Not yet: 52-bit addresses with 4K and 16K (FEAT_LPA2), and the contiguous
+//! hint's TLB effects (it is a hint: ignoring it is allowed).
 
 use std::collections::HashMap;
 
@@ -64,6 +65,9 @@ pub struct Translation {
     pub pan: bool,
     /// FEAT_XNX: stage 2's XN[1:0] tells EL1 and EL0 execution apart.
     pub xnx: bool,
+    /// FEAT_HAFDBS: stage 1's TCR_ELx.HA and HD are honoured (hardware Access flag and dirty
+    /// state).
+    pub hafdbs: bool,
 }
 
 /// What a successful translation gives.
@@ -398,7 +402,7 @@ impl<M: Memory> Mmu<M> {
         access: AccessKind,
         level: u8,
         stage1_walk: bool,
-    ) -> Result<u64, Fault> {
+    ) -> Result<(u64, u64), Fault> {
         let pa = if stage1_walk && ctx.stage2 {
             // Stage 1's table walk goes through stage 2 (S1PTW), as a read.
             let (o, _) = self.stage2(ctx, addr, va, access, true)?;
@@ -410,7 +414,7 @@ impl<M: Memory> Mmu<M> {
         self.phys
             .read(pa, &mut b, AccessKind::Read)
             .map_err(|_| fault(va, access, FaultKind::ExternalOnWalk, level))?;
-        Ok(u64::from_le_bytes(b))
+        Ok((u64::from_le_bytes(b), pa))
     }
 
     /// Stage 1 of `ctx`'s regime.
@@ -523,7 +527,8 @@ impl<M: Memory> Mmu<M> {
                 stride
             };
             let index = (va >> shift) & ((1u64 << width) - 1);
-            let desc = self.read_descriptor(ctx, table + index * 8, va, access, level, true)?;
+            let (desc, desc_pa) =
+                self.read_descriptor(ctx, table + index * 8, va, access, level, true)?;
             if desc & 1 == 0 {
                 return Err(fault(va, access, FaultKind::Translation, level));
             }
@@ -550,14 +555,29 @@ impl<M: Memory> Mmu<M> {
             if oa >> oa_bits != 0 {
                 return Err(fault(va, access, FaultKind::AddressSize, level));
             }
-            if desc & (1 << 10) == 0 {
+            // FEAT_HAFDBS: TCR_ELx.HA sets the Access flag instead of faulting; HD with the
+            // descriptor's DBM bit (51) makes a write to a read-only page clear AP[2] (mark
+            // it dirty) instead of faulting. Only once the access is otherwise permitted.
+            let (ha, hd) = if ctx.hafdbs {
+                let (ha_bit, hd_bit) = if two_ranges { (39, 40) } else { (21, 22) };
+                let ha = bits(ctx.tcr, ha_bit, ha_bit) != 0;
+                (ha, ha && bits(ctx.tcr, hd_bit, hd_bit) != 0)
+            } else {
+                (false, false)
+            };
+            if desc & (1 << 10) == 0 && !ha {
                 return Err(fault(va, access, FaultKind::AccessFlag, level));
             }
             let attr_index = bits(desc, 4, 2) as u32;
             let attr = (ctx.mair >> (8 * attr_index)) as u8;
             let device = attr & 0xf0 == 0;
             let sh = bits(desc, 9, 8) as u8;
-            let ap = bits(desc, 7, 6);
+            let dirty_write = hd
+                && desc & (1 << 51) != 0
+                && access == AccessKind::Write
+                && desc & (1 << 7) != 0
+                && !ap_ro;
+            let ap = bits(desc, 7, 6) & if dirty_write { 0b01 } else { 0b11 };
             let pxn = desc & (1 << 53) != 0;
             let uxn = desc & (1 << 54) != 0;
             let wxn = ctx.sctlr & (1 << 19) != 0;
@@ -595,6 +615,13 @@ impl<M: Memory> Mmu<M> {
             };
             if !perms.allows(access) {
                 return Err(fault(va, access, FaultKind::Permission, level));
+            }
+            let updated = (desc | 1 << 10) & if dirty_write { !(1u64 << 7) } else { !0 };
+            if updated != desc {
+                // The descriptor write is atomic with respect to other walks: one 64-bit store.
+                self.phys
+                    .write_le(desc_pa, 8, updated)
+                    .map_err(|_| fault(va, access, FaultKind::ExternalOnWalk, level))?;
             }
             let pa = oa | (va & ((1u64 << shift) - 1));
             return Ok((
@@ -692,13 +719,19 @@ impl<M: Memory> Mmu<M> {
             if oa >> oa_bits != 0 {
                 return Err(s2fault(FaultKind::AddressSize, level));
             }
-            if desc & (1 << 10) == 0 {
+            // FEAT_HAFDBS at stage 2: VTCR_EL2.HA and HD, with DBM setting S2AP[1].
+            let ha = ctx.hafdbs && bits(vtcr, 21, 21) != 0;
+            let hd = ha && bits(vtcr, 22, 22) != 0;
+            if desc & (1 << 10) == 0 && !ha {
                 return Err(s2fault(FaultKind::AccessFlag, level));
             }
+            let needed = if s1ptw { AccessKind::Read } else { access };
+            let dirty_write =
+                hd && desc & (1 << 51) != 0 && needed == AccessKind::Write && desc & (1 << 7) == 0;
             // S2AP[1:0] (bits 7:6): bit 0 read, bit 1 write. XN[1:0] (bits 54:53): with
             // FEAT_XNX 0b01 is execute-never at EL1 only and 0b11 at EL0 only; without it
             // only XN[1] counts.
-            let s2ap = bits(desc, 7, 6);
+            let s2ap = bits(desc, 7, 6) | if dirty_write { 0b10 } else { 0 };
             let xn = bits(desc, 54, 53);
             let el0 = ctx.el == El::EL0;
             let exec = match (ctx.xnx, xn) {
@@ -712,9 +745,14 @@ impl<M: Memory> Mmu<M> {
                 exec,
             };
             // A stage 1 walk reads; it needs stage 2 read permission.
-            let needed = if s1ptw { AccessKind::Read } else { access };
             if !perms.allows(needed) {
                 return Err(s2fault(FaultKind::Permission, level));
+            }
+            let updated = (desc | 1 << 10) | if dirty_write { 1 << 7 } else { 0 };
+            if updated != desc {
+                self.phys
+                    .write_le(table + index * 8, 8, updated)
+                    .map_err(|_| s2fault(FaultKind::ExternalOnWalk, level))?;
             }
             // MemAttr[3:2] == 00: Device.
             let device = bits(desc, 5, 4) == 0;

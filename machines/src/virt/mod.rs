@@ -229,6 +229,10 @@ pub fn board_id_registers(cfg: &mut Config, el2: bool, el3: bool) {
     set(cfg, "ID_AA64MMFR0_EL1", &|v| {
         (v & !0xf) | if v & 0xf >= 0b0110 { 0b0110 } else { 0b0101 }
     });
+    // HAFDBS: with the feature, both the Access flag and dirty state (2), as the MMU does.
+    set(cfg, "ID_AA64MMFR1_EL1", &|v| {
+        if v & 0xf != 0 { (v & !0xf) | 2 } else { v }
+    });
     set(cfg, "ID_AA64DFR0_EL1", &|v| {
         (v & !0xf0_f00f) | (v & 0xf).max(6) | (1 << 12) | (1 << 20)
     });

@@ -105,6 +105,8 @@ pub struct SystemFeatures {
     /// NMEA; FEAT_RASv1p1: ERXMISC2/3_EL1.
     pub double_fault: bool,
     pub rasv1p1: bool,
+    /// FEAT_HAFDBS: hardware Access flag and dirty state (ID_AA64MMFR1_EL1.HAFDBS = 2).
+    pub hafdbs: bool,
     /// FEAT_VHE: HCR_EL2.E2H, the EL2&0 translation regime, EL2's virtual timer, the
     /// redirection of EL1 register names at EL2 and the _EL12/_EL02 aliases.
     pub vhe: bool,
@@ -129,6 +131,7 @@ impl SystemFeatures {
             idst: has("FEAT_IDST"),
             double_fault: has("FEAT_DoubleFault"),
             rasv1p1: has("FEAT_RASv1p1"),
+            hafdbs: has("FEAT_HAFDBS"),
         }
     }
 
@@ -151,6 +154,7 @@ impl SystemFeatures {
             "FEAT_IDST" => self.idst,
             "FEAT_DoubleFault" => self.double_fault,
             "FEAT_RASv1p1" => self.rasv1p1,
+            "FEAT_HAFDBS" => self.hafdbs,
             _ => false,
         }
     }
@@ -288,6 +292,7 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_XNX",
     "FEAT_VMID16",
     "FEAT_VHE",
+    "FEAT_HAFDBS",
     "FEAT_TLBIOS",
     "FEAT_TLBIRANGE",
     "FEAT_IDST",

@@ -151,6 +151,7 @@ impl Cpu {
                 mair: s.sr(sr::MAIR_EL3),
                 pa_bits,
                 lva,
+                hafdbs: sys.hafdbs,
                 ..Translation::default()
             },
             El::EL2 | El::EL0 if self.in_host(el) => Translation {
@@ -165,6 +166,7 @@ impl Cpu {
                 mair: s.sr(sr::MAIR_EL2),
                 pa_bits,
                 lva,
+                hafdbs: sys.hafdbs,
                 // PAN restricts EL2 in this regime whatever TGE says (only the entry
                 // rule, setting PAN, is the host's).
                 pan: el == El::EL2 && s.pstate.pan,
@@ -180,6 +182,7 @@ impl Cpu {
                 mair: s.sr(sr::MAIR_EL2),
                 pa_bits,
                 lva,
+                hafdbs: sys.hafdbs,
                 ..Translation::default()
             },
             El::EL0 | El::EL1 => {
@@ -201,6 +204,7 @@ impl Cpu {
                     default_cacheable: dc,
                     pa_bits,
                     lva,
+                    hafdbs: sys.hafdbs,
                     pan: el == El::EL1 && s.pstate.pan,
                     xnx: sys.xnx,
                 }
