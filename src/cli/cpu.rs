@@ -5,7 +5,7 @@
 //! model allows beside it, like `qemu-aarch64 -cpu max`.
 
 use machines::linux_user::KERNEL_PROVIDED;
-use model::interp::{IMPLEMENTED, SYSTEM_IMPLEMENTED, SYSTEM_LACKS};
+use model::interp::{IMPLEMENTED, SYSTEM_ARCHITECTURAL, SYSTEM_IMPLEMENTED, SYSTEM_LACKS};
 use spec::features::{Resolved, Version, resolve_str};
 
 /// What a board offers beyond the EL0 features the interpreter implements: the user-mode
@@ -20,7 +20,7 @@ impl Board {
     fn provides(self, f: &str) -> bool {
         match self {
             Board::User => KERNEL_PROVIDED.contains(&f),
-            Board::System => SYSTEM_IMPLEMENTED.contains(&f),
+            Board::System => SYSTEM_IMPLEMENTED.contains(&f) || SYSTEM_ARCHITECTURAL.contains(&f),
         }
     }
 }
@@ -113,7 +113,16 @@ fn max_on(board: Board, removals: &str) -> Result<(String, Resolved), String> {
         Board::User => &[],
         Board::System => SYSTEM_IMPLEMENTED,
     };
-    let candidates: Vec<&str> = IMPLEMENTED.iter().chain(system).copied().collect();
+    let architectural: &[&str] = match board {
+        Board::User => &[],
+        Board::System => SYSTEM_ARCHITECTURAL,
+    };
+    let candidates: Vec<&str> = IMPLEMENTED
+        .iter()
+        .chain(system)
+        .chain(architectural)
+        .copied()
+        .collect();
     for &f in &candidates {
         if !r.has(f) {
             try_add(&[f], &mut spec, &mut r);

@@ -2,21 +2,7 @@
 // TCR_EL3.HA an access to a page whose Access flag is clear sets it instead of faulting; with
 // HD a store to a read-only page whose DBM bit is set makes it writable (clears AP[2]); a page
 // without DBM still faults; with HA clear the Access flag fault comes back.
-#include "lib.h"
-
-#define RAM 0x40000000ul
-#define TV 0x80000000ul
-
-#define TABLE 3ul
-#define PAGE 3ul
-#define BLOCK 1ul
-#define NORMAL (0ul << 2)
-#define DEVICE (1ul << 2)
-#define AP_RO (2ul << 6)
-#define ISH (3ul << 8)
-#define AF (1ul << 10)
-#define DBM (1ul << 51)
-#define XN (1ul << 54)
+#include "pt.h"
 
 static u64 l1[512] __attribute__((aligned(4096)));
 static u64 l2[512] __attribute__((aligned(4096)));

@@ -4,26 +4,13 @@
 // 52-bit IPA space (VTCR_EL2.PS = 52, T0SZ = 12), with HPFAR_EL2 for a fault above 2^48.
 // Only AT looks at addresses beyond RAM: no access reaches a physical address that has no
 // memory.
-#include "lib.h"
+#include "pt.h"
 
-#define RAM 0x40000000ul
-#define UART 0x09000000ul
-#define TV 0x80000000ul
 // An output address above 2^48 (no memory there: AT only).
 #define HIGH_PA 0x000f123400000000ul
 // A virtual address above 2^48, usable with T0SZ = 12.
 #define HIGH_VA 0x000a000000000000ul
 
-#define VALID 1ul
-#define TABLE 3ul
-#define PAGE 3ul
-#define BLOCK 1ul
-#define NORMAL (0ul << 2)
-#define DEVICE (1ul << 2)
-#define ISH (3ul << 8)
-#define AF (1ul << 10)
-#define XN (1ul << 54)
-#define G64 16
 
 static char pool[24 * 65536] __attribute__((aligned(65536)));
 static u64 pool_next;

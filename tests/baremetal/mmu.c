@@ -3,29 +3,7 @@
 // stage 2 of EL2's: identity-mapped RAM, test pages with each permission, translation,
 // Access flag, permission and Address size faults with their levels, AT, TLBI after a
 // remapping, the hierarchical APTable/XNTable controls, TTBR1 for the upper VA range.
-#include "lib.h"
-
-#define RAM 0x40000000ul
-#define UART 0x09000000ul
-// Test virtual addresses, outside RAM's identity map.
-#define TV 0x80000000ul
-
-// Descriptor bits.
-#define VALID 1ul
-#define TABLE 3ul
-#define PAGE 3ul
-#define BLOCK 1ul
-#define NORMAL (0ul << 2)
-#define DEVICE (1ul << 2)
-#define AP_EL0 (1ul << 6)
-#define AP_RO (2ul << 6)
-#define ISH (3ul << 8)
-#define AF (1ul << 10)
-#define PXN (1ul << 53)
-#define XN (1ul << 54)
-#define APT_NOEL0 (1ul << 61)
-#define APT_RO (1ul << 62)
-#define XNT (1ul << 60)
+#include "pt.h"
 
 static char pool[40 * 65536] __attribute__((aligned(65536)));
 static u64 pool_next;
@@ -104,7 +82,6 @@ static void print_par(const char *name, u64 par) {
     put_hex(par & 1 ? par & 0x3ff : par & 0xff0000fffffff001ul);
     puts_("\n");
 }
-
 
 static volatile u64 sink;
 

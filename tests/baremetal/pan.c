@@ -3,26 +3,10 @@
 // records; a virtual SError deferred by ESB into VDISR_EL2, then taken with VSESR_EL2's
 // syndrome), and pointer authentication at EL1 (SCTLR_EL1.EnIA, the architected QARMA5
 // PAC of a known key, AUT failure codes, HCR_EL2.API and SCR_EL3.API traps).
-#include "lib.h"
+#include "pt.h"
 
 // The instructions and registers these tests name need a newer assembler target.
 __asm__(".arch armv8.3-a+ras");
-
-#define RAM 0x40000000ul
-#define UART 0x09000000ul
-#define TV 0x80000000ul
-
-#define VALID 1ul
-#define TABLE 3ul
-#define PAGE 3ul
-#define BLOCK 1ul
-#define NORMAL (0ul << 2)
-#define DEVICE (1ul << 2)
-#define AP_EL0 (1ul << 6)
-#define ISH (3ul << 8)
-#define AF (1ul << 10)
-#define PXN (1ul << 53)
-#define XN (1ul << 54)
 
 static u64 l1[512] __attribute__((aligned(4096)));
 static u64 l2_ram[512] __attribute__((aligned(4096)));
@@ -169,15 +153,7 @@ int main(void) {
     puts_("pan\n");
     // EL1&0: 4K granule, 39-bit VAs from level 1: RAM and the UART for EL1, and two test
     // pages: TV readable and writable at EL0 (so PAN covers it), TV+4K for EL1 only.
-    l1[1] = (u64)l2_ram | TABLE;
-    for (u64 i = 0; i < 512; i++)
-        l2_ram[i] = (RAM + (i << 21)) | NORMAL | ISH | AF | BLOCK;
-    l1[0] = (u64)l2_dev | TABLE;
-    l2_dev[UART >> 21] = (UART & ~0x1ffffful) | DEVICE | AF | XN | PXN | BLOCK;
-    l1[2] = (u64)l2_tv | TABLE;
-    l2_tv[0] = (u64)l3_tv | TABLE;
-    l3_tv[0] = (u64)data | NORMAL | ISH | AF | AP_EL0 | XN | PXN | PAGE;
-    l3_tv[1] = ((u64)data + 4096) | NORMAL | ISH | AF | PAGE;
+    test_tables(l1, l2_ram, l2_dev, l2_tv, l3_tv, data);
     write_sysreg(mair_el1, 0x00fful);
     write_sysreg(tcr_el1, (2ul << 32) | (1ul << 23) | (3ul << 12) | (1ul << 10) | (1ul << 8) | 25);
     write_sysreg(ttbr0_el1, (u64)l1);

@@ -4,25 +4,9 @@
 // virtual count has no offset at EL2; the EL2&0 regime (TTBR1_EL2, PAN at EL2, LDTR made
 // unprivileged only under TGE); and the host's EL0 (E2H and TGE): SCTLR_EL2's EL0 controls,
 // CNTHCTL_EL2's, CPTR_EL2.FPEN, exceptions to EL2.
-#include "lib.h"
+#include "pt.h"
 
 __asm__(".arch armv8.3-a");
-
-#define RAM 0x40000000ul
-#define UART 0x09000000ul
-#define TV 0x80000000ul
-
-#define VALID 1ul
-#define TABLE 3ul
-#define PAGE 3ul
-#define BLOCK 1ul
-#define NORMAL (0ul << 2)
-#define DEVICE (1ul << 2)
-#define AP_EL0 (1ul << 6)
-#define ISH (3ul << 8)
-#define AF (1ul << 10)
-#define PXN (1ul << 53)
-#define XN (1ul << 54)
 
 #define HCR_RW (1ul << 31)
 #define HCR_TGE (1ul << 27)
@@ -156,16 +140,8 @@ int main(void) {
     puts_("\n");
     // EL2&0 tables: RAM and the UART for EL2; TV readable and writable at EL0, TV+4K for EL2;
     // TTBR1_EL2's top 1 GiB is RAM again.
-    l1[1] = (u64)l2_ram | TABLE;
-    for (u64 i = 0; i < 512; i++)
-        l2_ram[i] = (RAM + (i << 21)) | NORMAL | ISH | AF | BLOCK;
+    test_tables(l1, l2_ram, l2_dev, l2_tv, l3_tv, data);
     l1_hi[511] = (u64)l2_ram | TABLE;
-    l1[0] = (u64)l2_dev | TABLE;
-    l2_dev[UART >> 21] = (UART & ~0x1ffffful) | DEVICE | AF | XN | PXN | BLOCK;
-    l1[2] = (u64)l2_tv | TABLE;
-    l2_tv[0] = (u64)l3_tv | TABLE;
-    l3_tv[0] = (u64)data | NORMAL | ISH | AF | AP_EL0 | XN | PXN | PAGE;
-    l3_tv[1] = ((u64)data + 4096) | NORMAL | ISH | AF | PAGE;
     run_at(2, el2_no_e2h, 0);
     run_at(2, el2_e2h, 0);
     run_at(2, el2_host_setup, 0);

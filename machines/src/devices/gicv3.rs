@@ -97,6 +97,12 @@ const VMCR_MASK: u64 = 0xfffc_0213;
 /// ICH_VTR_EL2: ListRegs = 3, A3V, IDbits = 0 (16 bits), PREbits = PRIbits = 4 (5 bits).
 pub const ICH_VTR: u64 = (LIST_REGS as u64 - 1) | (1 << 21) | (4 << 26) | (4 << 29);
 
+/// The list register `ICH_LR<n>_EL2` names, if it is one this interface has.
+fn lr_index(name: &str) -> Option<usize> {
+    let n = name.strip_prefix("ICH_LR")?.strip_suffix("_EL2")?;
+    n.parse::<usize>().ok().filter(|&n| n < LIST_REGS)
+}
+
 fn lr_state(lr: u64) -> u64 {
     lr >> 62
 }
@@ -492,13 +498,7 @@ impl Gicv3 {
             "ICH_ELRSR_EL2" => v.elrsr(),
             "ICH_AP0R0_EL2" => v.ap[0],
             "ICH_AP1R0_EL2" => v.ap[1],
-            _ => match name
-                .strip_prefix("ICH_LR")
-                .and_then(|r| r.strip_suffix("_EL2"))
-            {
-                Some(n) => n.parse::<usize>().ok().map_or(0, |n| v.lr[n % LIST_REGS]),
-                None => 0,
-            },
+            _ => lr_index(name).map_or(0, |n| v.lr[n]),
         }
     }
 
@@ -517,13 +517,9 @@ impl Gicv3 {
             "ICH_AP0R0_EL2" => v.ap[0] = x & 0xffff_ffff,
             "ICH_AP1R0_EL2" => v.ap[1] = x & 0xffff_ffff,
             _ => {
-                if let Some(n) = name
-                    .strip_prefix("ICH_LR")
-                    .and_then(|r| r.strip_suffix("_EL2"))
-                    .and_then(|n| n.parse::<usize>().ok())
-                {
+                if let Some(n) = lr_index(name) {
                     // vINTID is 16 bits (IDbits); priority has 5 bits.
-                    v.lr[n % LIST_REGS] = x & 0xf0ff_1fff_0000_ffff & !(0x07 << 48);
+                    v.lr[n] = x & 0xf0ff_1fff_0000_ffff & !(0x07 << 48);
                 }
             }
         }
@@ -566,50 +562,36 @@ impl Gicv3 {
     /// A write of a CPU interface register through its virtual view (ICV_*).
     pub fn write_icv(&mut self, name: &str, x: u64) {
         let v = &mut self.cpu.vcpu;
-        let deactivate_physical = match name {
-            "ICC_PMR_EL1" => {
-                v.vmcr = (v.vmcr & !(0xff << 24)) | (x & u64::from(PRIO_MASK)) << 24;
-                None
-            }
+        // The ends of virtual interrupts: a HW list register's physical interrupt is
+        // deactivated with it.
+        let physical = match name {
             "ICC_EOIR0_EL1" => v.end_of_interrupt(x & 0xff_ffff, false),
             "ICC_EOIR1_EL1" => v.end_of_interrupt(x & 0xff_ffff, true),
             "ICC_DIR_EL1" => v.deactivate(x & 0xff_ffff),
-            "ICC_BPR0_EL1" => {
-                v.vmcr = (v.vmcr & !(7 << 21)) | (x & 7).max(2) << 21;
-                None
-            }
-            "ICC_BPR1_EL1" => {
-                if v.vmcr & (1 << 4) == 0 {
-                    v.vmcr = (v.vmcr & !(7 << 18)) | (x & 7).max(3) << 18;
+            _ => {
+                match name {
+                    "ICC_PMR_EL1" => {
+                        v.vmcr = (v.vmcr & !(0xff << 24)) | (x & u64::from(PRIO_MASK)) << 24
+                    }
+                    "ICC_BPR0_EL1" => v.vmcr = (v.vmcr & !(7 << 21)) | (x & 7).max(2) << 21,
+                    "ICC_BPR1_EL1" if v.vmcr & (1 << 4) == 0 => {
+                        v.vmcr = (v.vmcr & !(7 << 18)) | (x & 7).max(3) << 18
+                    }
+                    // With VCBPR, ICV_BPR1 is VBPR0's view and ignores writes.
+                    "ICC_BPR1_EL1" => {}
+                    "ICC_AP0R0_EL1" => v.ap[0] = x & 0xffff_ffff,
+                    "ICC_AP1R0_EL1" => v.ap[1] = x & 0xffff_ffff,
+                    "ICC_CTLR_EL1" => {
+                        v.vmcr = (v.vmcr & !((1 << 9) | (1 << 4))) | (x & 2) << 8 | (x & 1) << 4
+                    }
+                    "ICC_IGRPEN0_EL1" => v.vmcr = (v.vmcr & !1) | (x & 1),
+                    "ICC_IGRPEN1_EL1" => v.vmcr = (v.vmcr & !2) | (x & 1) << 1,
+                    _ => self.write_icc(name, x),
                 }
                 None
             }
-            "ICC_AP0R0_EL1" => {
-                v.ap[0] = x & 0xffff_ffff;
-                None
-            }
-            "ICC_AP1R0_EL1" => {
-                v.ap[1] = x & 0xffff_ffff;
-                None
-            }
-            "ICC_CTLR_EL1" => {
-                v.vmcr = (v.vmcr & !((1 << 9) | (1 << 4))) | (x & 2) << 8 | (x & 1) << 4;
-                None
-            }
-            "ICC_IGRPEN0_EL1" => {
-                v.vmcr = (v.vmcr & !1) | (x & 1);
-                None
-            }
-            "ICC_IGRPEN1_EL1" => {
-                v.vmcr = (v.vmcr & !2) | (x & 1) << 1;
-                None
-            }
-            _ => {
-                self.write_icc(name, x);
-                None
-            }
         };
-        if let Some(p) = deactivate_physical {
+        if let Some(p) = physical {
             self.deactivate(p);
         }
     }

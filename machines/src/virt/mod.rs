@@ -875,19 +875,13 @@ impl Virt {
                 let name = reg.name();
                 let view = self.icc_view(name);
                 if view == IccView::Trapped {
-                    // ICH_HCR_EL2.TALL0/TALL1/TC: the trapped MRS/MSR's syndrome (EC 0x18).
-                    let p = reg.info().packed;
-                    let iss = ((p >> 14) << 20)
-                        | ((p & 7) << 17)
-                        | (((p >> 11) & 7) << 14)
-                        | (((p >> 7) & 15) << 10)
-                        | (rt << 5)
-                        | (((p >> 3) & 15) << 1)
-                        | u32::from(read);
+                    // ICH_HCR_EL2.TALL0/TALL1/TC: a trapped MRS/MSR (EC 0x18).
+                    let iss =
+                        model::interp::sysreg::trapped_sysreg_iss(reg.info().packed, rt, read);
                     self.cpu.take(Exception::Trap {
                         pc,
                         target: El::EL2,
-                        class: 0x18,
+                        class: model::interp::exceptions::ec::SYSREG,
                         iss,
                     });
                     return None;

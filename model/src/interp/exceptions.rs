@@ -360,43 +360,55 @@ impl Cpu {
         self.virtual_interrupt().map(|kind| (El::EL1, kind))
     }
 
-    /// The virtual interrupt the PE takes now, if any: HCR_EL2.VF, VI and VSE, each when
-    /// HCR_EL2.FMO, IMO or AMO routes its physical kind to EL2, at EL1 and EL0 with EL2
-    /// enabled and TGE clear; masked by PSTATE.F, I and A (Arm ARM D1.3.7, "Virtual
-    /// interrupts").
-    fn virtual_interrupt(&self) -> Option<Interrupt> {
-        let p = &self.state.pstate;
-        if !self.virtual_pending || p.el > El::EL1 {
-            return None;
-        }
+    /// The virtual interrupts, FIQ first: `(asserted and routed to EL2, PSTATE mask, kind)`.
+    /// Each is asserted by HCR_EL2.VF/VI/VSE or the GIC's virtual CPU interface, and routed
+    /// by HCR_EL2.FMO/IMO/AMO.
+    fn virtual_lines(&self) -> [(bool, bool, Interrupt); 3] {
         let hcr = self.hcr_el2();
-        if f::HCR_EL2_TGE.is_set(hcr) {
-            return None;
-        }
-        let lines = [
+        let p = &self.state.pstate;
+        let line = |v: bool, route: sr::Field| v && route.is_set(hcr);
+        [
             (
-                f::HCR_EL2_VF.is_set(hcr) || self.vgic_fiq_line,
-                f::HCR_EL2_FMO,
+                line(
+                    f::HCR_EL2_VF.is_set(hcr) || self.vgic_fiq_line,
+                    f::HCR_EL2_FMO,
+                ),
                 p.f,
                 Interrupt::VirtualFiq,
             ),
             (
-                f::HCR_EL2_VI.is_set(hcr) || self.vgic_irq_line,
-                f::HCR_EL2_IMO,
+                line(
+                    f::HCR_EL2_VI.is_set(hcr) || self.vgic_irq_line,
+                    f::HCR_EL2_IMO,
+                ),
                 p.i,
                 Interrupt::VirtualIrq,
             ),
             (
-                f::HCR_EL2_VSE.is_set(hcr),
-                f::HCR_EL2_AMO,
+                line(f::HCR_EL2_VSE.is_set(hcr), f::HCR_EL2_AMO),
                 p.a,
                 Interrupt::VirtualSError,
             ),
-        ];
-        lines
+        ]
+    }
+
+    /// Whether virtual interrupts reach the PE now: at EL1 and EL0, EL2 enabled, TGE clear.
+    fn virtual_interrupts_apply(&self) -> bool {
+        self.virtual_pending
+            && self.state.pstate.el <= El::EL1
+            && !f::HCR_EL2_TGE.is_set(self.hcr_el2())
+    }
+
+    /// The virtual interrupt the PE takes now, if any, masked by PSTATE.F, I and A (Arm ARM
+    /// D1.3.7, "Virtual interrupts").
+    fn virtual_interrupt(&self) -> Option<Interrupt> {
+        if !self.virtual_interrupts_apply() {
+            return None;
+        }
+        self.virtual_lines()
             .into_iter()
-            .find(|(asserted, route, masked, _)| *asserted && route.is_set(hcr) && !masked)
-            .map(|l| l.3)
+            .find(|&(asserted, masked, _)| asserted && !masked)
+            .map(|l| l.2)
     }
 
     /// Drives the virtual interrupt lines of the GIC's virtual CPU interface.
@@ -411,23 +423,7 @@ impl Cpu {
     /// Whether a virtual interrupt is asserted and routed, masked or not: a WFI at EL1 or EL0
     /// wakes for it.
     pub(super) fn virtual_wakeup(&self) -> bool {
-        let hcr = self.hcr_el2();
-        self.virtual_pending
-            && self.state.pstate.el <= El::EL1
-            && !f::HCR_EL2_TGE.is_set(hcr)
-            && [
-                (
-                    f::HCR_EL2_VF.is_set(hcr) || self.vgic_fiq_line,
-                    f::HCR_EL2_FMO,
-                ),
-                (
-                    f::HCR_EL2_VI.is_set(hcr) || self.vgic_irq_line,
-                    f::HCR_EL2_IMO,
-                ),
-                (f::HCR_EL2_VSE.is_set(hcr), f::HCR_EL2_AMO),
-            ]
-            .iter()
-            .any(|(v, route)| *v && route.is_set(hcr))
+        self.virtual_interrupts_apply() && self.virtual_lines().iter().any(|l| l.0)
     }
 
     /// ESB (FEAT_RAS): no physical SError is ever pending here, so only the virtual one
@@ -738,7 +734,6 @@ mod tests {
                 spsr: 0x3c9,
                 want: None,
             },
-            // ERET to AArch32 is illegal too; to EL1 from EL2 under TGE likewise.
             Case {
                 name: "mrs x0, scr_el3 at EL2",
                 word: 0xd53e_1100,

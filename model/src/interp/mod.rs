@@ -275,11 +275,8 @@ pub const IMPLEMENTED: &[&str] = &[
 /// descriptors) and SCTLR_ELx.BT; the user-mode board's pages get it from mmap instead.
 pub const SYSTEM_LACKS: &[&str] = &["FEAT_BTI"];
 
-/// The features above EL0 that the system model (`Config::system`) implements: the Exception
-/// levels and Security states of Armv8.0, the translation granules, and the features of
-/// [`SystemFeatures`]. The debug architecture versions are listed because the model generates
-/// no debug events, so what they change (breakpoint and watchpoint matching) is not reached;
-/// FEAT_ASMv8p2 is assembler syntax (the BFC alias and others) with no behaviour of its own.
+/// The features above EL0 that the system model (`Config::system`) implements, each with a
+/// flag in [`SystemFeatures`].
 pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_PAN",
     "FEAT_PAN2",
@@ -298,16 +295,16 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_IDST",
     "FEAT_DoubleFault",
     "FEAT_RASv1p1",
-    // TLBI's TTL hint (this TLB invalidates everything on any TLBI), break-before-make level
-    // 0 (nothing to do), and the RAS system architecture's v1.1 error record interface (no
-    // records): ID register fields only.
-    "FEAT_TTL",
-    "FEAT_BBM",
-    "FEAT_RASSAv1p1",
-    "FEAT_Debugv8p4",
-    "FEAT_Debugv8p1",
-    "FEAT_Debugv8p2",
-    "FEAT_ASMv8p2",
+];
+
+/// The features above EL0 the system model has with no switch of their own: the Exception
+/// levels and Security states (`Config::el2`, `el3`), the translation granules, TLBI's TTL
+/// hint (this TLB invalidates everything on any TLBI), break-before-make level 0 (nothing to
+/// do), the RAS system architecture's v1.1 record interface (no records), the debug
+/// architecture versions (no debug events are generated, so what they change, breakpoint and
+/// watchpoint matching, is not reached) and FEAT_ASMv8p2 (assembler syntax, the BFC alias
+/// and others, with no behaviour of its own).
+pub const SYSTEM_ARCHITECTURAL: &[&str] = &[
     "FEAT_AA64EL1",
     "FEAT_AA64EL2",
     "FEAT_AA64EL3",
@@ -322,6 +319,13 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_S2TGran4K",
     "FEAT_S2TGran16K",
     "FEAT_S2TGran64K",
+    "FEAT_TTL",
+    "FEAT_BBM",
+    "FEAT_RASSAv1p1",
+    "FEAT_Debugv8p1",
+    "FEAT_Debugv8p2",
+    "FEAT_Debugv8p4",
+    "FEAT_ASMv8p2",
 ];
 
 impl Features {

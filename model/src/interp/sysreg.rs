@@ -19,15 +19,20 @@ const FPCR_MASK: u64 = 0x07c8_0000;
 /// FPSR bits: QC, IDC, IXC, UFC, OFC, DZC, IOC.
 const FPSR_MASK: u64 = 0x0800_009f;
 
-/// The ISS of a trapped MRS/MSR (EC 0x18): Op0, Op2, Op1, CRn, Rt, CRm, Direction (1: read).
-fn sysreg_iss(i: Insn, read: bool) -> u32 {
-    (i.bits(20, 19) << 20)
-        | (i.bits(7, 5) << 17)
-        | (i.bits(18, 16) << 14)
-        | (i.bits(15, 12) << 10)
-        | (i.rd() << 5)
-        | (i.bits(11, 8) << 1)
+/// The ISS of a trapped MRS/MSR (EC 0x18) of the register `packed` (`op0:op1:CRn:CRm:op2`, as
+/// in MRS/MSR bits 20:5) with Xt `rt`: Op0, Op2, Op1, CRn, Rt, CRm, Direction (1: read).
+pub fn trapped_sysreg_iss(packed: u32, rt: u32, read: bool) -> u32 {
+    ((packed >> 14) << 20)
+        | ((packed & 7) << 17)
+        | (((packed >> 11) & 7) << 14)
+        | (((packed >> 7) & 15) << 10)
+        | (rt << 5)
+        | (((packed >> 3) & 15) << 1)
         | u32::from(read)
+}
+
+fn sysreg_iss(i: Insn, read: bool) -> u32 {
+    trapped_sysreg_iss(i.bits(20, 5), i.rd(), read)
 }
 
 /// The ISS of a trapped SIMD&FP access (EC 0x07) from AArch64: CV=1, COND=0b1110.
@@ -461,15 +466,14 @@ impl Cpu {
         self.physical_count().wrapping_sub(off)
     }
 
-    /// The timers: `(control, compare, uses the virtual count)` register pairs for
-    /// [`Timer`]'s order.
-    fn timer_regs(t: Timer) -> (Reg, Reg, bool) {
+    /// The timers' `(control, compare)` registers.
+    fn timer_regs(t: Timer) -> (Reg, Reg) {
         match t {
-            Timer::Physical => (sr::CNTP_CTL, sr::CNTP_CVAL, false),
-            Timer::Virtual => (sr::CNTV_CTL, sr::CNTV_CVAL, true),
-            Timer::Hypervisor => (sr::CNTHP_CTL, sr::CNTHP_CVAL, false),
-            Timer::SecurePhysical => (sr::CNTPS_CTL, sr::CNTPS_CVAL, false),
-            Timer::HypervisorVirtual => (sr::CNTHV_CTL, sr::CNTHV_CVAL, true),
+            Timer::Physical => (sr::CNTP_CTL, sr::CNTP_CVAL),
+            Timer::Virtual => (sr::CNTV_CTL, sr::CNTV_CVAL),
+            Timer::Hypervisor => (sr::CNTHP_CTL, sr::CNTHP_CVAL),
+            Timer::SecurePhysical => (sr::CNTPS_CTL, sr::CNTPS_CVAL),
+            Timer::HypervisorVirtual => (sr::CNTHV_CTL, sr::CNTHV_CVAL),
         }
     }
 
@@ -479,20 +483,19 @@ impl Cpu {
     fn timer_count(&self, t: Timer) -> u64 {
         match t {
             Timer::Virtual => self.virtual_count(),
-            Timer::HypervisorVirtual => self.physical_count(),
             _ => self.physical_count(),
         }
     }
 
     /// Whether timer `t`'s condition is met (CTL.ISTATUS), enabled or not.
     pub fn timer_condition(&self, t: Timer) -> bool {
-        let (_, cval, _) = Cpu::timer_regs(t);
+        let (_, cval) = Cpu::timer_regs(t);
         self.timer_count(t) >= self.state.sr(cval)
     }
 
     /// Whether timer `t` asserts its interrupt: enabled, not masked, condition met.
     pub fn timer_asserted(&self, t: Timer) -> bool {
-        let (ctl, _, _) = Cpu::timer_regs(t);
+        let (ctl, _) = Cpu::timer_regs(t);
         let ctl = self.state.sr(ctl);
         ctl & 1 != 0 && ctl & 2 == 0 && self.timer_condition(t)
     }
@@ -508,7 +511,7 @@ impl Cpu {
                 ctl & 1 != 0 && ctl & 2 == 0 && !self.timer_condition(t)
             })
             .map(|&t| {
-                let (_, cval, _) = Cpu::timer_regs(t);
+                let (_, cval) = Cpu::timer_regs(t);
                 let count = self.timer_count(t);
                 let ticks = self.state.sr(cval).saturating_sub(count);
                 ((u128::from(ticks) * 1_000_000_000).div_ceil(freq)).min(u64::MAX as u128) as u64
@@ -539,7 +542,7 @@ impl Cpu {
             _ => {}
         }
         let t = Cpu::timer_of(reg);
-        let (ctl, cval, _) = Cpu::timer_regs(t);
+        let (ctl, cval) = Cpu::timer_regs(t);
         let count = self.timer_count(t);
         match reg {
             sr::CNTP_CTL_EL0
@@ -566,7 +569,7 @@ impl Cpu {
             return;
         }
         let t = Cpu::timer_of(reg);
-        let (ctl, cval, _) = Cpu::timer_regs(t);
+        let (ctl, cval) = Cpu::timer_regs(t);
         let count = self.timer_count(t);
         match reg {
             sr::CNTP_CTL_EL0
