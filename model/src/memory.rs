@@ -164,6 +164,7 @@ pub trait Memory {
             attr: 0,
             sh: 0b10,
             device: true,
+            guarded: false,
         })
     }
 }

@@ -68,6 +68,12 @@ pub struct Translation {
     /// FEAT_HAFDBS: stage 1's TCR_ELx.HA and HD are honoured (hardware Access flag and dirty
     /// state).
     pub hafdbs: bool,
+    /// HCR_EL2.FWB (FEAT_S2FWB): stage 2's MemAttr gives the combined memory type.
+    pub fwb: bool,
+    /// FEAT_TTST: TxSZ up to 48 with 4K, 47 with 16K and 64K (else 39).
+    pub ttst: bool,
+    /// FEAT_BTI: stage 1's GP bit (50) makes a page guarded.
+    pub bti: bool,
 }
 
 /// What a successful translation gives.
@@ -79,6 +85,8 @@ pub struct Output {
     /// Shareability, SH[1:0].
     pub sh: u8,
     pub device: bool,
+    /// A guarded page (FEAT_BTI, stage 1's GP bit).
+    pub guarded: bool,
 }
 
 /// Permissions a leaf grants at the level of the access.
@@ -107,6 +115,7 @@ struct TlbEntry {
     ppn: u64,
     perms: Perms,
     device: bool,
+    guarded: bool,
 }
 
 const TLB_EMPTY: TlbEntry = TlbEntry {
@@ -118,6 +127,7 @@ const TLB_EMPTY: TlbEntry = TlbEntry {
         exec: false,
     },
     device: false,
+    guarded: false,
 };
 
 /// A granule: log2 of its size.
@@ -195,6 +205,33 @@ fn leaf_allowed(desc: u64, g: u32, level: u8) -> bool {
         (_, 3) => desc & 2 != 0,
         (12, 1) | (_, 2) => true,
         _ => false,
+    }
+}
+
+/// Whether memory is Device after stage 2, from stage 1's type and stage 2's MemAttr[3:0].
+/// Without FWB the stronger type wins: Device if either stage says so (MemAttr[3:2] = 00 at
+/// stage 2). With HCR_EL2.FWB, stage 2 decides: MemAttr[2] = 0 is Device, 0b111 keeps stage
+/// 1's type, and the other values are Normal (0b101 Non-cacheable, 0b110 Write-Back; 0b100 is
+/// reserved and taken as Non-cacheable), even over a stage 1 Device mapping.
+fn combined_device(fwb: bool, s1_device: bool, memattr: u8) -> bool {
+    if fwb {
+        match memattr & 0b111 {
+            m if m & 0b100 == 0 => true,
+            0b111 => s1_device,
+            _ => false,
+        }
+    } else {
+        s1_device || memattr & 0b1100 == 0
+    }
+}
+
+/// The largest TxSZ: 39 (a 25-bit range), or with FEAT_TTST 48 for 4K and 47 for 16K and 64K
+/// (a single table of as few as 2 entries).
+fn max_tsz(ttst: bool, g: u32) -> u64 {
+    match (ttst, g) {
+        (false, _) => 39,
+        (true, 12) => 48,
+        (true, _) => 47,
     }
 }
 
@@ -321,6 +358,7 @@ impl<M: Memory> Mmu<M> {
             ppn: out.pa >> 12,
             perms,
             device: out.device,
+            guarded: out.guarded,
         };
         Ok((out.pa, out.device))
     }
@@ -366,6 +404,7 @@ impl<M: Memory> Mmu<M> {
                     attr,
                     sh: 0b10,
                     device,
+                    guarded: false,
                 },
                 all,
             )
@@ -374,8 +413,7 @@ impl<M: Memory> Mmu<M> {
             return Ok((s1, perms1));
         }
         let (s2, perms2) = self.stage2(ctx, s1.pa, va, access, false)?;
-        // Stage 2 Device memory makes the combined type Device.
-        let device = s1.device || s2.device;
+        let device = combined_device(ctx.fwb, s1.device, s2.attr);
         let perms = Perms {
             read: perms1.read && perms2.read,
             write: perms1.write && perms2.write,
@@ -387,6 +425,7 @@ impl<M: Memory> Mmu<M> {
                 attr: s1.attr,
                 sh: s1.sh,
                 device,
+                guarded: s1.guarded,
             },
             perms,
         ))
@@ -464,10 +503,10 @@ impl<M: Memory> Mmu<M> {
             return self.walk1(ctx, va, access, 12, 16, ttbr, oa_bits, two_ranges);
         };
         let oa_bits = oa_size(ps, ctx.pa_bits, g);
-        // T0SZ/T1SZ outside 16..=39 (48-bit VAs, 4K; 12 with FEAT_LVA and 64K) is CONSTRAINED
-        // UNPREDICTABLE: clamp, as a PE may.
+        // T0SZ/T1SZ outside 16..=39 (12 with FEAT_LVA and 64K; up to 48 or 47 with
+        // FEAT_TTST) is CONSTRAINED UNPREDICTABLE: clamp, as a PE may.
         let min_tsz = if ctx.lva && g == 16 { 12 } else { 16 };
-        let tsz = tsz.clamp(min_tsz, 48) as u32;
+        let tsz = tsz.clamp(min_tsz, max_tsz(ctx.ttst, g)) as u32;
         let inputsize = 64 - tsz;
         // The VA must be within the range the TTBR covers.
         let top = if tbi { 55 } else { 63 };
@@ -477,7 +516,11 @@ impl<M: Memory> Mmu<M> {
         } else {
             high == 0
         };
-        if !ok || epd != 0 {
+        // FEAT_E0PD: TCR_ELx.E0PD0/E0PD1 (bits 55, 56; RES0 without the feature) fault every
+        // EL0 access to that range as a level 0 Translation fault.
+        let e0pd =
+            two_ranges && ctx.el == El::EL0 && bits(tcr, 55 + upper as u32, 55 + upper as u32) != 0;
+        if !ok || epd != 0 || e0pd {
             return Err(fault(va, access, FaultKind::Translation, 0));
         }
         self.walk1(ctx, va, access, g, tsz, ttbr, oa_bits, two_ranges)
@@ -630,6 +673,7 @@ impl<M: Memory> Mmu<M> {
                     attr,
                     sh,
                     device,
+                    guarded: ctx.bti && desc & (1 << 50) != 0,
                 },
                 perms,
             ));
@@ -651,16 +695,16 @@ impl<M: Memory> Mmu<M> {
             ..Fault::new(va, access, kind)
         };
         let vtcr = ctx.vtcr;
-        let tsz = bits(vtcr, 5, 0).clamp(16, 48) as u32;
         let sl0 = bits(vtcr, 7, 6);
         let g = match bits(vtcr, 15, 14) {
             0b01 => 16,
             0b10 => 14,
             _ => 12,
         };
+        let tsz = bits(vtcr, 5, 0).clamp(16, max_tsz(ctx.ttst, g)) as u32;
         let oa_bits = oa_size(bits(vtcr, 18, 16), ctx.pa_bits, g);
         let tsz = if g == 16 && oa_bits == 52 {
-            bits(vtcr, 5, 0).clamp(12, 48) as u32
+            bits(vtcr, 5, 0).clamp(12, max_tsz(ctx.ttst, g)) as u32
         } else {
             tsz
         };
@@ -754,15 +798,15 @@ impl<M: Memory> Mmu<M> {
                     .write_le(table + index * 8, 8, updated)
                     .map_err(|_| s2fault(FaultKind::ExternalOnWalk, level))?;
             }
-            // MemAttr[3:2] == 00: Device.
-            let device = bits(desc, 5, 4) == 0;
+            let memattr = bits(desc, 5, 2) as u8;
             let pa = oa | (ipa & ((1u64 << shift) - 1));
             return Ok((
                 Output {
                     pa,
-                    attr: 0,
+                    attr: memattr,
                     sh: bits(desc, 9, 8) as u8,
-                    device,
+                    device: combined_device(ctx.fwb, false, memattr),
+                    guarded: false,
                 },
                 perms,
             ));
@@ -879,6 +923,21 @@ impl<M: Memory> Memory for Mmu<M> {
             self.code_epoch += 1;
             self.code_seen = self.code_epoch;
         }
+    }
+
+    fn is_guarded(&mut self, va: u64) -> bool {
+        if !self.ctx.bti || !self.ctx.stage1 {
+            return false;
+        }
+        let vpn = va >> 12;
+        let e = &self.tlb[vpn as usize % TLB_ENTRIES];
+        if e.vpn == vpn && e.perms.exec {
+            return e.guarded;
+        }
+        // Only asked about code just fetched (or about to be): a fault here means no page.
+        let ctx = self.ctx;
+        self.translate_with(&ctx, va, AccessKind::Fetch)
+            .is_ok_and(|(o, _)| o.guarded)
     }
 
     fn set_translation(&mut self, t: &Translation) {

@@ -9,8 +9,8 @@ pub const SYSREGS_TXT: &str = include_str!("../data/sysregs.txt");
 
 /// The trap controls the model implements; `traps=` may only name these.
 pub const TRAPS: &[&str] = &[
-    "TID1", "TID2", "TID3", "TACR", "TVM", "TRVM", "APK", "EL0PCT", "EL0VCT", "EL0PT", "EL0VT",
-    "EL1PCT", "EL1PT", "UCT", "UMA", "ST", "FP", "TCPAC", "TLOR", "TERR", "EA",
+    "TID1", "TID2", "TID3", "TID4", "TACR", "TVM", "TRVM", "APK", "EL0PCT", "EL0VCT", "EL0PT",
+    "EL0VT", "EL1PCT", "EL1PT", "UCT", "UMA", "ST", "FP", "TCPAC", "TLOR", "TERR", "EA",
 ];
 
 /// Where a register's value lives.

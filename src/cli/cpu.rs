@@ -5,7 +5,7 @@
 //! model allows beside it, like `qemu-aarch64 -cpu max`.
 
 use machines::linux_user::KERNEL_PROVIDED;
-use model::interp::{IMPLEMENTED, SYSTEM_ARCHITECTURAL, SYSTEM_IMPLEMENTED, SYSTEM_LACKS};
+use model::interp::{IMPLEMENTED, SYSTEM_ARCHITECTURAL, SYSTEM_IMPLEMENTED};
 use spec::features::{Resolved, Version, resolve_str};
 
 /// What a board offers beyond the EL0 features the interpreter implements: the user-mode
@@ -27,10 +27,8 @@ impl Board {
 
 /// The first feature of `r` that the board cannot offer, if any.
 fn unimplemented_on(r: &Resolved, board: Board) -> Option<&'static str> {
-    r.features().find(|f| {
-        let lacking = matches!(board, Board::System) && SYSTEM_LACKS.contains(f);
-        lacking || (!IMPLEMENTED.contains(f) && !board.provides(f))
-    })
+    r.features()
+        .find(|f| !IMPLEMENTED.contains(f) && !board.provides(f))
 }
 
 fn unimplemented(r: &Resolved) -> Option<&'static str> {
@@ -147,13 +145,14 @@ mod tests {
     use super::*;
 
     /// The system board's `max` is the newest version whose features the system model has
-    /// (Armv8.4 without EL2: PAN, RAS, UAO, PAuth at every level, TLBI by range), with the
-    /// optional features (52-bit addresses included) but not BTI, and has EL2 and EL3 only
-    /// when asked (then v8.3: v8.4 with EL2 needs Secure EL2).
+    /// (Armv9.0, which is Armv8.5 with FP16, FHM and FlagM2: PAN, RAS, UAO, PAuth at every
+    /// level, TLBI by range, BTI, E0PD), with the optional features (52-bit addresses
+    /// included), and has EL2 and EL3 only when asked (both: v8.3, as v8.4 with EL2 and
+    /// Secure state needs Secure EL2).
     #[test]
     fn boot_max_follows_the_system_model() {
         let (spec, r) = resolve_for_boot("max", false, false).unwrap();
-        assert!(spec.starts_with("v8.4"), "{spec}");
+        assert!(spec.starts_with("v9.0"), "{spec}");
         for f in [
             "FEAT_LSE",
             "FEAT_PAN",
@@ -162,15 +161,19 @@ mod tests {
             "FEAT_LPA",
             "FEAT_LVA",
             "FEAT_TLBIRANGE",
+            "FEAT_BTI",
+            "FEAT_E0PD",
         ] {
             assert!(r.has(f), "{spec}: {f}");
         }
         assert!(!r.has("FEAT_EL2") && !r.has("FEAT_EL3"), "{spec}");
-        assert!(!r.has("FEAT_BTI"), "{spec}");
+        let (spec, r) = resolve_for_boot("max", false, true).unwrap();
+        assert!(r.has("FEAT_EL2") && r.has("FEAT_S2FWB") && r.has("FEAT_EVT"));
+        assert!(spec.starts_with("v9.0"), "{spec}");
         let (spec, r) = resolve_for_boot("max", true, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_EL3") && r.has("FEAT_VHE"));
         assert!(spec.starts_with("v8.3"), "{spec}");
-        let e = resolve_for_boot("v8.5", false, false).unwrap_err();
+        let e = resolve_for_boot("v8.6", false, false).unwrap_err();
         assert!(e.contains("not implemented by the system model"), "{e}");
     }
 

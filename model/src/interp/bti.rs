@@ -32,10 +32,11 @@ pub(super) fn set_btype_for_branch(
 }
 
 /// Whether `i` may be executed with `btype` (not zero): not in a guarded page, or a landing
-/// pad compatible with it. PACIASP and PACIBSP act as BTI c, and also accept BTYPE 11 since
-/// SCTLR_EL1.BT0 is 0 under Linux; BRK and HLT are compatible with every BTYPE.
+/// pad compatible with it. PACIASP and PACIBSP act as BTI c, and also accept BTYPE 11 unless
+/// `bt`, the current level's SCTLR_ELx.BT (BT0 at EL0; Linux leaves it 0 for user space); BRK
+/// and HLT are compatible with every BTYPE.
 #[inline(never)]
-pub(super) fn check(mem: &mut impl Memory, i: Insn, btype: u8) -> Result<(), Exception> {
+pub(super) fn check(mem: &mut impl Memory, i: Insn, btype: u8, bt: bool) -> Result<(), Exception> {
     let ok = match i.id {
         // BTI with targets in op2 (bits 7:6): 00 none, 01 c, 10 j, 11 jc.
         E::BTI_HB_hints => match i.bits(7, 6) {
@@ -44,7 +45,7 @@ pub(super) fn check(mem: &mut impl Memory, i: Insn, btype: u8) -> Result<(), Exc
             0b10 => btype != 0b10,
             _ => true,
         },
-        E::PACIASP_HI_hints | E::PACIBSP_HI_hints => true,
+        E::PACIASP_HI_hints | E::PACIBSP_HI_hints => btype != 0b11 || !bt,
         E::BRK_EX_exception | E::HLT_EX_exception => true,
         _ => false,
     };

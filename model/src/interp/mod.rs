@@ -110,6 +110,16 @@ pub struct SystemFeatures {
     /// FEAT_VHE: HCR_EL2.E2H, the EL2&0 translation regime, EL2's virtual timer, the
     /// redirection of EL1 register names at EL2 and the _EL12/_EL02 aliases.
     pub vhe: bool,
+    /// FEAT_S2FWB: HCR_EL2.FWB, stage 2 attributes that override stage 1's.
+    pub s2fwb: bool,
+    /// FEAT_TTST: TxSZ up to 48 (4K) or 47 (16K, 64K), tables of a few entries.
+    pub ttst: bool,
+    /// FEAT_E0PD: TCR_ELx.E0PD0/E0PD1 make EL0 accesses to a VA range fault.
+    pub e0pd: bool,
+    /// FEAT_EVT: HCR_EL2.TID4, TICAB, TOCU, TTLBIS and TTLBOS.
+    pub evt: bool,
+    /// FEAT_SPECRES: the CFP, DVP and CPP RCTX prediction restriction instructions.
+    pub specres: bool,
 }
 
 impl SystemFeatures {
@@ -132,6 +142,11 @@ impl SystemFeatures {
             double_fault: has("FEAT_DoubleFault"),
             rasv1p1: has("FEAT_RASv1p1"),
             hafdbs: has("FEAT_HAFDBS"),
+            s2fwb: has("FEAT_S2FWB"),
+            ttst: has("FEAT_TTST"),
+            e0pd: has("FEAT_E0PD"),
+            evt: has("FEAT_EVT"),
+            specres: has("FEAT_SPECRES"),
         }
     }
 
@@ -155,6 +170,11 @@ impl SystemFeatures {
             "FEAT_DoubleFault" => self.double_fault,
             "FEAT_RASv1p1" => self.rasv1p1,
             "FEAT_HAFDBS" => self.hafdbs,
+            "FEAT_S2FWB" => self.s2fwb,
+            "FEAT_TTST" => self.ttst,
+            "FEAT_E0PD" => self.e0pd,
+            "FEAT_EVT" => self.evt,
+            "FEAT_SPECRES" => self.specres,
             _ => false,
         }
     }
@@ -270,11 +290,6 @@ pub const IMPLEMENTED: &[&str] = &[
     "FEAT_LOR",
 ];
 
-/// EL0 features of [`IMPLEMENTED`] whose system-level part the system model lacks, so a
-/// system board cannot offer them yet: FEAT_BTI needs guarded pages (the GP bit of stage 1
-/// descriptors) and SCTLR_ELx.BT; the user-mode board's pages get it from mmap instead.
-pub const SYSTEM_LACKS: &[&str] = &["FEAT_BTI"];
-
 /// The features above EL0 that the system model (`Config::system`) implements, each with a
 /// flag in [`SystemFeatures`].
 pub const SYSTEM_IMPLEMENTED: &[&str] = &[
@@ -295,6 +310,11 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_IDST",
     "FEAT_DoubleFault",
     "FEAT_RASv1p1",
+    "FEAT_S2FWB",
+    "FEAT_TTST",
+    "FEAT_E0PD",
+    "FEAT_EVT",
+    "FEAT_SPECRES",
 ];
 
 /// The features above EL0 the system model has with no switch of their own: the Exception
@@ -302,8 +322,10 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
 /// hint (this TLB invalidates everything on any TLBI), break-before-make level 0 (nothing to
 /// do), the RAS system architecture's v1.1 record interface (no records), the debug
 /// architecture versions (no debug events are generated, so what they change, breakpoint and
-/// watchpoint matching, is not reached) and FEAT_ASMv8p2 (assembler syntax, the BFC alias
-/// and others, with no behaviour of its own).
+/// watchpoint matching, is not reached), FEAT_ASMv8p2 (assembler syntax, the BFC alias
+/// and others, with no behaviour of its own), FEAT_CSV2 and FEAT_CSV3 (guarantees about
+/// speculation, which this PE does not do) and FEAT_GTG (stage 2's granules reported apart
+/// in ID_AA64MMFR0_EL1.TGranX_2: both stages have all three).
 pub const SYSTEM_ARCHITECTURAL: &[&str] = &[
     "FEAT_AA64EL1",
     "FEAT_AA64EL2",
@@ -326,6 +348,9 @@ pub const SYSTEM_ARCHITECTURAL: &[&str] = &[
     "FEAT_Debugv8p2",
     "FEAT_Debugv8p4",
     "FEAT_ASMv8p2",
+    "FEAT_CSV2",
+    "FEAT_CSV3",
+    "FEAT_GTG",
 ];
 
 impl Features {
@@ -838,7 +863,15 @@ impl Cpu {
         // BTYPE to zero unless it is an indirect branch, which sets its own.
         if btype != 0 {
             if self.config.features.bti {
-                bti::check(mem, Insn { word, id, pc }, btype)?;
+                // SCTLR_ELx.BT (BT0 at EL0, BT1 at EL1 and in EL2&0, BT at EL2 and EL3).
+                let el = self.state.pstate.el;
+                let bit = if el == crate::state::ExceptionLevel::EL0 {
+                    35
+                } else {
+                    36
+                };
+                let bt = self.sctlr(el) >> bit & 1 != 0;
+                bti::check(mem, Insn { word, id, pc }, btype, bt)?;
             }
             self.state.pstate.btype = 0;
         }

@@ -157,6 +157,8 @@ impl Cpu {
                 pa_bits,
                 lva,
                 hafdbs: sys.hafdbs,
+                ttst: sys.ttst,
+                bti: self.config.features.bti,
                 ..Translation::default()
             },
             El::EL2 | El::EL0 if self.in_host(el) => Translation {
@@ -172,6 +174,8 @@ impl Cpu {
                 pa_bits,
                 lva,
                 hafdbs: sys.hafdbs,
+                ttst: sys.ttst,
+                bti: self.config.features.bti,
                 // PAN restricts EL2 in this regime whatever TGE says (only the entry
                 // rule, setting PAN, is the host's).
                 pan: el == El::EL2 && s.pstate.pan,
@@ -188,6 +192,8 @@ impl Cpu {
                 pa_bits,
                 lva,
                 hafdbs: sys.hafdbs,
+                ttst: sys.ttst,
+                bti: self.config.features.bti,
                 ..Translation::default()
             },
             El::EL0 | El::EL1 => {
@@ -210,8 +216,11 @@ impl Cpu {
                     pa_bits,
                     lva,
                     hafdbs: sys.hafdbs,
+                    ttst: sys.ttst,
+                    bti: self.config.features.bti,
                     pan: el == El::EL1 && s.pstate.pan,
                     xnx: sys.xnx,
+                    fwb: f::HCR_EL2_FWB.is_set(hcr),
                 }
             }
         }
@@ -259,6 +268,7 @@ impl Cpu {
         match t {
             Trap::TID1 => to_el2(hcr_bit(f::HCR_EL2_TID1)),
             Trap::TID2 => to_el2(hcr_bit(f::HCR_EL2_TID2)),
+            Trap::TID4 => to_el2(hcr_bit(f::HCR_EL2_TID4)),
             Trap::TID3 => to_el2(hcr_bit(f::HCR_EL2_TID3)),
             Trap::TACR => to_el2(hcr_bit(f::HCR_EL2_TACR)),
             Trap::TVM => to_el2(!read && hcr_bit(f::HCR_EL2_TVM)),
@@ -925,31 +935,55 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     // The lowest level each instruction may run at, by op1: EL1 for op1=0, EL2 for 4, EL3 for
     // 6; op1=3 is EL0 under SCTLR_EL1's controls.
     let level_ok = |need: El| el >= need;
+    // HCR_EL2's traps of cache maintenance to EL2: from EL1, and from a guest's EL0 (not the
+    // host's) for the forms EL0 may use. `fields` are the controls that trap this one.
+    let hcr = cpu.hcr_el2();
+    let guest_el0 = el == El::EL0 && !cpu.in_host(El::EL0);
+    let to_el2 = |fields: &[sr::Field], el0_too: bool| {
+        let from = el == El::EL1 || (el0_too && guest_el0);
+        if from && fields.iter().any(|f| f.is_set(hcr)) {
+            Err(Exception::Trap {
+                pc: i.pc,
+                target: El::EL2,
+                class: ec::SYSREG,
+                iss: sysreg_iss(i, false),
+            })
+        } else {
+            Ok(())
+        }
+    };
     match (op1, crn, crm, op2) {
-        // IC IALLUIS, IC IALLU
-        (0, 7, 1, 0) | (0, 7, 5, 0) if level_ok(El::EL1) => {
+        // IC IALLUIS (HCR_EL2.TPU, TICAB), IC IALLU (TPU, TOCU)
+        (0, 7, 1, 0) if level_ok(El::EL1) => {
+            to_el2(&[f::HCR_EL2_TPU, f::HCR_EL2_TICAB], false)?;
             cpu.decode_cache.clear();
             Ok(())
         }
-        // IC IVAU
+        (0, 7, 5, 0) if level_ok(El::EL1) => {
+            to_el2(&[f::HCR_EL2_TPU, f::HCR_EL2_TOCU], false)?;
+            cpu.decode_cache.clear();
+            Ok(())
+        }
+        // IC IVAU (TPU, TOCU)
         (3, 7, 5, 1) => {
             if el == El::EL0 && !f::SCTLR_EL1_UCI.is_set(sctlr1) {
                 return Err(trap_sys(cpu));
             }
+            to_el2(&[f::HCR_EL2_TPU, f::HCR_EL2_TOCU], true)?;
             let va = cpu.state.xr(i.rd());
             cpu.decode_cache.drop_page(va / crate::memory::PAGE_SIZE);
             Ok(())
         }
-        // DC IVAC (EL1), DC ISW, DC CSW, DC CISW (EL1; HCR_EL2.TSW traps the set/way forms)
-        (0, 7, 6, 1) if level_ok(El::EL1) => Ok(()),
+        // DC IVAC (EL1; HCR_EL2.TPCP), DC ISW, DC CSW, DC CISW (EL1; HCR_EL2.TSW)
+        (0, 7, 6, 1) if level_ok(El::EL1) => to_el2(&[f::HCR_EL2_TPCP], false),
         (0, 7, 6, 2) | (0, 7, 10, 2) | (0, 7, 14, 2) if level_ok(El::EL1) => {
-            if el == El::EL1 && f::HCR_EL2_TSW.is_set(cpu.hcr_el2()) {
-                return Err(Exception::Trap {
-                    pc: i.pc,
-                    target: El::EL2,
-                    class: ec::SYSREG,
-                    iss: sysreg_iss(i, false),
-                });
+            to_el2(&[f::HCR_EL2_TSW], false)
+        }
+        // CFP, DVP and CPP RCTX (FEAT_SPECRES): restrict predictions, of which this PE makes
+        // none that one context could train for another; EL0 needs SCTLR_EL1.EnRCTX.
+        (3, 7, 3, 4 | 5 | 7) if sysf.specres => {
+            if el == El::EL0 && !f::SCTLR_EL1_EnRCTX.is_set(sctlr1) {
+                return Err(trap_sys(cpu));
             }
             Ok(())
         }
@@ -979,15 +1013,28 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
                 .map_err(|f| i.data_abort(f))?;
             Ok(())
         }
-        // DC CVAC, CVAU, CIVAC; CVAP, CVADP with their features
-        (3, 7, 10, 1) | (3, 7, 11, 1) | (3, 7, 14, 1) => {
+        // DC CVAC, CIVAC (HCR_EL2.TPCP), CVAU (TPU, TOCU); CVAP, CVADP with their features
+        (3, 7, 10 | 14, 1) => {
             if el == El::EL0 && !f::SCTLR_EL1_UCI.is_set(sctlr1) {
                 return Err(trap_sys(cpu));
             }
-            Ok(())
+            to_el2(&[f::HCR_EL2_TPCP], true)
         }
-        (3, 7, 12, 1) if cpu.config.features.dpb => Ok(()),
-        (3, 7, 13, 1) if cpu.config.features.dpb2 => Ok(()),
+        (3, 7, 11, 1) => {
+            if el == El::EL0 && !f::SCTLR_EL1_UCI.is_set(sctlr1) {
+                return Err(trap_sys(cpu));
+            }
+            to_el2(&[f::HCR_EL2_TPU, f::HCR_EL2_TOCU], true)
+        }
+        (3, 7, 12 | 13, 1)
+            if (crm == 12 && cpu.config.features.dpb)
+                || (crm == 13 && cpu.config.features.dpb2) =>
+        {
+            if el == El::EL0 && !f::SCTLR_EL1_UCI.is_set(sctlr1) {
+                return Err(trap_sys(cpu));
+            }
+            to_el2(&[f::HCR_EL2_TPCP], true)
+        }
         // AT S1E1R/W, S1E0R/W (EL1); S1E2R/W, S12E1R/W, S12E0R/W (EL2); S1E3R/W (EL3). With
         // every stage of translation off the result is the flat mapping: PA = VA.
         (0, 7, 8, 0..=3) if level_ok(El::EL1) => at(cpu, mem, i, op1, op2, false),
@@ -1000,18 +1047,18 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
         // TLBI: the Armv8.0 forms, at their levels. The TLB forgets everything (more than
         // any one form asks, which is allowed), and so do the decoded instructions, which are
         // keyed by virtual address.
-        (0, 8, 3 | 7, 0 | 1 | 2 | 3 | 5 | 7) if level_ok(El::EL1) => tlbi_el1(cpu, mem, i),
+        (0, 8, 3 | 7, 0 | 1 | 2 | 3 | 5 | 7) if level_ok(El::EL1) => tlbi_el1(cpu, mem, i, crm),
         // FEAT_TLBIOS: the Outer Shareable forms (CRm 1); FEAT_TLBIRANGE: by range, Inner
         // Shareable (CRm 2), Outer Shareable (5) and local (6). The TTL and range operands
         // only narrow what must go; this TLB drops everything.
         (0, 8, 1, 0 | 1 | 2 | 3 | 5 | 7) if level_ok(El::EL1) && sysf.tlbios => {
-            tlbi_el1(cpu, mem, i)
+            tlbi_el1(cpu, mem, i, crm)
         }
         (0, 8, 2 | 6, 1 | 3 | 5 | 7) if level_ok(El::EL1) && sysf.tlbirange => {
-            tlbi_el1(cpu, mem, i)
+            tlbi_el1(cpu, mem, i, crm)
         }
         (0, 8, 5, 1 | 3 | 5 | 7) if level_ok(El::EL1) && sysf.tlbirange && sysf.tlbios => {
-            tlbi_el1(cpu, mem, i)
+            tlbi_el1(cpu, mem, i, crm)
         }
         (4, 8, 1, 0 | 1 | 4 | 5 | 6) | (4, 8, 4, 0 | 4) if level_ok(El::EL2) && sysf.tlbios => {
             tlbi(cpu, mem)
@@ -1037,9 +1084,16 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     }
 }
 
-/// An EL1 TLBI (op1 = 0): trapped to EL2 from EL1 by HCR_EL2.TTLB.
-fn tlbi_el1(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
-    if cpu.state.pstate.el == El::EL1 && f::HCR_EL2_TTLB.is_set(cpu.hcr_el2()) {
+/// An EL1 TLBI (op1 = 0): trapped to EL2 from EL1 by HCR_EL2.TTLB, and (FEAT_EVT) the Inner
+/// Shareable forms (CRm 3 and 2) by TTLBIS, the Outer Shareable ones (CRm 1 and 5) by TTLBOS.
+fn tlbi_el1(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, crm: u32) -> Exec {
+    let hcr = cpu.hcr_el2();
+    let domain = match crm {
+        2 | 3 => f::HCR_EL2_TTLBIS.is_set(hcr),
+        1 | 5 => f::HCR_EL2_TTLBOS.is_set(hcr),
+        _ => false,
+    };
+    if cpu.state.pstate.el == El::EL1 && (f::HCR_EL2_TTLB.is_set(hcr) || domain) {
         return Err(Exception::Trap {
             pc: i.pc,
             target: El::EL2,
