@@ -48,6 +48,8 @@ pub struct Fault {
     /// A fault at stage 2 of the EL1&0 regime: the intermediate physical address, and whether
     /// it happened on stage 1's own table walk (S1PTW).
     pub stage2: Option<(u64, bool)>,
+    /// A stage 2 fault from Secure state on a Non-secure IPA (HPFAR_EL2.NS, FEAT_SEL2).
+    pub ipa_ns: bool,
 }
 
 impl Fault {
@@ -58,6 +60,7 @@ impl Fault {
             kind,
             level: 0,
             stage2: None,
+            ipa_ns: false,
         }
     }
 }
@@ -165,6 +168,7 @@ pub trait Memory {
             sh: 0b10,
             device: true,
             guarded: false,
+            ns: true,
         })
     }
 }

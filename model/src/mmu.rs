@@ -15,8 +15,15 @@
 //! EL2&0 regime (FEAT_VHE), 52-bit addresses with the 64K granule (FEAT_LPA, FEAT_LVA) and
 //! stage 2's XN[1:0] (FEAT_XNX), and the hardware Access flag and dirty state (FEAT_HAFDBS,
 //! both stages; a stage 1 descriptor update under stage 2 is not checked for stage 2 write
-//! permission). Not yet: 52-bit addresses with 4K and 16K (FEAT_LPA2), and the contiguous
-//! hint's TLB effects (it is a hint: ignoring it is allowed).
+//! permission), guarded pages (FEAT_BTI, stage 1's GP bit), EL0's access to a TTBR half
+//! refused by TCR_ELx.E0PDx (FEAT_E0PD), TxSZ up to 48 or 47 (FEAT_TTST), stage 2 forcing
+//! the memory type (FEAT_S2FWB, HCR_EL2.FWB), and Secure EL1&0 under a Secure stage 2
+//! (FEAT_SEL2: stage 1's NSTable and NS choose the Secure or Non-secure IPA space, VSTTBR_EL2
+//! and VSTCR_EL2 translate the Secure one). There is one physical memory: a Secure and a
+//! Non-secure physical address with the same number are the same location, so the output
+//! space (NS, VTCR_EL2.NSW/NSA, VSTCR_EL2.SW/SA) is decoded but not kept. Not yet: 52-bit
+//! addresses with 4K and 16K (FEAT_LPA2), and the contiguous hint's TLB effects (it is a
+//! hint: ignoring it is allowed).
 
 use std::collections::HashMap;
 
@@ -74,6 +81,13 @@ pub struct Translation {
     pub ttst: bool,
     /// FEAT_BTI: stage 1's GP bit (50) makes a page guarded.
     pub bti: bool,
+    /// The regime is Secure: stage 1's NSTable and NS bits choose the output (or, under
+    /// stage 2, the IPA) space.
+    pub secure: bool,
+    /// Secure EL1&0's stage 2 for the Secure IPA space (FEAT_SEL2): VSTTBR_EL2, and
+    /// VSTCR_EL2 (its T0SZ, SL0 and TG0; the other fields are VTCR_EL2's).
+    pub vsttbr: u64,
+    pub vstcr: u64,
 }
 
 /// What a successful translation gives.
@@ -87,6 +101,8 @@ pub struct Output {
     pub device: bool,
     /// A guarded page (FEAT_BTI, stage 1's GP bit).
     pub guarded: bool,
+    /// The output is in the Non-secure space (always, from a Non-secure regime).
+    pub ns: bool,
 }
 
 /// Permissions a leaf grants at the level of the access.
@@ -405,6 +421,7 @@ impl<M: Memory> Mmu<M> {
                     sh: 0b10,
                     device,
                     guarded: false,
+                    ns: !ctx.secure,
                 },
                 all,
             )
@@ -412,7 +429,7 @@ impl<M: Memory> Mmu<M> {
         if !ctx.stage2 {
             return Ok((s1, perms1));
         }
-        let (s2, perms2) = self.stage2(ctx, s1.pa, va, access, false)?;
+        let (s2, perms2) = self.stage2(ctx, s1.pa, !s1.ns, va, access, false)?;
         let device = combined_device(ctx.fwb, s1.device, s2.attr);
         let perms = Perms {
             read: perms1.read && perms2.read,
@@ -426,25 +443,27 @@ impl<M: Memory> Mmu<M> {
                 sh: s1.sh,
                 device,
                 guarded: s1.guarded,
+                ns: s1.ns,
             },
             perms,
         ))
     }
 
-    /// Reads a translation table descriptor at physical (or, under stage 2, intermediate)
-    /// address `table`, for the walk of `va`.
+    /// Reads a stage 1 translation table descriptor at physical (or, under stage 2,
+    /// intermediate) address `addr`, for the walk of `va`; `ns`: the table is in the
+    /// Non-secure space (an NSTable above it, or a Non-secure regime).
     fn read_descriptor(
         &mut self,
         ctx: &Translation,
         addr: u64,
+        ns: bool,
         va: u64,
         access: AccessKind,
         level: u8,
-        stage1_walk: bool,
     ) -> Result<(u64, u64), Fault> {
-        let pa = if stage1_walk && ctx.stage2 {
+        let pa = if ctx.stage2 {
             // Stage 1's table walk goes through stage 2 (S1PTW), as a read.
-            let (o, _) = self.stage2(ctx, addr, va, access, true)?;
+            let (o, _) = self.stage2(ctx, addr, !ns, va, access, true)?;
             o.pa
         } else {
             addr
@@ -562,6 +581,9 @@ impl<M: Memory> Mmu<M> {
             bits(ctx.tcr, 24, 24) != 0
         };
         let (mut ap_no_el0, mut ap_ro, mut pxn_t, mut xn_t) = (false, false, false, false);
+        // In a Secure regime, NSTable (bit 63) moves the rest of the walk to the Non-secure
+        // space, and a leaf's NS (bit 5) its output; both are ignored from Non-secure state.
+        let mut ns = !ctx.secure;
         loop {
             let shift = g + stride * (3 - level as u32);
             let width = if level as u32 == start {
@@ -571,7 +593,7 @@ impl<M: Memory> Mmu<M> {
             };
             let index = (va >> shift) & ((1u64 << width) - 1);
             let (desc, desc_pa) =
-                self.read_descriptor(ctx, table + index * 8, va, access, level, true)?;
+                self.read_descriptor(ctx, table + index * 8, ns, va, access, level)?;
             if desc & 1 == 0 {
                 return Err(fault(va, access, FaultKind::Translation, level));
             }
@@ -581,6 +603,7 @@ impl<M: Memory> Mmu<M> {
                 if next >> oa_bits != 0 {
                     return Err(fault(va, access, FaultKind::AddressSize, level));
                 }
+                ns |= desc & (1 << 63) != 0;
                 if !hpd {
                     ap_no_el0 |= desc & (1 << 61) != 0;
                     ap_ro |= desc & (1 << 62) != 0;
@@ -674,27 +697,42 @@ impl<M: Memory> Mmu<M> {
                     sh,
                     device,
                     guarded: ctx.bti && desc & (1 << 50) != 0,
+                    ns: ns || desc & (1 << 5) != 0,
                 },
                 perms,
             ));
         }
     }
 
-    /// Stage 2 of EL1&0: IPA `ipa` to PA. `s1ptw`: this is stage 1's walk.
+    /// Stage 2 of EL1&0: IPA `ipa` to PA. `s1ptw`: this is stage 1's walk. `secure_ipa`:
+    /// the IPA is in the Secure IPA space, only from a Secure regime, translated by VSTTBR_EL2
+    /// and VSTCR_EL2 (FEAT_SEL2).
     fn stage2(
         &mut self,
         ctx: &Translation,
         ipa: u64,
+        secure_ipa: bool,
         va: u64,
         access: AccessKind,
         s1ptw: bool,
     ) -> Result<(Output, Perms), Fault> {
+        let secure_ipa = secure_ipa && ctx.secure;
         let s2fault = |kind, level| Fault {
             level,
             stage2: Some((ipa, s1ptw)),
+            ipa_ns: ctx.secure && !secure_ipa,
             ..Fault::new(va, access, kind)
         };
-        let vtcr = ctx.vtcr;
+        // VSTCR_EL2 holds T0SZ, SL0 and TG0 for the Secure IPA space.
+        const VSTCR_FIELDS: u64 = 0xc0ff;
+        let (vtcr, vttbr) = if secure_ipa {
+            (
+                (ctx.vtcr & !VSTCR_FIELDS) | (ctx.vstcr & VSTCR_FIELDS),
+                ctx.vsttbr,
+            )
+        } else {
+            (ctx.vtcr, ctx.vttbr)
+        };
         let sl0 = bits(vtcr, 7, 6);
         let g = match bits(vtcr, 15, 14) {
             0b01 => 16,
@@ -729,7 +767,7 @@ impl<M: Memory> Mmu<M> {
         }
         let index_bits = inputsize - below;
         let table_align = (index_bits + 3).max(6);
-        let mut table = ttbr_base(ctx.vttbr, oa_bits, table_align);
+        let mut table = ttbr_base(vttbr, oa_bits, table_align);
         let mut level = start as u8;
         loop {
             let shift = g + stride * (3 - level as u32);
@@ -807,6 +845,9 @@ impl<M: Memory> Mmu<M> {
                     sh: bits(desc, 9, 8) as u8,
                     device: combined_device(ctx.fwb, false, memattr),
                     guarded: false,
+                    // VTCR_EL2.NSW/NSA and VSTCR_EL2.SW/SA choose the output space; there is
+                    // one physical memory here, so which one is not kept.
+                    ns: true,
                 },
                 perms,
             ));
@@ -965,5 +1006,50 @@ impl<M: Memory> Memory for Mmu<M> {
         access: AccessKind,
     ) -> Result<Output, Fault> {
         self.address_translate(t, va, access)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{combined_device, max_tsz};
+
+    /// The memory type after stage 2, as a table: (FWB, stage 1 Device, stage 2 MemAttr,
+    /// Device after both stages).
+    #[test]
+    fn stage2_memory_type() {
+        for (fwb, s1_device, memattr, device) in [
+            // Without FWB the stronger type wins.
+            (false, false, 0b1111, false),
+            (false, true, 0b1111, true),
+            (false, false, 0b0001, true),
+            (false, false, 0b0100, false),
+            // With FWB stage 2 decides: Device, Normal over a Device stage 1, or stage 1's.
+            (true, false, 0b0001, true),
+            (true, false, 0b1011, true),
+            (true, true, 0b0110, false),
+            (true, true, 0b0101, false),
+            (true, true, 0b0111, true),
+            (true, false, 0b0111, false),
+        ] {
+            assert_eq!(
+                combined_device(fwb, s1_device, memattr),
+                device,
+                "FWB {fwb}, stage 1 Device {s1_device}, MemAttr {memattr:#06b}"
+            );
+        }
+    }
+
+    /// FEAT_TTST lets TxSZ reach 48 (4K) or 47 (16K, 64K); without it 39 is the largest.
+    #[test]
+    fn largest_txsz() {
+        for (ttst, g, max) in [
+            (false, 12, 39),
+            (false, 16, 39),
+            (true, 12, 48),
+            (true, 14, 47),
+            (true, 16, 47),
+        ] {
+            assert_eq!(max_tsz(ttst, g), max, "TTST {ttst}, granule 2^{g}");
+        }
     }
 }

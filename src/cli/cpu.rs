@@ -147,8 +147,7 @@ mod tests {
     /// The system board's `max` is the newest version whose features the system model has
     /// (Armv9.0, which is Armv8.5 with FP16, FHM and FlagM2: PAN, RAS, UAO, PAuth at every
     /// level, TLBI by range, BTI, E0PD), with the optional features (52-bit addresses
-    /// included), and has EL2 and EL3 only when asked (both: v8.3, as v8.4 with EL2 and
-    /// Secure state needs Secure EL2).
+    /// included), and has EL2 and EL3 only when asked (both: Secure EL2 too).
     #[test]
     fn boot_max_follows_the_system_model() {
         let (spec, r) = resolve_for_boot("max", false, false).unwrap();
@@ -172,7 +171,8 @@ mod tests {
         assert!(spec.starts_with("v9.0"), "{spec}");
         let (spec, r) = resolve_for_boot("max", true, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_EL3") && r.has("FEAT_VHE"));
-        assert!(spec.starts_with("v8.3"), "{spec}");
+        assert!(r.has("FEAT_SEL2") && r.has("FEAT_BTI"), "{spec}");
+        assert!(spec.starts_with("v9.0"), "{spec}");
         let e = resolve_for_boot("v8.6", false, false).unwrap_err();
         assert!(e.contains("not implemented by the system model"), "{e}");
     }

@@ -48,6 +48,10 @@ pub mod map {
     pub const PPI_VIRT_TIMER: usize = 27;
     pub const PPI_SECURE_TIMER: usize = 29;
     pub const PPI_PHYS_TIMER: usize = 30;
+    /// Secure EL2's physical and virtual timers (FEAT_SEL2), as QEMU virt wires them; not in
+    /// the DTB, whose timer binding has no place for them.
+    pub const PPI_SECURE_HYP_TIMER: usize = 20;
+    pub const PPI_SECURE_HYP_VIRT_TIMER: usize = 19;
     pub const SPI_UART: usize = 33;
     pub const SPI_RTC: usize = 34;
     /// The RTC's reading at guest time zero: 2026-01-01T00:00:00Z, so runs repeat.
@@ -753,6 +757,14 @@ impl Virt {
             g.set_line(
                 map::PPI_SECURE_TIMER,
                 cpu.timer_asserted(Timer::SecurePhysical),
+            );
+            g.set_line(
+                map::PPI_SECURE_HYP_TIMER,
+                cpu.timer_asserted(Timer::SecureHypervisor),
+            );
+            g.set_line(
+                map::PPI_SECURE_HYP_VIRT_TIMER,
+                cpu.timer_asserted(Timer::SecureHypervisorVirtual),
             );
             let maintenance = g.vcpu().maintenance();
             g.set_line(crate::devices::gicv3::PPI_MAINTENANCE, maintenance);

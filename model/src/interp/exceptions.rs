@@ -81,10 +81,12 @@ impl Cpu {
         self.state.pstate.el == El::EL3 || !f::SCR_EL3_NS.is_set(self.state.sr(sr::SCR_EL3))
     }
 
-    /// `EL2Enabled()`: EL2 is implemented and the PE is in the security state that has it (no
-    /// Secure EL2: FEAT_SEL2 is not implemented).
+    /// `EL2Enabled()`: EL2 is implemented and the PE is in a Security state that has it:
+    /// Non-secure, or Secure with SCR_EL3.EEL2 (FEAT_SEL2; the field is RES0 without it).
     pub fn el2_enabled(&self) -> bool {
-        self.have_el2() && (!self.have_el3() || f::SCR_EL3_NS.is_set(self.state.sr(sr::SCR_EL3)))
+        let scr = self.state.sr(sr::SCR_EL3);
+        self.have_el2()
+            && (!self.have_el3() || f::SCR_EL3_NS.is_set(scr) || f::SCR_EL3_EEL2.is_set(scr))
     }
 
     /// `ELIsInHost(el)` (FEAT_VHE): EL2, or EL0 under HCR_EL2.TGE, with HCR_EL2.E2H set; the
@@ -231,8 +233,11 @@ impl Cpu {
     /// default target.
     fn abort_target(&mut self, fault: &crate::memory::Fault) -> El {
         if let Some((ipa, _)) = fault.stage2 {
-            self.state
-                .set_sr(sr::HPFAR_EL2, (ipa >> 12) << 4 & 0x0000_0fff_ffff_fff0);
+            let ns = u64::from(fault.ipa_ns) << 63;
+            self.state.set_sr(
+                sr::HPFAR_EL2,
+                ((ipa >> 12) << 4 & 0x0000_0fff_ffff_fff0) | ns,
+            );
             return El::EL2;
         }
         let kind = fault.kind;
@@ -539,7 +544,7 @@ impl Cpu {
             return true;
         }
         if target == 2 && !self.el2_enabled() {
-            return true; // Secure EL2 without FEAT_SEL2
+            return true; // Secure EL2 without SCR_EL3.EEL2
         }
         if target == 1 && el == 2 && f::HCR_EL2_TGE.is_set(self.hcr_el2()) {
             return true;

@@ -120,6 +120,9 @@ pub struct SystemFeatures {
     pub evt: bool,
     /// FEAT_SPECRES: the CFP, DVP and CPP RCTX prediction restriction instructions.
     pub specres: bool,
+    /// FEAT_SEL2: Secure EL2 (SCR_EL3.EEL2), Secure stage 2 (VSTTBR_EL2, VSTCR_EL2) and
+    /// Secure EL2's timers.
+    pub sel2: bool,
 }
 
 impl SystemFeatures {
@@ -147,6 +150,7 @@ impl SystemFeatures {
             e0pd: has("FEAT_E0PD"),
             evt: has("FEAT_EVT"),
             specres: has("FEAT_SPECRES"),
+            sel2: has("FEAT_SEL2"),
         }
     }
 
@@ -175,6 +179,7 @@ impl SystemFeatures {
             "FEAT_E0PD" => self.e0pd,
             "FEAT_EVT" => self.evt,
             "FEAT_SPECRES" => self.specres,
+            "FEAT_SEL2" => self.sel2,
             _ => false,
         }
     }
@@ -315,6 +320,7 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_E0PD",
     "FEAT_EVT",
     "FEAT_SPECRES",
+    "FEAT_SEL2",
 ];
 
 /// The features above EL0 the system model has with no switch of their own: the Exception

@@ -145,6 +145,8 @@ impl Cpu {
         let pa_bits = if sys.lpa { 52 } else { 48 };
         let lva = sys.lva;
         let m = |sctlr: u64| sctlr & 1 != 0;
+        // The regime's Security state: EL3's is Secure; below, SCR_EL3.NS decides.
+        let secure = self.have_el3() && (el == El::EL3 || !f::SCR_EL3_NS.is_set(s.sr(sr::SCR_EL3)));
         match el {
             El::EL3 => Translation {
                 el,
@@ -159,6 +161,7 @@ impl Cpu {
                 hafdbs: sys.hafdbs,
                 ttst: sys.ttst,
                 bti: self.config.features.bti,
+                secure,
                 ..Translation::default()
             },
             El::EL2 | El::EL0 if self.in_host(el) => Translation {
@@ -176,6 +179,7 @@ impl Cpu {
                 hafdbs: sys.hafdbs,
                 ttst: sys.ttst,
                 bti: self.config.features.bti,
+                secure,
                 // PAN restricts EL2 in this regime whatever TGE says (only the entry
                 // rule, setting PAN, is the host's).
                 pan: el == El::EL2 && s.pstate.pan,
@@ -194,6 +198,7 @@ impl Cpu {
                 hafdbs: sys.hafdbs,
                 ttst: sys.ttst,
                 bti: self.config.features.bti,
+                secure,
                 ..Translation::default()
             },
             El::EL0 | El::EL1 => {
@@ -212,12 +217,15 @@ impl Cpu {
                     stage2: stage2 && f::HCR_EL2_VM.is_set(hcr) && !tge,
                     vtcr: s.sr(sr::VTCR_EL2),
                     vttbr: s.sr(sr::VTTBR_EL2),
+                    vsttbr: s.sr(sr::VSTTBR_EL2),
+                    vstcr: s.sr(sr::VSTCR_EL2),
                     default_cacheable: dc,
                     pa_bits,
                     lva,
                     hafdbs: sys.hafdbs,
                     ttst: sys.ttst,
                     bti: self.config.features.bti,
+                    secure,
                     pan: el == El::EL1 && s.pstate.pan,
                     xnx: sys.xnx,
                     fwb: f::HCR_EL2_FWB.is_set(hcr),
@@ -360,6 +368,23 @@ impl Cpu {
         {
             return Err(undefined(i));
         }
+        // Secure EL2's registers (FEAT_SEL2): UNDEFINED at EL2 in Non-secure state; its
+        // timers also at EL3 while SCR_EL3.EEL2 is 0.
+        let sel2_timer = matches!(
+            reg,
+            sr::CNTHPS_TVAL_EL2
+                | sr::CNTHPS_CTL_EL2
+                | sr::CNTHPS_CVAL_EL2
+                | sr::CNTHVS_TVAL_EL2
+                | sr::CNTHVS_CTL_EL2
+                | sr::CNTHVS_CVAL_EL2
+        );
+        if sel2_timer || matches!(reg, sr::VSTTBR_EL2 | sr::VSTCR_EL2) {
+            let eel2 = f::SCR_EL3_EEL2.is_set(self.state.sr(sr::SCR_EL3));
+            if (el == 2 && !self.is_secure()) || (el == 3 && sel2_timer && !eel2) {
+                return Err(undefined(i));
+            }
+        }
         // CNTFRQ_EL0 at EL0: readable when either EL0 counter access is enabled.
         if reg == sr::CNTFRQ_EL0 && el == 0 && read {
             let k = if self.in_host(El::EL0) {
@@ -402,7 +427,15 @@ impl Cpu {
             return sr::VDISR_EL2;
         }
         if self.in_host(el) {
+            // The host's EL0 timer names are EL2's timers, Secure EL2's in Secure state.
+            let secure = self.is_secure();
             let timer = match reg {
+                sr::CNTP_TVAL_EL0 if secure => Some(sr::CNTHPS_TVAL_EL2),
+                sr::CNTP_CTL_EL0 if secure => Some(sr::CNTHPS_CTL_EL2),
+                sr::CNTP_CVAL_EL0 if secure => Some(sr::CNTHPS_CVAL_EL2),
+                sr::CNTV_TVAL_EL0 if secure => Some(sr::CNTHVS_TVAL_EL2),
+                sr::CNTV_CTL_EL0 if secure => Some(sr::CNTHVS_CTL_EL2),
+                sr::CNTV_CVAL_EL0 if secure => Some(sr::CNTHVS_CVAL_EL2),
                 sr::CNTP_TVAL_EL0 => Some(sr::CNTHP_TVAL_EL2),
                 sr::CNTP_CTL_EL0 => Some(sr::CNTHP_CTL_EL2),
                 sr::CNTP_CVAL_EL0 => Some(sr::CNTHP_CVAL_EL2),
@@ -484,6 +517,8 @@ impl Cpu {
             Timer::Hypervisor => (sr::CNTHP_CTL, sr::CNTHP_CVAL),
             Timer::SecurePhysical => (sr::CNTPS_CTL, sr::CNTPS_CVAL),
             Timer::HypervisorVirtual => (sr::CNTHV_CTL, sr::CNTHV_CVAL),
+            Timer::SecureHypervisor => (sr::CNTHPS_CTL, sr::CNTHPS_CVAL),
+            Timer::SecureHypervisorVirtual => (sr::CNTHVS_CTL, sr::CNTHVS_CVAL),
         }
     }
 
@@ -536,6 +571,12 @@ impl Cpu {
             sr::CNTV_TVAL_EL0 | sr::CNTV_CTL_EL0 | sr::CNTV_CVAL_EL0 => Timer::Virtual,
             sr::CNTHP_TVAL_EL2 | sr::CNTHP_CTL_EL2 | sr::CNTHP_CVAL_EL2 => Timer::Hypervisor,
             sr::CNTHV_TVAL_EL2 | sr::CNTHV_CTL_EL2 | sr::CNTHV_CVAL_EL2 => Timer::HypervisorVirtual,
+            sr::CNTHPS_TVAL_EL2 | sr::CNTHPS_CTL_EL2 | sr::CNTHPS_CVAL_EL2 => {
+                Timer::SecureHypervisor
+            }
+            sr::CNTHVS_TVAL_EL2 | sr::CNTHVS_CTL_EL2 | sr::CNTHVS_CVAL_EL2 => {
+                Timer::SecureHypervisorVirtual
+            }
             _ => Timer::SecurePhysical,
         }
     }
@@ -559,7 +600,9 @@ impl Cpu {
             | sr::CNTV_CTL_EL0
             | sr::CNTHP_CTL_EL2
             | sr::CNTPS_CTL_EL1
-            | sr::CNTHV_CTL_EL2 => {
+            | sr::CNTHV_CTL_EL2
+            | sr::CNTHPS_CTL_EL2
+            | sr::CNTHVS_CTL_EL2 => {
                 let c = self.state.sr(ctl);
                 c | (u64::from(c & 1 != 0 && self.timer_condition(t)) << 2)
             }
@@ -567,7 +610,9 @@ impl Cpu {
             | sr::CNTV_CVAL_EL0
             | sr::CNTHP_CVAL_EL2
             | sr::CNTPS_CVAL_EL1
-            | sr::CNTHV_CVAL_EL2 => self.state.sr(cval),
+            | sr::CNTHV_CVAL_EL2
+            | sr::CNTHPS_CVAL_EL2
+            | sr::CNTHVS_CVAL_EL2 => self.state.sr(cval),
             // TVAL: the low 32 bits of CVAL - count, sign-extended.
             _ => i64::from(self.state.sr(cval).wrapping_sub(count) as u32 as i32) as u64,
         }
@@ -586,12 +631,16 @@ impl Cpu {
             | sr::CNTV_CTL_EL0
             | sr::CNTHP_CTL_EL2
             | sr::CNTPS_CTL_EL1
-            | sr::CNTHV_CTL_EL2 => self.state.set_sr(ctl, v & 3),
+            | sr::CNTHV_CTL_EL2
+            | sr::CNTHPS_CTL_EL2
+            | sr::CNTHVS_CTL_EL2 => self.state.set_sr(ctl, v & 3),
             sr::CNTP_CVAL_EL0
             | sr::CNTV_CVAL_EL0
             | sr::CNTHP_CVAL_EL2
             | sr::CNTPS_CVAL_EL1
-            | sr::CNTHV_CVAL_EL2 => self.state.set_sr(cval, v),
+            | sr::CNTHV_CVAL_EL2
+            | sr::CNTHPS_CVAL_EL2
+            | sr::CNTHVS_CVAL_EL2 => self.state.set_sr(cval, v),
             _ => self
                 .state
                 .set_sr(cval, count.wrapping_add(i64::from(v as u32 as i32) as u64)),
@@ -782,15 +831,21 @@ pub enum Timer {
     SecurePhysical,
     /// EL2 virtual timer, CNTHV_*_EL2 (FEAT_VHE).
     HypervisorVirtual,
+    /// Secure EL2 physical timer, CNTHPS_*_EL2 (FEAT_SEL2).
+    SecureHypervisor,
+    /// Secure EL2 virtual timer, CNTHVS_*_EL2 (FEAT_SEL2).
+    SecureHypervisorVirtual,
 }
 
 impl Timer {
-    pub const ALL: [Timer; 5] = [
+    pub const ALL: [Timer; 7] = [
         Timer::Physical,
         Timer::Virtual,
         Timer::Hypervisor,
         Timer::SecurePhysical,
         Timer::HypervisorVirtual,
+        Timer::SecureHypervisor,
+        Timer::SecureHypervisorVirtual,
     ];
 }
 
@@ -1136,7 +1191,7 @@ fn at(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, op1: u32, op2: u32, pan: bo
     };
     let par = match mem.translate_at(&ctx, va, access) {
         Ok(o) => {
-            let ns = u64::from(!cpu.is_secure() || el == El::EL2) << 9;
+            let ns = u64::from(!ctx.secure || o.ns) << 9;
             (u64::from(o.attr) << 56) | (o.pa & 0x000f_ffff_ffff_f000) | ns | (u64::from(o.sh) << 7)
         }
         Err(fault) => {
@@ -1153,8 +1208,9 @@ fn at(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn, op1: u32, op2: u32, pan: bo
 }
 
 impl Cpu {
-    /// HVC: UNDEFINED at EL0, without EL2, when SCR_EL3.HCE is 0 (with EL3), or when
-    /// HCR_EL2.HCD is 1 (without EL3).
+    /// HVC: UNDEFINED at EL0, without EL2, when SCR_EL3.HCE is 0 (with EL3), when HCR_EL2.HCD
+    /// is 1 (without EL3), or at EL1 in a Security state without EL2 (Secure, unless
+    /// SCR_EL3.EEL2).
     pub(super) fn hvc(&mut self, i: Insn) -> Exec {
         let el = self.state.pstate.el;
         let enabled = if self.have_el3() {
@@ -1162,7 +1218,7 @@ impl Cpu {
         } else {
             !f::HCR_EL2_HCD.is_set(self.state.sr(sr::HCR_EL2))
         };
-        if el == El::EL0 || !self.have_el2() || !enabled || (el == El::EL1 && self.is_secure()) {
+        if el == El::EL0 || !self.have_el2() || !enabled || (el == El::EL1 && !self.el2_enabled()) {
             return Err(undefined(i));
         }
         Err(Exception::HypervisorCall {
