@@ -2,7 +2,8 @@
 //! enums (from `spec::sysregs`' lists, so the data and the model name the same ones), an index
 //! constant per register (`SCTLR_EL1: Reg`), the per-register facts (`INFO`), the MRS/MSR
 //! encoding lookup as one `match`, and a constant per field (`field::SCTLR_EL1_M`). `Reg`,
-//! `Info` and `Field` are defined by the including module (`model::sysregs`).
+//! `Info`, `Field` and `FineGrainedTrap` are defined by the including module
+//! (`model::sysregs`).
 
 use proc_macro2::Literal;
 use quote::{format_ident, quote};
@@ -41,6 +42,17 @@ pub fn generate(regs: &[SysReg]) -> Result<String, String> {
         let hex = |v: u64| Literal::u64_unsuffixed(v);
         let (reset, res1, writable) = (hex(r.reset), hex(r.res1), hex(r.writable()));
         let traps = r.traps.iter().map(|t| format_ident!("{t}"));
+        let fgt = match r.fgt {
+            None => quote!(None),
+            Some(spec::sysregs::FineGrainedTrap::Hfg(b)) => {
+                let b = Literal::u8_unsuffixed(b);
+                quote!(Some(FineGrainedTrap::Hfg(#b)))
+            }
+            Some(spec::sysregs::FineGrainedTrap::Hdfg(b)) => {
+                let b = Literal::u8_unsuffixed(b);
+                quote!(Some(FineGrainedTrap::Hdfg(#b)))
+            }
+        };
         let gated = r.gated().into_iter().map(|(feat, mask)| {
             let mask = hex(mask);
             quote!((#feat, #mask))
@@ -58,6 +70,7 @@ pub fn generate(regs: &[SysReg]) -> Result<String, String> {
                 writable: #writable,
                 gated: &[#(#gated),*],
                 traps: &[#(Trap::#traps),*],
+                fgt: #fgt,
             }
         }
     });

@@ -37,6 +37,16 @@ pub struct Info {
     /// with that feature ([`Info::masks`]).
     pub gated: &'static [(&'static str, u64)],
     pub traps: &'static [Trap],
+    /// The fine-grained trap of EL1's and EL0's accesses (FEAT_FGT), if one covers it.
+    pub fgt: Option<FineGrainedTrap>,
+}
+
+/// A bit of HFGRTR_EL2/HFGWTR_EL2 (`Hfg`) or HDFGRTR_EL2/HDFGWTR_EL2 (`Hdfg`) that traps a
+/// register's reads / writes (`fgt=` and `dfgt=` in sysregs.txt).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FineGrainedTrap {
+    Hfg(u8),
+    Hdfg(u8),
 }
 
 impl Info {
@@ -86,7 +96,7 @@ impl Field {
 
 #[allow(non_upper_case_globals)]
 mod generated {
-    use super::{Field, Info, Reg};
+    use super::{Field, FineGrainedTrap, Info, Reg};
     include!(concat!(env!("OUT_DIR"), "/sysregs.rs"));
 }
 

@@ -10,8 +10,17 @@ pub const SYSREGS_TXT: &str = include_str!("../data/sysregs.txt");
 /// The trap controls the model implements; `traps=` may only name these.
 pub const TRAPS: &[&str] = &[
     "TID1", "TID2", "TID3", "TID4", "TACR", "TVM", "TRVM", "APK", "EL0PCT", "EL0VCT", "EL0PT",
-    "EL0VT", "EL1PCT", "EL1PT", "UCT", "UMA", "ST", "FP", "TCPAC", "TLOR", "TERR", "EA",
+    "EL0VT", "EL1PCT", "EL1PT", "UCT", "UMA", "ST", "FP", "TCPAC", "TLOR", "TERR", "EA", "FGTEN",
 ];
+
+/// A fine-grained trap (FEAT_FGT) of a register's EL1 and EL0 accesses: the bit of
+/// HFGRTR_EL2/HFGWTR_EL2 (`fgt=`) or of HDFGRTR_EL2/HDFGWTR_EL2 (`dfgt=`) that traps reads /
+/// writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FineGrainedTrap {
+    Hfg(u8),
+    Hdfg(u8),
+}
 
 /// Where a register's value lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -96,6 +105,7 @@ pub struct SysReg {
     pub reset: u64,
     pub res1: u64,
     pub traps: Vec<String>,
+    pub fgt: Option<FineGrainedTrap>,
     pub fields: Vec<Field>,
     /// Line in `sysregs.txt`.
     pub line: usize,
@@ -182,6 +192,7 @@ pub fn parse(text: &str) -> Result<Vec<SysReg>, String> {
                 }
                 let mut traps = Vec::new();
                 let mut res1 = 0;
+                let mut fgt = None;
                 for extra in &w[12..] {
                     if let Some(t) = extra.strip_prefix("traps=") {
                         for t in t.split(',') {
@@ -192,6 +203,10 @@ pub fn parse(text: &str) -> Result<Vec<SysReg>, String> {
                         }
                     } else if let Some(v) = extra.strip_prefix("res1=") {
                         res1 = hex(v, line)?;
+                    } else if let Some(v) = extra.strip_prefix("fgt=") {
+                        fgt = Some(FineGrainedTrap::Hfg(small(v, 63, line)? as u8));
+                    } else if let Some(v) = extra.strip_prefix("dfgt=") {
+                        fgt = Some(FineGrainedTrap::Hdfg(small(v, 63, line)? as u8));
                     } else {
                         return Err(format!("sysregs.txt:{line}: unknown column `{extra}`"));
                     }
@@ -213,6 +228,7 @@ pub fn parse(text: &str) -> Result<Vec<SysReg>, String> {
                     reset: hex(w[11], line)?,
                     res1,
                     traps,
+                    fgt,
                     fields: Vec::new(),
                     line,
                 };
@@ -272,6 +288,28 @@ fn check(regs: &[SysReg]) -> Result<(), String> {
             return Err(format!(
                 "sysregs.txt:{}: alias {} names no register (want {:?})",
                 r.line, r.name, target
+            ));
+        }
+    }
+    // A fine-grained trap names a field at its bit of HFGRTR_EL2 if the register can be read
+    // and of HFGWTR_EL2 if it can be written (HDFGRTR_EL2, HDFGWTR_EL2 for `dfgt=`).
+    let has_bit = |reg: &str, bit: u8| {
+        regs.iter().find(|o| o.name == reg).is_some_and(|o| {
+            o.fields
+                .iter()
+                .any(|f| f.lsb == bit as u32 && f.msb == bit as u32)
+        })
+    };
+    for r in regs {
+        let (read, write, bit) = match r.fgt {
+            None => continue,
+            Some(FineGrainedTrap::Hfg(b)) => ("HFGRTR_EL2", "HFGWTR_EL2", b),
+            Some(FineGrainedTrap::Hdfg(b)) => ("HDFGRTR_EL2", "HDFGWTR_EL2", b),
+        };
+        if r.read.is_some() && !has_bit(read, bit) || r.write.is_some() && !has_bit(write, bit) {
+            return Err(format!(
+                "sysregs.txt:{}: {}: no fine-grained trap field at bit {bit}",
+                r.line, r.name
             ));
         }
     }
@@ -377,6 +415,11 @@ mod tests {
             ),
             ("reg A 3 0 1 0 0 1 1 plain - 0x0 traps=NOPE", "unknown trap"),
             ("reg A 3 0 1 0 0 1 1 weird - 0x0", "unknown kind"),
+            (
+                "reg HFGRTR_EL2 3 4 1 1 4 2 2 plain - 0x0\nfield HFGRTR_EL2 X 3\n\
+                 reg A 3 0 1 0 0 1 - plain - 0x0 fgt=2",
+                "no fine-grained trap field",
+            ),
             ("reg A_EL12 3 0 1 0 0 2 2 alias - 0x0", "names no register"),
             ("reg A 3 0 1 0 0 1 1 plain - 0x10\nfield A X 3:0", "RES0"),
             ("reg A 3 0 1 0 0 1 1 plain - 0x0 res1=0x1", "RES0/RES1"),

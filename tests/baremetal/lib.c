@@ -126,7 +126,10 @@ u64 on_exception(struct frame *f, u64 offset) {
     // it left its way back in x30.
     if (ec == 0x22 || ec == 0x20 || ec == 0x21)
         return f->x[30];
-    // SVC, HVC, SMC and WFx traps... : SVC/HVC/SMC return past themselves already.
+    // SVC, HVC, SMC and WFx traps... : SVC/HVC/SMC return past themselves already, except an
+    // SVC from EL1 that HFGITR_EL2.SVC_EL1 traps to EL2 (FEAT_FGT): its ELR is the SVC.
+    if (ec == 0x15 && el == 2 && last.from == 1)
+        return elr + 4;
     if (ec == 0x15 || ec == 0x16 || (ec == 0x17 && el == 3))
         return elr;
     return elr + 4;

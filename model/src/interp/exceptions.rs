@@ -24,6 +24,7 @@ pub mod ec {
     pub const HVC: u32 = 0x16;
     pub const SMC: u32 = 0x17;
     pub const SYSREG: u32 = 0x18;
+    pub const ERET: u32 = 0x1a;
     pub const INSN_ABORT_LOWER: u32 = 0x20;
     pub const INSN_ABORT_SAME: u32 = 0x21;
     pub const PC_ALIGN: u32 = 0x22;
@@ -112,6 +113,20 @@ impl Cpu {
         } else {
             0
         }
+    }
+
+    /// Whether bit `bit` of the fine-grained trap register `reg` (FEAT_FGT: HFGRTR_EL2,
+    /// HFGWTR_EL2, HFGITR_EL2, HDFGRTR_EL2, HDFGWTR_EL2) traps the current instruction to EL2:
+    /// at EL1, or at EL0 outside the host when `el0_too`, with EL2 enabled and, where EL3
+    /// exists, SCR_EL3.FGTEn set.
+    pub(super) fn fine_grained_trap(&self, reg: Reg, bit: u8, el0_too: bool) -> bool {
+        if !self.config.system_features.fgt || !self.el2_enabled() {
+            return false;
+        }
+        let el = self.state.pstate.el;
+        let from = el == El::EL1 || (el0_too && el == El::EL0 && !self.in_host(El::EL0));
+        from && (!self.have_el3() || f::SCR_EL3_FGTEn.is_set(self.state.sr(sr::SCR_EL3)))
+            && self.state.sr(reg) >> bit & 1 != 0
     }
 
     /// The Exception level a synchronous exception from the current level goes to by default:
@@ -486,10 +501,40 @@ impl Cpu {
     /// ERET: `AArch64.ExceptionReturn(ELR_ELx, SPSR_ELx)`. An illegal return (to a higher or
     /// unimplemented level, to AArch32, to EL1 under TGE, ...) sets PSTATE.IL and keeps the
     /// current level, so the next instruction takes an Illegal Execution state exception.
-    pub(super) fn exception_return(&mut self) {
+    /// ERET, ERETAA and ERETAB (FEAT_PAuth: ELR_ELx authenticated with key IA or IB and
+    /// the current SP): UNDEFINED at EL0, trapped from EL1 by HFGITR_EL2.ERET (FEAT_FGT, EC
+    /// 0x1A: ISS bit 1 for the authenticating forms, bit 0 for key B).
+    pub(super) fn eret(&mut self, i: super::Insn) -> super::Exec {
+        use crate::decode::EncodingId as E;
+        let (auth, key_b) = match i.id {
+            E::ERETAA_64E_branch_reg => (true, false),
+            E::ERETAB_64E_branch_reg => (true, true),
+            _ => (false, false),
+        };
+        if self.state.pstate.el == El::EL0 || (auth && !self.config.features.pauth) {
+            return i.undefined();
+        }
+        if self.fine_grained_trap(sr::HFGITR_EL2, 51, false) {
+            return Err(Exception::Trap {
+                pc: i.pc,
+                target: El::EL2,
+                class: ec::ERET,
+                iss: u32::from(auth) << 1 | u32::from(key_b),
+            });
+        }
+        let mut elr = self.state.sr(ELR[self.state.pstate.el as usize]);
+        if auth {
+            elr = super::pauth::authenticate_instruction(self, i, key_b, elr, self.state.sp())?;
+        }
+        self.exception_return_to(elr);
+        self.system_state_changed();
+        Ok(())
+    }
+
+    /// `AArch64.ExceptionReturn(new_pc, SPSR_ELx)`.
+    fn exception_return_to(&mut self, elr: u64) {
         let el = self.state.pstate.el;
         let spsr = self.state.sr(SPSR[el as usize]);
-        let elr = self.state.sr(ELR[el as usize]);
         self.monitor.marked = None;
         if self.illegal_return(spsr) {
             let (cur_el, cur_sp) = (self.state.pstate.el, self.state.pstate.sp);

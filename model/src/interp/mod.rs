@@ -123,6 +123,9 @@ pub struct SystemFeatures {
     /// FEAT_SEL2: Secure EL2 (SCR_EL3.EEL2), Secure stage 2 (VSTTBR_EL2, VSTCR_EL2) and
     /// Secure EL2's timers.
     pub sel2: bool,
+    /// FEAT_FGT: the fine-grained traps of HFGRTR_EL2, HFGWTR_EL2, HFGITR_EL2, HDFGRTR_EL2 and
+    /// HDFGWTR_EL2 (SCR_EL3.FGTEn).
+    pub fgt: bool,
 }
 
 impl SystemFeatures {
@@ -151,6 +154,7 @@ impl SystemFeatures {
             evt: has("FEAT_EVT"),
             specres: has("FEAT_SPECRES"),
             sel2: has("FEAT_SEL2"),
+            fgt: has("FEAT_FGT"),
         }
     }
 
@@ -180,6 +184,7 @@ impl SystemFeatures {
             "FEAT_EVT" => self.evt,
             "FEAT_SPECRES" => self.specres,
             "FEAT_SEL2" => self.sel2,
+            "FEAT_FGT" => self.fgt,
             _ => false,
         }
     }
@@ -321,6 +326,7 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_EVT",
     "FEAT_SPECRES",
     "FEAT_SEL2",
+    "FEAT_FGT",
 ];
 
 /// The features above EL0 the system model has with no switch of their own: the Exception

@@ -450,6 +450,17 @@ fn aut(cpu: &Cpu, i: Insn, k: Key, ptr: u64, modifier: u64) -> Result<u64, Excep
     Ok(auth_in(f, ptr, modifier, key(cpu, k), keynumber))
 }
 
+/// AUTIA/AUTIB of `ptr` with `modifier`, for ERETAA and ERETAB.
+pub(super) fn authenticate_instruction(
+    cpu: &Cpu,
+    i: Insn,
+    key_b: bool,
+    ptr: u64,
+    modifier: u64,
+) -> Result<u64, Exception> {
+    aut(cpu, i, if key_b { Key::IB } else { Key::IA }, ptr, modifier)
+}
+
 #[inline]
 pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<Exec> {
     if !cpu.config.features.pauth {

@@ -12,7 +12,7 @@ use super::exceptions::ec;
 use super::{Cpu, Exception, Exec, Insn};
 use crate::memory::Memory;
 use crate::state::ExceptionLevel as El;
-use crate::sysregs::{self as sr, Kind, Reg, Trap, field as f};
+use crate::sysregs::{self as sr, FineGrainedTrap, Kind, Reg, Trap, field as f};
 
 /// FPCR bits this PE implements: AHP, DN, FZ, RMode, FZ16 (no trapped exceptions).
 const FPCR_MASK: u64 = 0x07c8_0000;
@@ -340,6 +340,8 @@ impl Cpu {
             Trap::EA => {
                 (el <= El::EL2 && self.have_el3() && f::SCR_EL3_EA.is_set(scr)).then_some(El::EL3)
             }
+            Trap::FGTEN => (el == El::EL2 && self.have_el3() && !f::SCR_EL3_FGTEn.is_set(scr))
+                .then_some(El::EL3),
         }
     }
 
@@ -399,8 +401,22 @@ impl Cpu {
         if reg == sr::SP_EL0 && !self.state.pstate.sp {
             return Err(undefined(i)); // SP_EL0 is the current stack pointer
         }
+        // The fine-grained trap (FEAT_FGT) comes after the controls that trap to EL1 or EL2
+        // and before those that trap to EL3.
+        let fgt = info.fgt.is_some_and(|t| {
+            let (r, b) = match (t, read) {
+                (FineGrainedTrap::Hfg(b), true) => (sr::HFGRTR_EL2, b),
+                (FineGrainedTrap::Hfg(b), false) => (sr::HFGWTR_EL2, b),
+                (FineGrainedTrap::Hdfg(b), true) => (sr::HDFGRTR_EL2, b),
+                (FineGrainedTrap::Hdfg(b), false) => (sr::HDFGWTR_EL2, b),
+            };
+            self.fine_grained_trap(r, b, true)
+        });
         for &t in info.traps {
             if let Some(target) = self.trap_target(t, read) {
+                if target == El::EL3 && fgt {
+                    break;
+                }
                 if t == Trap::FP {
                     return Err(Exception::Trap {
                         pc: i.pc,
@@ -411,6 +427,9 @@ impl Cpu {
                 }
                 return Err(self.sysreg_trap(i, target, read));
             }
+        }
+        if fgt {
+            return Err(self.sysreg_trap(i, El::EL2, read));
         }
         Ok(())
     }
@@ -992,11 +1011,14 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     let level_ok = |need: El| el >= need;
     // HCR_EL2's traps of cache maintenance to EL2: from EL1, and from a guest's EL0 (not the
     // host's) for the forms EL0 may use. `fields` are the controls that trap this one.
+    // HFGITR_EL2's bit for this instruction (FEAT_FGT) traps it too, after the traps to EL1.
     let hcr = cpu.hcr_el2();
     let guest_el0 = el == El::EL0 && !cpu.in_host(El::EL0);
+    let fgt = fgt_instruction_bit(op1, crn, crm, op2)
+        .is_some_and(|b| cpu.fine_grained_trap(sr::HFGITR_EL2, b, true));
     let to_el2 = |fields: &[sr::Field], el0_too: bool| {
         let from = el == El::EL1 || (el0_too && guest_el0);
-        if from && fields.iter().any(|f| f.is_set(hcr)) {
+        if from && (fgt || fields.iter().any(|f| f.is_set(hcr))) {
             Err(Exception::Trap {
                 pc: i.pc,
                 target: El::EL2,
@@ -1040,7 +1062,7 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
             if el == El::EL0 && !f::SCTLR_EL1_EnRCTX.is_set(sctlr1) {
                 return Err(trap_sys(cpu));
             }
-            Ok(())
+            to_el2(&[], true)
         }
         // DC ZVA
         (3, 7, 4, 1) => {
@@ -1059,6 +1081,7 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
                     iss: sysreg_iss(i, false),
                 });
             }
+            to_el2(&[], true)?;
             let bytes = 4u64 << (cpu.config.dczid_el0 & 15);
             let address = cpu.state.xr(i.rd()) & !(bytes - 1);
             // One write of the whole block: the MMU checks it as one access, so Device memory
@@ -1092,27 +1115,37 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
         }
         // AT S1E1R/W, S1E0R/W (EL1); S1E2R/W, S12E1R/W, S12E0R/W (EL2); S1E3R/W (EL3). With
         // every stage of translation off the result is the flat mapping: PA = VA.
-        (0, 7, 8, 0..=3) if level_ok(El::EL1) => at(cpu, mem, i, op1, op2, false),
+        (0, 7, 8, 0..=3) if level_ok(El::EL1) => {
+            to_el2(&[], false)?;
+            at(cpu, mem, i, op1, op2, false)
+        }
         (4, 7, 8, 0 | 1 | 4..=7) if level_ok(El::EL2) => at(cpu, mem, i, op1, op2, false),
         (6, 7, 8, 0 | 1) if level_ok(El::EL3) => at(cpu, mem, i, op1, op2, false),
         // AT S1E1RP, S1E1WP (FEAT_PAN2): as S1E1R/W, but PSTATE.PAN applies.
         (0, 7, 9, 0 | 1) if level_ok(El::EL1) && cpu.config.system_features.pan2 => {
+            to_el2(&[], false)?;
             at(cpu, mem, i, op1, op2, true)
         }
         // TLBI: the Armv8.0 forms, at their levels. The TLB forgets everything (more than
         // any one form asks, which is allowed), and so do the decoded instructions, which are
         // keyed by virtual address.
-        (0, 8, 3 | 7, 0 | 1 | 2 | 3 | 5 | 7) if level_ok(El::EL1) => tlbi_el1(cpu, mem, i, crm),
+        (0, 8, 3 | 7, 0 | 1 | 2 | 3 | 5 | 7) if level_ok(El::EL1) => {
+            to_el2(&[], false)?;
+            tlbi_el1(cpu, mem, i, crm)
+        }
         // FEAT_TLBIOS: the Outer Shareable forms (CRm 1); FEAT_TLBIRANGE: by range, Inner
         // Shareable (CRm 2), Outer Shareable (5) and local (6). The TTL and range operands
         // only narrow what must go; this TLB drops everything.
         (0, 8, 1, 0 | 1 | 2 | 3 | 5 | 7) if level_ok(El::EL1) && sysf.tlbios => {
+            to_el2(&[], false)?;
             tlbi_el1(cpu, mem, i, crm)
         }
         (0, 8, 2 | 6, 1 | 3 | 5 | 7) if level_ok(El::EL1) && sysf.tlbirange => {
+            to_el2(&[], false)?;
             tlbi_el1(cpu, mem, i, crm)
         }
         (0, 8, 5, 1 | 3 | 5 | 7) if level_ok(El::EL1) && sysf.tlbirange && sysf.tlbios => {
+            to_el2(&[], false)?;
             tlbi_el1(cpu, mem, i, crm)
         }
         (4, 8, 1, 0 | 1 | 4 | 5 | 6) | (4, 8, 4, 0 | 4) if level_ok(El::EL2) && sysf.tlbios => {
@@ -1136,6 +1169,47 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
         }
         (6, 8, 3 | 7, 0 | 1 | 5) if level_ok(El::EL3) => tlbi(cpu, mem),
         _ => Err(undefined(i)),
+    }
+}
+
+/// HFGITR_EL2's bit for a SYS instruction (op1, CRn, CRm, op2), FEAT_FGT: the EL1 TLBIs,
+/// the EL1 ATs, the cache maintenance instructions and the prediction restrictions.
+fn fgt_instruction_bit(op1: u32, crn: u32, crm: u32, op2: u32) -> Option<u8> {
+    // The TLBI forms by op2: VMALLE1, VAE1, ASIDE1, VAAE1, VALE1, VAALE1; the range forms
+    // RVAE1, RVAAE1, RVALE1, RVAALE1.
+    let tlbi = |base: u8| match op2 {
+        0..=3 => Some(base + op2 as u8),
+        5 => Some(base + 4),
+        7 => Some(base + 5),
+        _ => None,
+    };
+    let range = |base: u8| matches!(op2, 1 | 3 | 5 | 7).then(|| base + (op2 as u8 >> 1));
+    match (op1, crn, crm, op2) {
+        (0, 8, 7, _) => tlbi(42),
+        (0, 8, 3, _) => tlbi(28),
+        (0, 8, 1, _) => tlbi(18),
+        (0, 8, 6, _) => range(38),
+        (0, 8, 2, _) => range(34),
+        (0, 8, 5, _) => range(24),
+        (0, 7, 8, 0..=3) => Some(12 + op2 as u8),
+        (0, 7, 9, 0 | 1) => Some(16 + op2 as u8),
+        (0, 7, 1, 0) => Some(0),   // IC IALLUIS
+        (0, 7, 5, 0) => Some(1),   // IC IALLU
+        (3, 7, 5, 1) => Some(2),   // IC IVAU
+        (0, 7, 6, 1) => Some(3),   // DC IVAC
+        (0, 7, 6, 2) => Some(4),   // DC ISW
+        (0, 7, 10, 2) => Some(5),  // DC CSW
+        (0, 7, 14, 2) => Some(6),  // DC CISW
+        (3, 7, 11, 1) => Some(7),  // DC CVAU
+        (3, 7, 12, 1) => Some(8),  // DC CVAP
+        (3, 7, 13, 1) => Some(9),  // DC CVADP
+        (3, 7, 14, 1) => Some(10), // DC CIVAC
+        (3, 7, 4, 1) => Some(11),  // DC ZVA
+        (3, 7, 10, 1) => Some(54), // DC CVAC
+        (3, 7, 3, 4) => Some(48),  // CFP RCTX
+        (3, 7, 3, 5) => Some(49),  // DVP RCTX
+        (3, 7, 3, 7) => Some(50),  // CPP RCTX
+        _ => None,
     }
 }
 

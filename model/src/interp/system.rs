@@ -68,13 +68,25 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
             }
             E::HVC_EX_exception => return Some(cpu.hvc(i)),
             E::SMC_EX_exception => return Some(cpu.smc(i)),
-            E::ERET_64E_branch_reg => {
-                if cpu.state.pstate.el == crate::state::ExceptionLevel::EL0 {
-                    return Some(i.undefined());
+            E::ERET_64E_branch_reg | E::ERETAA_64E_branch_reg | E::ERETAB_64E_branch_reg => {
+                return Some(cpu.eret(i));
+            }
+            // HFGITR_EL2.SVC_EL0 and SVC_EL1 (FEAT_FGT) trap SVC to EL2 with its own syndrome;
+            // the preferred return is the SVC itself.
+            E::SVC_EX_exception => {
+                use crate::state::ExceptionLevel as El;
+                let el0 = cpu.state.pstate.el == El::EL0;
+                let bit = if el0 { 52 } else { 53 };
+                if cpu.state.pstate.el <= El::EL1
+                    && cpu.fine_grained_trap(crate::sysregs::HFGITR_EL2, bit, el0)
+                {
+                    return Some(Err(Exception::Trap {
+                        pc: i.pc,
+                        target: El::EL2,
+                        class: super::exceptions::ec::SVC,
+                        iss: i.bits(20, 5),
+                    }));
                 }
-                cpu.exception_return();
-                cpu.system_state_changed();
-                return Some(Ok(()));
             }
             E::MRS_RS_systemmove => return Some(super::sysreg::mrs(cpu, i)),
             E::MSR_SR_systemmove => return Some(super::sysreg::msr(cpu, i)),
