@@ -822,8 +822,8 @@ impl Virt {
         let deadline = (0..self.parked.len())
             .filter(|&k| self.powered[k])
             .filter_map(|k| match &self.parked[k] {
-                Some(p) => p.cpu.next_timer_deadline_ns(),
-                None => self.cpu.next_timer_deadline_ns(),
+                Some(p) => p.cpu.next_wake_ns(),
+                None => self.cpu.next_wake_ns(),
             })
             // A timer whose condition is already met, but whose interrupt the GIC does not
             // deliver, wakes nobody.
@@ -946,9 +946,9 @@ impl Virt {
                     return None;
                 }
                 // The only PE waits: guest time jumps to the next timer deadline, whose
-                // interrupt then wakes it. With no deadline and no console input to wait for,
-                // nothing can wake it.
-                if let Some(ns) = self.cpu.next_timer_deadline_ns() {
+                // interrupt then wakes it (or in a WFE, to the event stream's next edge).
+                // With neither and no console input to wait for, nothing can wake it.
+                if let Some(ns) = self.cpu.next_wake_ns() {
                     self.skip_time(host, ns.max(1));
                     return None;
                 }

@@ -126,6 +126,9 @@ pub struct SystemFeatures {
     /// FEAT_FGT: the fine-grained traps of HFGRTR_EL2, HFGWTR_EL2, HFGITR_EL2, HDFGRTR_EL2 and
     /// HDFGWTR_EL2 (SCR_EL3.FGTEn).
     pub fgt: bool,
+    /// FEAT_ECV: CNTPCTSS_EL0/CNTVCTSS_EL0, CNTHCTL_EL2.EL1TVT/EL1TVCT and the event streams'
+    /// EVNTIS scaling (the physical offset, CNTPOFF_EL2, is FEAT_ECV_POFF: not implemented).
+    pub ecv: bool,
 }
 
 impl SystemFeatures {
@@ -155,6 +158,7 @@ impl SystemFeatures {
             specres: has("FEAT_SPECRES"),
             sel2: has("FEAT_SEL2"),
             fgt: has("FEAT_FGT"),
+            ecv: has("FEAT_ECV"),
         }
     }
 
@@ -185,6 +189,7 @@ impl SystemFeatures {
             "FEAT_SPECRES" => self.specres,
             "FEAT_SEL2" => self.sel2,
             "FEAT_FGT" => self.fgt,
+            "FEAT_ECV" => self.ecv,
             _ => false,
         }
     }
@@ -327,6 +332,7 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_SPECRES",
     "FEAT_SEL2",
     "FEAT_FGT",
+    "FEAT_ECV",
 ];
 
 /// The features above EL0 the system model has with no switch of their own: the Exception
@@ -612,8 +618,13 @@ pub struct Cpu {
     /// beside HCR_EL2.VI and VF: set by the board through [`Cpu::set_virtual_lines`].
     pub vgic_irq_line: bool,
     pub vgic_fiq_line: bool,
-    /// The Event Register (WFE, SEV, SEVL).
+    /// The Event Register (WFE, SEV, SEVL, the timer's event streams).
     pub event_register: bool,
+    /// The physical count when the event streams were last looked at (an edge after it
+    /// sets the Event Register), and whether the PE waits in a WFE (the event streams wake
+    /// it; a WFI waits for an interrupt).
+    pub event_stream_seen: u64,
+    pub in_wfe: bool,
     /// Accesses to System registers the model lacks: `(pc, op0:op1:CRn:CRm:op2, read)`, when
     /// `Config::log_unmodelled` is on. The board drains and reports them.
     pub unmodelled: Vec<(u64, u32, bool)>,
@@ -718,6 +729,8 @@ impl Cpu {
             vgic_irq_line: false,
             vgic_fiq_line: false,
             event_register: false,
+            event_stream_seen: 0,
+            in_wfe: false,
             unmodelled: Vec::new(),
             exceptions_taken: 0,
             translation: crate::mmu::Translation::default(),

@@ -340,6 +340,16 @@ impl Cpu {
             Trap::EA => {
                 (el <= El::EL2 && self.have_el3() && f::SCR_EL3_EA.is_set(scr)).then_some(El::EL3)
             }
+            // FEAT_ECV: CNTHCTL_EL2.EL1TVT (13) and EL1TVCT (14), same bits in both layouts.
+            Trap::EL1TVT | Trap::EL1TVCT => {
+                let bit = if t == Trap::EL1TVT { 13 } else { 14 };
+                let from = el1 || (el0 && !self.in_host(El::EL0));
+                to_el2(
+                    from && self.el2_enabled()
+                        && self.state.sr(sr::CNTHCTL_EL2) >> bit & 1 != 0
+                        && self.config.system_features.ecv,
+                )
+            }
             Trap::FGTEN => (el == El::EL2 && self.have_el3() && !f::SCR_EL3_FGTEn.is_set(scr))
                 .then_some(El::EL3),
         }
@@ -583,6 +593,85 @@ impl Cpu {
             .min()
     }
 
+    /// The generic timer's event streams that are on: CNTKCTL_EL1's on the virtual count
+    /// and, where EL2 exists, CNTHCTL_EL2's on the physical count. Each as `(count now, the
+    /// count's bit whose edge is the event, falling edge)`: EVNTI selects bit EVNTI, or
+    /// EVNTI + 8 with EVNTIS (FEAT_ECV); EVNTDIR 1 is the 1-to-0 edge.
+    fn event_streams(&self) -> [Option<(u64, u32, bool)>; 2] {
+        let stream = |ctl: u64, count: u64| {
+            f::CNTKCTL_EL1_EVNTEN.is_set(ctl).then(|| {
+                let scaled = self.config.system_features.ecv && ctl >> 17 & 1 != 0;
+                let bit = f::CNTKCTL_EL1_EVNTI.get(ctl) as u32 + if scaled { 8 } else { 0 };
+                (count, bit, f::CNTKCTL_EL1_EVNTDIR.is_set(ctl))
+            })
+        };
+        [
+            stream(self.state.sr(sr::CNTKCTL_EL1), self.virtual_count()),
+            if self.have_el2() {
+                stream(self.state.sr(sr::CNTHCTL_EL2), self.physical_count())
+            } else {
+                None
+            },
+        ]
+    }
+
+    /// Sets the Event Register if an event stream's edge came since the last look.
+    pub(super) fn poll_event_streams(&mut self) {
+        let now = self.physical_count();
+        let elapsed = now.wrapping_sub(self.event_stream_seen);
+        self.event_stream_seen = now;
+        for (count, bit, falling) in self.event_streams().into_iter().flatten() {
+            // Edges at or below `x`: values v <= x with v mod 2^(bit+1) = 2^bit (0 to 1), or
+            // = 0 (1 to 0).
+            let edges = |x: u64| {
+                if falling {
+                    x >> (bit + 1)
+                } else {
+                    x.wrapping_add(1 << bit) >> (bit + 1)
+                }
+            };
+            if elapsed >= 2 << bit || edges(count) != edges(count.wrapping_sub(elapsed)) {
+                self.event_register = true;
+            }
+        }
+    }
+
+    /// Nanoseconds until the next event stream edge, if a stream is on.
+    fn next_event_stream_ns(&self) -> Option<u64> {
+        let freq = u128::from(self.config.cntfrq_el0.max(1));
+        self.event_streams()
+            .into_iter()
+            .flatten()
+            .map(|(count, bit, falling)| {
+                let period = 2u128 << bit;
+                let c = u128::from(count);
+                let next = if falling {
+                    (c / period + 1) * period
+                } else {
+                    (c + period / 2) / period * period + period / 2
+                };
+                ((next - c) * 1_000_000_000)
+                    .div_ceil(freq)
+                    .min(u64::MAX as u128) as u64
+            })
+            .min()
+    }
+
+    /// Nanoseconds until something wakes the waiting PE: a timer deadline, or in a WFE an
+    /// event stream's edge.
+    pub fn next_wake_ns(&self) -> Option<u64> {
+        let timer = self.next_timer_deadline_ns();
+        let stream = if self.in_wfe {
+            self.next_event_stream_ns()
+        } else {
+            None
+        };
+        match (timer, stream) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// The timer a CNTx_{TVAL,CTL,CVAL} register belongs to.
     fn timer_of(reg: Reg) -> Timer {
         match reg {
@@ -603,12 +692,12 @@ impl Cpu {
     fn timer_read(&self, reg: Reg) -> u64 {
         match reg {
             sr::CNTFRQ_EL0 => return self.config.cntfrq_el0,
-            sr::CNTPCT_EL0 => return self.physical_count(),
+            sr::CNTPCT_EL0 | sr::CNTPCTSS_EL0 => return self.physical_count(),
             // The virtual offset is zero at EL2 under E2H, and in the host's EL0.
-            sr::CNTVCT_EL0 if self.in_host(self.state.pstate.el) => {
+            sr::CNTVCT_EL0 | sr::CNTVCTSS_EL0 if self.in_host(self.state.pstate.el) => {
                 return self.physical_count();
             }
-            sr::CNTVCT_EL0 => return self.virtual_count(),
+            sr::CNTVCT_EL0 | sr::CNTVCTSS_EL0 => return self.virtual_count(),
             _ => {}
         }
         let t = Cpu::timer_of(reg);
@@ -1358,14 +1447,65 @@ impl Cpu {
         if el <= El::EL2 && self.have_el3() && scr_tw.is_set(self.state.sr(sr::SCR_EL3)) {
             return Err(trap(El::EL3));
         }
-        if wfe && self.event_register {
-            self.event_register = false;
-            return Ok(());
+        if wfe {
+            self.poll_event_streams();
+            if self.event_register {
+                self.event_register = false;
+                return Ok(());
+            }
         }
+        self.in_wfe = wfe;
         // A pending interrupt wakes the PE whether or not PSTATE masks it.
         if self.irq_line || self.fiq_line || self.virtual_wakeup() {
             return Ok(());
         }
         Err(Exception::WaitForInterrupt { pc: i.pc })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Config, Cpu};
+    use crate::sysregs as sr;
+
+    /// The event stream's next edge and the Event Register, as a table: (CNTKCTL_EL1.EVNTI,
+    /// EVNTDIR, count now, ticks to the next edge, count later, whether an edge came
+    /// between). One tick is one nanosecond here.
+    #[test]
+    fn event_stream_edges() {
+        for (evnti, falling, now, next, later, edge) in [
+            // Bit 4: 0 to 1 at 16, 48, 80, ...; 1 to 0 at 32, 64, ...
+            (4, false, 0, 16, 15, false),
+            (4, false, 0, 16, 16, true),
+            (4, false, 16, 32, 47, false),
+            (4, false, 17, 31, 48, true),
+            (4, true, 0, 32, 31, false),
+            (4, true, 31, 1, 32, true),
+            (4, true, 32, 32, 63, false),
+            // Bit 0: 0 to 1 at every odd count; bit 2: 1 to 0 at multiples of 8.
+            (0, false, 5, 2, 7, true),
+            (2, true, 8, 8, 15, false),
+        ] {
+            let mut cpu = Cpu::new(Config {
+                system: true,
+                cntfrq_el0: 1_000_000_000,
+                ..Config::default()
+            });
+            cpu.write_sysreg(
+                sr::CNTKCTL_EL1,
+                1 << 2 | u64::from(falling) << 3 | evnti << 4,
+            );
+            cpu.retired = now;
+            cpu.poll_event_streams();
+            cpu.event_register = false;
+            assert_eq!(
+                cpu.next_event_stream_ns(),
+                Some(next),
+                "EVNTI {evnti} at {now}"
+            );
+            cpu.retired = later;
+            cpu.poll_event_streams();
+            assert_eq!(cpu.event_register, edge, "EVNTI {evnti}, {now} to {later}");
+        }
     }
 }

@@ -1,0 +1,91 @@
+// The generic timer's event streams and FEAT_ECV: WFE after SEVL, WFE woken by CNTKCTL_EL1's
+// event stream within one period of the selected counter bit (EVNTI, and EVNTI + 8 with
+// EVNTIS) and by CNTHCTL_EL2's at EL2; the self-synchronised counter views CNTPCTSS_EL0 and
+// CNTVCTSS_EL0 at EL1 and EL0; CNTHCTL_EL2.EL1TVCT and EL1TVT trapping EL1's and EL0's
+// virtual count and timer to EL2.
+#include "lib.h"
+
+__asm__(".arch armv8.6-a");
+
+#define EVNTEN (1ul << 2)
+#define EVNTIS (1ul << 17)
+#define EL1TVT (1ul << 13)
+#define EL1TVCT (1ul << 14)
+
+static void show(const char *name, u64 v) {
+    puts_(name);
+    puts_(": ");
+    put_hex(v);
+    puts_("\n");
+}
+
+// Two WFEs (the first may find the Event Register set) with an event stream on: whether they
+// returned within two periods (2^(bit+1) ticks each) of the stream's bit.
+static void wfe_within(const char *name, u64 bit) {
+    u64 before, after;
+    __asm__ volatile("isb\n mrs %0, cntvct_el0\n wfe\n wfe\n isb\n mrs %1, cntvct_el0"
+                     : "=r"(before), "=r"(after));
+    puts_(name);
+    puts_(": ");
+    puts_(after - before <= (4ul << bit) + 64 ? "woke within two periods\n" : "too late\n");
+}
+
+static u64 el1_streams(u64 arg) {
+    __asm__ volatile("sevl\n wfe");
+    puts_("EL1 sevl; wfe: returned\n");
+    // Bit 14 of the virtual count, 0 to 1 edges. (Periods of a millisecond or so: QEMU's WFE
+    // does not wait, but its counter follows the host's clock.)
+    write_sysreg(cntkctl_el1, EVNTEN | (14ul << 4));
+    wfe_within("EL1 wfe, CNTKCTL_EL1 stream bit 14", 14);
+    // 1 to 0 edges.
+    write_sysreg(cntkctl_el1, EVNTEN | (1ul << 3) | (14ul << 4));
+    wfe_within("EL1 wfe, stream bit 14 falling", 14);
+    // EVNTIS: bit EVNTI + 8.
+    write_sysreg(cntkctl_el1, EVNTEN | EVNTIS | (7ul << 4));
+    wfe_within("EL1 wfe, stream EVNTIS bit 15", 15);
+    write_sysreg(cntkctl_el1, 0);
+    return arg;
+}
+
+static u64 el2_stream(u64 arg) {
+    write_sysreg(cnthctl_el2, 3 | EVNTEN | (13ul << 4));
+    wfe_within("EL2 wfe, CNTHCTL_EL2 stream bit 13", 13);
+    write_sysreg(cnthctl_el2, 3 | arg);
+    show("EL2 CNTHCTL_EL2", read_sysreg(cnthctl_el2));
+    return arg;
+}
+
+static u64 el1_counts(u64 arg) {
+    TRY("EL1 mrs cntpctss_el0", "mrs x0, cntpctss_el0");
+    TRY("EL1 mrs cntvctss_el0", "mrs x0, cntvctss_el0");
+    TRY("EL1 mrs cntvct_el0", "mrs x0, cntvct_el0");
+    TRY("EL1 mrs cntpct_el0", "mrs x0, cntpct_el0");
+    TRY("EL1 mrs cntv_ctl_el0", "mrs x0, cntv_ctl_el0");
+    TRY("EL1 msr cntv_cval_el0", "msr cntv_cval_el0, xzr");
+    TRY("EL1 mrs cntp_ctl_el0", "mrs x0, cntp_ctl_el0");
+    return arg;
+}
+
+static u64 el0_counts(u64 arg) {
+    TRY("EL0 mrs cntvctss_el0", "mrs x0, cntvctss_el0");
+    TRY("EL0 mrs cntvct_el0", "mrs x0, cntvct_el0");
+    TRY("EL0 mrs cntv_ctl_el0", "mrs x0, cntv_ctl_el0");
+    return arg;
+}
+
+int main(void) {
+    puts_("ecv\n");
+    show("ID_AA64MMFR0_EL1.ECV", read_sysreg(id_aa64mmfr0_el1) >> 60 & 15);
+    run_at(1, el1_streams, 0);
+    run_at(2, el2_stream, 0);
+    run_at(1, el1_counts, 0);
+    // EL0's counter and timer accesses enabled in CNTKCTL_EL1 (EL0VCTEN, EL0VTEN).
+    write_sysreg(cntkctl_el1, (1ul << 1) | (1ul << 8));
+    run_at(0, el0_counts, 0);
+    run_at(2, el2_stream, EL1TVCT | EL1TVT);
+    puts_("EL1TVCT, EL1TVT\n");
+    run_at(1, el1_counts, 0);
+    run_at(0, el0_counts, 0);
+    run_at(2, el2_stream, 0);
+    return 0;
+}
