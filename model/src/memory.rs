@@ -43,8 +43,9 @@ pub struct Fault {
     pub va: u64,
     pub access: AccessKind,
     pub kind: FaultKind,
-    /// The translation table level the fault is reported at (0 when no walk was involved).
-    pub level: u8,
+    /// The translation table level the fault is reported at (0 when no walk was involved; -1
+    /// with FEAT_LPA2's 52-bit 4K regimes).
+    pub level: i8,
     /// A fault at stage 2 of the EL1&0 regime: the intermediate physical address, and whether
     /// it happened on stage 1's own table walk (S1PTW).
     pub stage2: Option<(u64, bool)>,

@@ -1,6 +1,6 @@
 //! The VMSAv8-64 address translation (Arm ARM D8, "The AArch64 Virtual Memory System
 //! Architecture"): stage 1 of the EL1&0, EL2 and EL3 regimes and stage 2 of EL1&0, with the
-//! 4K, 16K and 64K granules and 48-bit addresses; permissions (AP, UXN/PXN/XN, the
+//! 4K, 16K and 64K granules and 48-bit and 52-bit addresses; permissions (AP, UXN/PXN/XN, the
 //! hierarchical APTable/XNTable/PXNTable controls, WXN, the implicit PXN of EL0-writable
 //! memory, stage 2's S2AP and XN); the Access flag; faults with their levels; memory types
 //! (Device memory is alignment checked); and a TLB.
@@ -21,9 +21,11 @@
 //! (FEAT_SEL2: stage 1's NSTable and NS choose the Secure or Non-secure IPA space, VSTTBR_EL2
 //! and VSTCR_EL2 translate the Secure one). There is one physical memory: a Secure and a
 //! Non-secure physical address with the same number are the same location, so the output
-//! space (NS, VTCR_EL2.NSW/NSA, VSTCR_EL2.SW/SA) is decoded but not kept. Not yet: 52-bit
-//! addresses with 4K and 16K (FEAT_LPA2), and the contiguous hint's TLB effects (it is a
-//! hint: ignoring it is allowed).
+//! space (NS, VTCR_EL2.NSW/NSA, VSTCR_EL2.SW/SA) is decoded but not kept. 52-bit addresses
+//! with the 4K and 16K granules (FEAT_LPA2: TCR_ELx.DS, VTCR_EL2.DS and SL2; walks from level
+//! -1 with 4K; output address bits 51:48 in descriptor bits 9:8 and 49:48; shareability from
+//! the TCR). Not yet: the contiguous hint's TLB effects (it is a hint: ignoring it is
+//! allowed).
 
 use std::collections::HashMap;
 
@@ -67,6 +69,9 @@ pub struct Translation {
     pub pa_bits: u32,
     /// FEAT_LVA: 52-bit virtual addresses with the 64K granule (TxSZ down to 12).
     pub lva: bool,
+    /// FEAT_LPA2: with TCR_ELx.DS (VTCR_EL2.DS at stage 2), 52-bit input and output addresses
+    /// with the 4K and 16K granules too.
+    pub lpa2: bool,
     /// PSTATE.PAN for a privileged access in EL1&0 or EL2&0: data accesses to memory EL0 can
     /// reach are Permission faults (FEAT_PAN).
     pub pan: bool,
@@ -179,31 +184,57 @@ fn pa_size(ps: u64) -> u32 {
 }
 
 /// The output address size a regime's PS/IPS field gives with granule `g`: at most the
-/// implemented size, and 52 bits only with the 64K granule (FEAT_LPA; the 4K and 16K granules
-/// need FEAT_LPA2 for 52 bits, which this PE does not have).
-fn oa_size(ps: u64, pa_bits: u32, g: u32) -> u32 {
+/// implemented size, and 52 bits only with the 64K granule (FEAT_LPA) or with DS (`ds`,
+/// FEAT_LPA2, the 4K and 16K granules).
+fn oa_size(ps: u64, pa_bits: u32, g: u32, ds: bool) -> u32 {
     let bits = pa_size(ps).min(pa_bits);
-    if bits == 52 && g != 16 { 48 } else { bits }
-}
-
-/// A descriptor's output address (table or leaf): bits 47:12, and where the PE implements
-/// 52-bit physical addresses and the granule is 64K (`wide`), bits 51:48 from descriptor bits
-/// 15:12, whatever the regime's PS: an address beyond PS is then an Address size fault
-/// (`AArch64.LeafBase` and `AArch64.NextTableBase` go by the implemented size).
-fn output_address(desc: u64, wide: bool) -> u64 {
-    let low = desc & 0x0000_ffff_ffff_f000;
-    if wide {
-        (low & !0xf000) | (bits(desc, 15, 12) << 48)
+    if bits == 52 && g != 16 && !ds {
+        48
     } else {
-        low
+        bits
     }
 }
 
-/// A TTBR's table base, aligned to `align` bits: BADDR[47:1], and with a 52-bit output
-/// BADDR[51:48] from TTBR[5:2] (the table then being at least 64-byte aligned).
-fn ttbr_base(ttbr: u64, oa_bits: u32, align: u32) -> u64 {
+/// How a descriptor holds its output address: bits 47:12; or, where the PE implements
+/// 52-bit physical addresses and the granule is 64K, bits 51:48 in descriptor bits 15:12
+/// (`Lpa64K`); or with DS (FEAT_LPA2) bits 49:48 in place and 51:50 in descriptor bits 9:8,
+/// where the shareability field was.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OaFormat {
+    Base,
+    Lpa64K,
+    Ds,
+}
+
+impl OaFormat {
+    fn of(pa_bits: u32, g: u32, ds: bool) -> OaFormat {
+        if ds {
+            OaFormat::Ds
+        } else if pa_bits == 52 && g == 16 {
+            OaFormat::Lpa64K
+        } else {
+            OaFormat::Base
+        }
+    }
+}
+
+/// A descriptor's output address (table or leaf), in format `f`, whatever the regime's PS:
+/// an address beyond PS is then an Address size fault (`AArch64.LeafBase` and
+/// `AArch64.NextTableBase` go by the implemented size).
+fn output_address(desc: u64, f: OaFormat) -> u64 {
+    let low = desc & 0x0000_ffff_ffff_f000;
+    match f {
+        OaFormat::Base => low,
+        OaFormat::Lpa64K => (low & !0xf000) | (bits(desc, 15, 12) << 48),
+        OaFormat::Ds => (desc & 0x0003_ffff_ffff_f000) | (bits(desc, 9, 8) << 50),
+    }
+}
+
+/// A TTBR's table base, aligned to `align` bits: BADDR[47:1], and with a 52-bit output (or
+/// DS) BADDR[51:48] from TTBR[5:2] (the table then being at least 64-byte aligned).
+fn ttbr_base(ttbr: u64, oa_bits: u32, ds: bool, align: u32) -> u64 {
     let base = ttbr & 0x0000_ffff_ffff_fffe;
-    if oa_bits == 52 {
+    if oa_bits == 52 || ds {
         ((base & !0x3f) | (bits(ttbr, 5, 2) << 48)) & !((1u64 << align.max(6)) - 1)
     } else {
         base & !((1u64 << align) - 1)
@@ -214,12 +245,16 @@ fn bits(v: u64, hi: u32, lo: u32) -> u64 {
     (v >> lo) & ((1u64 << (hi - lo + 1)) - 1)
 }
 
-/// Whether a valid non-table descriptor is a leaf the granule allows at `level`: a block at
-/// level 1 (4K only) or 2, a page (bit 1 set) at level 3. Anything else is a Translation fault.
-fn leaf_allowed(desc: u64, g: u32, level: u8) -> bool {
+/// Whether a valid non-table descriptor is a leaf the granule allows at `level`: a page (bit
+/// 1 set) at level 3; a block at level 2, at level 1 with 4K (with 64K where the PE has
+/// 52-bit physical addresses), and with DS at level 0 with 4K and level 1 with 16K
+/// (`AArch64.BlockDescSupported`). Anything else, level -1 included, is a Translation fault.
+fn leaf_allowed(desc: u64, g: u32, level: i32, ds: bool, pa_bits: u32) -> bool {
     match (g, level) {
         (_, 3) => desc & 2 != 0,
         (12, 1) | (_, 2) => true,
+        (12, 0) | (14, 1) => ds,
+        (16, 1) => pa_bits == 52,
         _ => false,
     }
 }
@@ -252,9 +287,9 @@ fn max_tsz(ttst: bool, g: u32) -> u64 {
 }
 
 /// A fault being built during a walk.
-fn fault(va: u64, access: AccessKind, kind: FaultKind, level: u8) -> Fault {
+fn fault(va: u64, access: AccessKind, kind: FaultKind, level: i32) -> Fault {
     Fault {
-        level,
+        level: level as i8,
         ..Fault::new(va, access, kind)
     }
 }
@@ -459,7 +494,7 @@ impl<M: Memory> Mmu<M> {
         ns: bool,
         va: u64,
         access: AccessKind,
-        level: u8,
+        level: i32,
     ) -> Result<(u64, u64), Fault> {
         let pa = if ctx.stage2 {
             // Stage 1's table walk goes through stage 2 (S1PTW), as a read.
@@ -515,16 +550,21 @@ impl<M: Memory> Mmu<M> {
         } else {
             bits(tcr, 18, 16)
         };
+        // TCR_ELx.DS (FEAT_LPA2): bit 59 of the two-range TCRs, bit 32 of TCR_EL2 and TCR_EL3;
+        // it applies to the 4K and 16K granules.
+        let ds_bit = if two_ranges { 59 } else { 32 };
+        let ds_set = ctx.lpa2 && bits(tcr, ds_bit, ds_bit) != 0;
         let Some(g) = granule_bits(tg, upper) else {
             // A reserved granule encoding is treated as one of the implemented sizes
             // (CONSTRAINED UNPREDICTABLE): 4K.
-            let oa_bits = oa_size(ps, ctx.pa_bits, 12);
-            return self.walk1(ctx, va, access, 12, 16, ttbr, oa_bits, two_ranges);
+            let oa_bits = oa_size(ps, ctx.pa_bits, 12, ds_set);
+            return self.walk1(ctx, va, access, 12, 16, ttbr, oa_bits, two_ranges, ds_set);
         };
-        let oa_bits = oa_size(ps, ctx.pa_bits, g);
-        // T0SZ/T1SZ outside 16..=39 (12 with FEAT_LVA and 64K; up to 48 or 47 with
+        let ds = ds_set && g != 16;
+        let oa_bits = oa_size(ps, ctx.pa_bits, g, ds);
+        // T0SZ/T1SZ outside 16..=39 (12 with FEAT_LVA and 64K or DS; up to 48 or 47 with
         // FEAT_TTST) is CONSTRAINED UNPREDICTABLE: clamp, as a PE may.
-        let min_tsz = if ctx.lva && g == 16 { 12 } else { 16 };
+        let min_tsz = if ctx.lva && (g == 16 || ds) { 12 } else { 16 };
         let tsz = tsz.clamp(min_tsz, max_tsz(ctx.ttst, g)) as u32;
         let inputsize = 64 - tsz;
         // The VA must be within the range the TTBR covers.
@@ -542,7 +582,7 @@ impl<M: Memory> Mmu<M> {
         if !ok || epd != 0 || e0pd {
             return Err(fault(va, access, FaultKind::Translation, 0));
         }
-        self.walk1(ctx, va, access, g, tsz, ttbr, oa_bits, two_ranges)
+        self.walk1(ctx, va, access, g, tsz, ttbr, oa_bits, two_ranges, ds)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -556,16 +596,19 @@ impl<M: Memory> Mmu<M> {
         ttbr: u64,
         oa_bits: u32,
         two_ranges: bool,
+        ds: bool,
     ) -> Result<(Output, Perms), Fault> {
         let inputsize = 64 - tsz;
         let stride = g - 3;
-        let start = 4 - (inputsize - g).div_ceil(stride);
-        let mut level = start as u8;
+        // The start level: -1 for 4K with more than 48 bits (DS), down from 3.
+        let start = 3 - ((inputsize - 1 - g) / stride) as i32;
+        let mut level = start;
         // BADDR: bits 47:1, aligned to the table size at the start level; with a 52-bit
-        // output, bits 51:48 are TTBR[5:2].
-        let index_bits = inputsize - (g + stride * (3 - start));
+        // output (or DS), bits 51:48 are TTBR[5:2].
+        let index_bits = inputsize - (g + stride * (3 - start) as u32);
         let table_align = (index_bits + 3).max(6);
-        let mut table = ttbr_base(ttbr, oa_bits, table_align);
+        let mut table = ttbr_base(ttbr, oa_bits, ds, table_align);
+        let oa_format = OaFormat::of(ctx.pa_bits, g, ds);
         if table >> oa_bits != 0 {
             return Err(fault(va, access, FaultKind::AddressSize, level));
         }
@@ -585,12 +628,8 @@ impl<M: Memory> Mmu<M> {
         // space, and a leaf's NS (bit 5) its output; both are ignored from Non-secure state.
         let mut ns = !ctx.secure;
         loop {
-            let shift = g + stride * (3 - level as u32);
-            let width = if level as u32 == start {
-                index_bits
-            } else {
-                stride
-            };
+            let shift = g + stride * (3 - level) as u32;
+            let width = if level == start { index_bits } else { stride };
             let index = (va >> shift) & ((1u64 << width) - 1);
             let (desc, desc_pa) =
                 self.read_descriptor(ctx, table + index * 8, ns, va, access, level)?;
@@ -599,7 +638,7 @@ impl<M: Memory> Mmu<M> {
             }
             let is_table = desc & 2 != 0 && level < 3;
             if is_table {
-                let next = output_address(desc, ctx.pa_bits == 52 && g == 16) & !((1u64 << g) - 1);
+                let next = output_address(desc, oa_format) & !((1u64 << g) - 1);
                 if next >> oa_bits != 0 {
                     return Err(fault(va, access, FaultKind::AddressSize, level));
                 }
@@ -614,10 +653,10 @@ impl<M: Memory> Mmu<M> {
                 level += 1;
                 continue;
             }
-            if !leaf_allowed(desc, g, level) {
+            if !leaf_allowed(desc, g, level, ds, ctx.pa_bits) {
                 return Err(fault(va, access, FaultKind::Translation, level));
             }
-            let oa = output_address(desc, ctx.pa_bits == 52 && g == 16) & !((1u64 << shift) - 1);
+            let oa = output_address(desc, oa_format) & !((1u64 << shift) - 1);
             if oa >> oa_bits != 0 {
                 return Err(fault(va, access, FaultKind::AddressSize, level));
             }
@@ -637,7 +676,15 @@ impl<M: Memory> Mmu<M> {
             let attr_index = bits(desc, 4, 2) as u32;
             let attr = (ctx.mair >> (8 * attr_index)) as u8;
             let device = attr & 0xf0 == 0;
-            let sh = bits(desc, 9, 8) as u8;
+            // With DS the descriptor's bits 9:8 are address bits, and the shareability is
+            // TCR_ELx.SH0 or SH1's.
+            let sh = if !ds {
+                bits(desc, 9, 8)
+            } else if two_ranges && (va >> 55) & 1 != 0 {
+                bits(ctx.tcr, 29, 28)
+            } else {
+                bits(ctx.tcr, 13, 12)
+            } as u8;
             let dirty_write = hd
                 && desc & (1 << 51) != 0
                 && access == AccessKind::Write
@@ -717,8 +764,8 @@ impl<M: Memory> Mmu<M> {
         s1ptw: bool,
     ) -> Result<(Output, Perms), Fault> {
         let secure_ipa = secure_ipa && ctx.secure;
-        let s2fault = |kind, level| Fault {
-            level,
+        let s2fault = |kind, level: i32| Fault {
+            level: level as i8,
             stage2: Some((ipa, s1ptw)),
             ipa_ns: ctx.secure && !secure_ipa,
             ..Fault::new(va, access, kind)
@@ -739,9 +786,13 @@ impl<M: Memory> Mmu<M> {
             0b10 => 14,
             _ => 12,
         };
+        // VTCR_EL2.DS (bit 32, FEAT_LPA2) for 4K and 16K; SL2 (bit 33, VSTCR_EL2's for the
+        // Secure IPA space) with 4K.
+        let ds = ctx.lpa2 && g != 16 && bits(ctx.vtcr, 32, 32) != 0;
+        let sl2 = ds && g == 12 && bits(if secure_ipa { ctx.vstcr } else { vtcr }, 33, 33) != 0;
         let tsz = bits(vtcr, 5, 0).clamp(16, max_tsz(ctx.ttst, g)) as u32;
-        let oa_bits = oa_size(bits(vtcr, 18, 16), ctx.pa_bits, g);
-        let tsz = if g == 16 && oa_bits == 52 {
+        let oa_bits = oa_size(bits(vtcr, 18, 16), ctx.pa_bits, g, ds);
+        let tsz = if (g == 16 || ds) && oa_bits == 52 {
             bits(vtcr, 5, 0).clamp(12, max_tsz(ctx.ttst, g)) as u32
         } else {
             tsz
@@ -751,31 +802,31 @@ impl<M: Memory> Mmu<M> {
             return Err(s2fault(FaultKind::Translation, 0));
         }
         let stride = g - 3;
-        let start: u32 = match (g, sl0) {
-            (12, 0) => 2,
-            (12, 1) => 1,
-            (12, 2) => 0,
-            (_, 0) => 3,
-            (_, 1) => 2,
-            (_, 2) => 1,
+        let start: i32 = match (g, sl2, sl0) {
+            (12, true, 0) if ctx.pa_bits == 52 => -1,
+            (12, false, 0) => 2,
+            (12, false, 1) => 1,
+            (12, false, 2) => 0,
+            (12, _, _) => return Err(s2fault(FaultKind::Translation, 0)),
+            (14, _, 3) if ds && ctx.pa_bits == 52 => 0,
+            (_, _, 0) => 3,
+            (_, _, 1) => 2,
+            (_, _, 2) => 1,
             _ => return Err(s2fault(FaultKind::Translation, 0)),
         };
         // The start level must leave between 1 and 16 concatenated tables' worth of bits.
-        let below = g + stride * (3 - start);
+        let below = g + stride * (3 - start) as u32;
         if inputsize < below || inputsize - below > stride + 4 {
-            return Err(s2fault(FaultKind::Translation, start as u8));
+            return Err(s2fault(FaultKind::Translation, start));
         }
         let index_bits = inputsize - below;
         let table_align = (index_bits + 3).max(6);
-        let mut table = ttbr_base(vttbr, oa_bits, table_align);
-        let mut level = start as u8;
+        let mut table = ttbr_base(vttbr, oa_bits, ds, table_align);
+        let oa_format = OaFormat::of(ctx.pa_bits, g, ds);
+        let mut level = start;
         loop {
-            let shift = g + stride * (3 - level as u32);
-            let width = if level as u32 == start {
-                index_bits
-            } else {
-                stride
-            };
+            let shift = g + stride * (3 - level) as u32;
+            let width = if level == start { index_bits } else { stride };
             let index = (ipa >> shift) & ((1u64 << width) - 1);
             let mut b = [0u8; 8];
             self.phys
@@ -786,7 +837,7 @@ impl<M: Memory> Mmu<M> {
                 return Err(s2fault(FaultKind::Translation, level));
             }
             if desc & 2 != 0 && level < 3 {
-                let next = output_address(desc, ctx.pa_bits == 52 && g == 16) & !((1u64 << g) - 1);
+                let next = output_address(desc, oa_format) & !((1u64 << g) - 1);
                 if next >> oa_bits != 0 {
                     return Err(s2fault(FaultKind::AddressSize, level));
                 }
@@ -794,10 +845,10 @@ impl<M: Memory> Mmu<M> {
                 level += 1;
                 continue;
             }
-            if !leaf_allowed(desc, g, level) {
+            if !leaf_allowed(desc, g, level, ds, ctx.pa_bits) {
                 return Err(s2fault(FaultKind::Translation, level));
             }
-            let oa = output_address(desc, ctx.pa_bits == 52 && g == 16) & !((1u64 << shift) - 1);
+            let oa = output_address(desc, oa_format) & !((1u64 << shift) - 1);
             if oa >> oa_bits != 0 {
                 return Err(s2fault(FaultKind::AddressSize, level));
             }
@@ -842,7 +893,11 @@ impl<M: Memory> Mmu<M> {
                 Output {
                     pa,
                     attr: memattr,
-                    sh: bits(desc, 9, 8) as u8,
+                    sh: if ds {
+                        bits(vtcr, 13, 12)
+                    } else {
+                        bits(desc, 9, 8)
+                    } as u8,
                     device: combined_device(ctx.fwb, false, memattr),
                     guarded: false,
                     // VTCR_EL2.NSW/NSA and VSTCR_EL2.SW/SA choose the output space; there is
@@ -1035,6 +1090,48 @@ mod tests {
                 combined_device(fwb, s1_device, memattr),
                 device,
                 "FWB {fwb}, stage 1 Device {s1_device}, MemAttr {memattr:#06b}"
+            );
+        }
+    }
+
+    /// A descriptor's output address in each format: bits 47:12; 51:48 in bits 15:12 (64K
+    /// with FEAT_LPA); 49:48 in place and 51:50 in bits 9:8 (DS, FEAT_LPA2).
+    #[test]
+    fn output_address_formats() {
+        use super::{OaFormat, output_address};
+        let desc = 0x0003_1234_5678_0000 | 0xa << 12 | 0b10 << 8 | 0x403;
+        for (format, oa) in [
+            (OaFormat::Base, 0x0000_1234_5678_a000),
+            (OaFormat::Lpa64K, 0x000a_1234_5678_0000),
+            (OaFormat::Ds, 0x000b_1234_5678_a000),
+        ] {
+            assert_eq!(output_address(desc, format), oa);
+        }
+    }
+
+    /// Where blocks may be, by granule and level, with and without DS (and with 52-bit
+    /// physical addresses for 64K's level 1).
+    #[test]
+    fn block_levels() {
+        use super::leaf_allowed;
+        let block = 0b01;
+        for (g, level, ds, pa_bits, ok) in [
+            (12, -1, true, 52, false),
+            (12, 0, false, 48, false),
+            (12, 0, true, 52, true),
+            (12, 1, false, 48, true),
+            (14, 0, true, 52, false),
+            (14, 1, false, 48, false),
+            (14, 1, true, 52, true),
+            (16, 1, false, 48, false),
+            (16, 1, false, 52, true),
+            (16, 2, false, 48, true),
+            (12, 3, false, 48, false), // level 3 wants a page (bit 1 set)
+        ] {
+            assert_eq!(
+                leaf_allowed(block, g, level, ds, pa_bits),
+                ok,
+                "granule 2^{g}, level {level}, DS {ds}, {pa_bits}-bit PA"
             );
         }
     }

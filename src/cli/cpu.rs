@@ -145,13 +145,14 @@ mod tests {
     use super::*;
 
     /// The system board's `max` is the newest version whose features the system model has
-    /// (Armv9.0, which is Armv8.5 with FP16, FHM and FlagM2: PAN, RAS, UAO, PAuth at every
-    /// level, TLBI by range, BTI, E0PD), with the optional features (52-bit addresses
-    /// included), and has EL2 and EL3 only when asked (both: Secure EL2 too).
+    /// (Armv9.1, which is Armv8.6 with FP16, FHM and FlagM2: PAN, RAS, UAO, PAuth2 at every
+    /// level, TLBI by range, BTI, E0PD, FGT, ECV), with the optional features (52-bit
+    /// addresses with every granule included), and has EL2 and EL3 only when asked (both:
+    /// Secure EL2 too).
     #[test]
     fn boot_max_follows_the_system_model() {
         let (spec, r) = resolve_for_boot("max", false, false).unwrap();
-        assert!(spec.starts_with("v9.0"), "{spec}");
+        assert!(spec.starts_with("v9.1"), "{spec}");
         for f in [
             "FEAT_LSE",
             "FEAT_PAN",
@@ -162,18 +163,22 @@ mod tests {
             "FEAT_TLBIRANGE",
             "FEAT_BTI",
             "FEAT_E0PD",
+            "FEAT_PAuth2",
+            "FEAT_ECV",
+            "FEAT_LPA2",
         ] {
             assert!(r.has(f), "{spec}: {f}");
         }
         assert!(!r.has("FEAT_EL2") && !r.has("FEAT_EL3"), "{spec}");
         let (spec, r) = resolve_for_boot("max", false, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_S2FWB") && r.has("FEAT_EVT"));
-        assert!(spec.starts_with("v9.0"), "{spec}");
+        assert!(r.has("FEAT_FGT"), "{spec}");
+        assert!(spec.starts_with("v9.1"), "{spec}");
         let (spec, r) = resolve_for_boot("max", true, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_EL3") && r.has("FEAT_VHE"));
         assert!(r.has("FEAT_SEL2") && r.has("FEAT_BTI"), "{spec}");
-        assert!(spec.starts_with("v9.0"), "{spec}");
-        let e = resolve_for_boot("v8.6", false, false).unwrap_err();
+        assert!(spec.starts_with("v9.1"), "{spec}");
+        let e = resolve_for_boot("v8.7", false, false).unwrap_err();
         assert!(e.contains("not implemented by the system model"), "{e}");
     }
 

@@ -1,6 +1,5 @@
 // The generic timer's event streams and FEAT_ECV: WFE after SEVL, WFE woken by CNTKCTL_EL1's
-// event stream within one period of the selected counter bit (EVNTI, and EVNTI + 8 with
-// EVNTIS) and by CNTHCTL_EL2's at EL2; the self-synchronised counter views CNTPCTSS_EL0 and
+// event stream (rising and falling edges, EVNTIS) and by CNTHCTL_EL2's at EL2; the self-synchronised counter views CNTPCTSS_EL0 and
 // CNTVCTSS_EL0 at EL1 and EL0; CNTHCTL_EL2.EL1TVCT and EL1TVT trapping EL1's and EL0's
 // virtual count and timer to EL2.
 #include "lib.h"
@@ -19,37 +18,35 @@ static void show(const char *name, u64 v) {
     puts_("\n");
 }
 
-// Two WFEs (the first may find the Event Register set) with an event stream on: whether they
-// returned within two periods (2^(bit+1) ticks each) of the stream's bit.
-static void wfe_within(const char *name, u64 bit) {
-    u64 before, after;
-    __asm__ volatile("isb\n mrs %0, cntvct_el0\n wfe\n wfe\n isb\n mrs %1, cntvct_el0"
-                     : "=r"(before), "=r"(after));
+// Two WFEs (the first may find the Event Register set) with an event stream on: they return
+// (with nothing else to wake the PE, Specula would wait for ever: exit 124). How soon is
+// model/src/interp/sysreg.rs's `event_stream_edges` test; QEMU's WFE does not wait, and its
+// counter follows the host's clock, so a time printed here would not repeat.
+static void wfe_twice(const char *name) {
+    __asm__ volatile("wfe\n wfe" ::: "memory");
     puts_(name);
-    puts_(": ");
-    puts_(after - before <= (4ul << bit) + 64 ? "woke within two periods\n" : "too late\n");
+    puts_(": returned\n");
 }
 
 static u64 el1_streams(u64 arg) {
     __asm__ volatile("sevl\n wfe");
     puts_("EL1 sevl; wfe: returned\n");
-    // Bit 14 of the virtual count, 0 to 1 edges. (Periods of a millisecond or so: QEMU's WFE
-    // does not wait, but its counter follows the host's clock.)
+    // Bit 14 of the virtual count, 0 to 1 edges.
     write_sysreg(cntkctl_el1, EVNTEN | (14ul << 4));
-    wfe_within("EL1 wfe, CNTKCTL_EL1 stream bit 14", 14);
+    wfe_twice("EL1 wfe, CNTKCTL_EL1 stream bit 14");
     // 1 to 0 edges.
     write_sysreg(cntkctl_el1, EVNTEN | (1ul << 3) | (14ul << 4));
-    wfe_within("EL1 wfe, stream bit 14 falling", 14);
+    wfe_twice("EL1 wfe, stream bit 14 falling");
     // EVNTIS: bit EVNTI + 8.
     write_sysreg(cntkctl_el1, EVNTEN | EVNTIS | (7ul << 4));
-    wfe_within("EL1 wfe, stream EVNTIS bit 15", 15);
+    wfe_twice("EL1 wfe, stream EVNTIS bit 15");
     write_sysreg(cntkctl_el1, 0);
     return arg;
 }
 
 static u64 el2_stream(u64 arg) {
     write_sysreg(cnthctl_el2, 3 | EVNTEN | (13ul << 4));
-    wfe_within("EL2 wfe, CNTHCTL_EL2 stream bit 13", 13);
+    wfe_twice("EL2 wfe, CNTHCTL_EL2 stream bit 13");
     write_sysreg(cnthctl_el2, 3 | arg);
     show("EL2 CNTHCTL_EL2", read_sysreg(cnthctl_el2));
     return arg;

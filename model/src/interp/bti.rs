@@ -250,8 +250,8 @@ mod tests {
         (cpu, stop)
     }
 
-    /// `v9.0` asks for these features; SSBS, I8MM, BF16 and the cryptographic extensions are
-    /// optional there.
+    /// `v9.0` asks for these features; SSBS, PAuth2, I8MM, BF16 and the cryptographic
+    /// extensions are optional there.
     #[test]
     fn v9_0_resolves_to_implemented_features() {
         let v9 = spec::features::resolve_str("v9.0").unwrap();
@@ -260,6 +260,7 @@ mod tests {
             f,
             Features {
                 ssbs: false,
+                pauth2: false,
                 i8mm: false,
                 bf16: false,
                 aes: false,

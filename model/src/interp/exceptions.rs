@@ -598,9 +598,17 @@ impl Cpu {
     }
 }
 
-/// ISS[5:0], the fault status code (DFSC/IFSC), for a fault reported at `level`.
-pub fn fault_status(kind: FaultKind, level: u8) -> u32 {
-    let l = u32::from(level & 3);
+/// ISS[5:0], the fault status code (DFSC/IFSC), for a fault reported at `level` (-1 to 3).
+pub fn fault_status(kind: FaultKind, level: i8) -> u32 {
+    if level < 0 {
+        // Level -1 (FEAT_LPA2): walks start there, and tables are all it holds.
+        return match kind {
+            FaultKind::AddressSize => 0x29,
+            FaultKind::ExternalOnWalk => 0x13,
+            _ => 0x2b,
+        };
+    }
+    let l = (level & 3) as u32;
     match kind {
         FaultKind::AddressSize => l,
         FaultKind::Translation => 0x04 | l,

@@ -129,6 +129,8 @@ pub struct SystemFeatures {
     /// FEAT_ECV: CNTPCTSS_EL0/CNTVCTSS_EL0, CNTHCTL_EL2.EL1TVT/EL1TVCT and the event streams'
     /// EVNTIS scaling (the physical offset, CNTPOFF_EL2, is FEAT_ECV_POFF: not implemented).
     pub ecv: bool,
+    /// FEAT_LPA2: 52-bit addresses with the 4K and 16K granules (TCR_ELx.DS, VTCR_EL2.DS).
+    pub lpa2: bool,
 }
 
 impl SystemFeatures {
@@ -159,6 +161,7 @@ impl SystemFeatures {
             sel2: has("FEAT_SEL2"),
             fgt: has("FEAT_FGT"),
             ecv: has("FEAT_ECV"),
+            lpa2: has("FEAT_LPA2"),
         }
     }
 
@@ -190,6 +193,7 @@ impl SystemFeatures {
             "FEAT_SEL2" => self.sel2,
             "FEAT_FGT" => self.fgt,
             "FEAT_ECV" => self.ecv,
+            "FEAT_LPA2" => self.lpa2,
             _ => false,
         }
     }
@@ -222,6 +226,9 @@ pub struct Features {
     pub ssbs: bool,
     /// FEAT_PAuth with the architected QARMA5 (FEAT_PACQARMA5).
     pub pauth: bool,
+    /// FEAT_PAuth2 (EnhancedPAC2): the PAC is XORed into the pointer's upper bits, and a
+    /// failed authentication leaves the XOR (no error code).
+    pub pauth2: bool,
     pub bti: bool,
     /// FEAT_FP16: half-precision data processing (FCVT to and from half is FEAT_FP).
     pub fp16: bool,
@@ -277,6 +284,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "FEAT_JSCVT",
     "FEAT_PAuth",
     "FEAT_PACQARMA5",
+    "FEAT_PAuth2",
     "FEAT_DIT",
     "FEAT_FlagM",
     "FEAT_FlagM2",
@@ -333,6 +341,7 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_SEL2",
     "FEAT_FGT",
     "FEAT_ECV",
+    "FEAT_LPA2",
 ];
 
 /// The features above EL0 the system model has with no switch of their own: the Exception
@@ -388,6 +397,7 @@ impl Features {
             dit: on,
             ssbs: on,
             pauth: on,
+            pauth2: on,
             bti: on,
             fp16: on,
             frintts: on,
@@ -426,6 +436,7 @@ impl Features {
             "FEAT_DIT" => self.dit,
             "FEAT_SSBS" => self.ssbs,
             "FEAT_PAuth" | "FEAT_PACQARMA5" => self.pauth,
+            "FEAT_PAuth2" => self.pauth2,
             "FEAT_BTI" => self.bti,
             "FEAT_FP16" => self.fp16,
             "FEAT_FRINTTS" => self.frintts,
@@ -466,6 +477,7 @@ impl Features {
             dit: has("FEAT_DIT"),
             ssbs: has("FEAT_SSBS"),
             pauth: has("FEAT_PAuth") && has("FEAT_PACQARMA5"),
+            pauth2: has("FEAT_PAuth") && has("FEAT_PACQARMA5") && has("FEAT_PAuth2"),
             bti: has("FEAT_BTI"),
             fp16: has("FEAT_FP16"),
             frintts: has("FEAT_FRINTTS"),

@@ -2,9 +2,10 @@
 //! PAC*, AUT*, XPAC*, PACGA, the hint-space forms (PACIASP, AUTIASP, ..., XPACLRI), the
 //! authenticating branches (BRAA, BLRAA, RETAA, ... and their Z forms) and LDRAA/LDRAB.
 //!
-//! This is FEAT_PAuth as Armv8.3 defines it, without FEAT_PAuth2 or FEAT_FPAC: AddPAC replaces
-//! the pointer's extension bits by the PAC, and a failed Auth returns the pointer with an error
-//! code in two of its top bits, so that its use faults later.
+//! FEAT_PAuth as Armv8.3 defines it (AddPAC replaces the pointer's extension bits by the PAC,
+//! and a failed Auth returns the pointer with an error code in two of its top bits, so that its
+//! use faults later), or with FEAT_PAuth2 (the PAC is XORed into those bits and out again, so a
+//! wrong PAC leaves them scrambled). No FEAT_FPAC: a failed AUT does not fault by itself.
 //!
 //! In user mode the translation regime is the one Linux sets for EL0: 48-bit virtual addresses
 //! in both halves (TxSZ = 16), TBI0 = 1 for data and instructions (TBID0 = 0), TBI1 = 0, and
@@ -320,14 +321,21 @@ fn pac(data: u64, modifier: u64, key: u128) -> u64 {
 #[cfg(test)]
 /// AddPAC(): insert a PAC into `ptr` (EL0 under Linux).
 pub fn add_pac(ptr: u64, modifier: u64, key: u128) -> u64 {
-    add_pac_in(PacField::linux(ptr), ptr, modifier, key)
+    add_pac_in(PacField::linux(ptr), ptr, modifier, key, false)
 }
 
-/// AddPAC() with the field `f` of the current regime.
-pub fn add_pac_in(f: PacField, ptr: u64, modifier: u64, key: u128) -> u64 {
+/// AddPAC() with the field `f` of the current regime; `pauth2`: FEAT_PAuth2's form, which
+/// XORs the PAC into the pointer.
+pub fn add_pac_in(f: PacField, ptr: u64, modifier: u64, key: u128, pauth2: bool) -> u64 {
     let (top_bit, bottom) = (f.top(), f.bottom);
     let ext_ptr = original_ptr(f, ptr, f.selbit);
     let mut pac = pac(ext_ptr, modifier, key);
+    if pauth2 {
+        let high = if f.tbi { 0 } else { field(63, 56) };
+        let low = ptr & field(bottom - 1, 0);
+        let xored = (ptr ^ pac) & (field(54, bottom) | high);
+        return (ptr & field(63, 56) & !high) | f.selbit << 55 | xored | low;
+    }
     // A pointer whose extension bits are not all equal gets a corrupted PAC.
     let ext = ptr & field(top_bit, bottom);
     if ext != 0 && ext != field(top_bit, bottom) {
@@ -347,11 +355,20 @@ pub fn add_pac_in(f: PacField, ptr: u64, modifier: u64, key: u128) -> u64 {
 /// implemented) the original pointer with error code `keynumber:NOT(keynumber)` in bits 54:53
 /// (with TBI) or 62:61 (EL0 under Linux).
 pub fn auth(ptr: u64, modifier: u64, key: u128, keynumber: u64) -> u64 {
-    auth_in(PacField::linux(ptr), ptr, modifier, key, keynumber)
+    auth_in(PacField::linux(ptr), ptr, modifier, key, keynumber, false)
 }
 
-/// Auth() with the field `f` of the current regime.
-pub fn auth_in(f: PacField, ptr: u64, modifier: u64, key: u128, keynumber: u64) -> u64 {
+/// Auth() with the field `f` of the current regime. With FEAT_PAuth2 (`pauth2`) there is no
+/// comparison: the PAC is XORed out again, which restores the extension bits when it is right
+/// and leaves a non-canonical pointer, in all likelihood, when it is not.
+pub fn auth_in(
+    f: PacField,
+    ptr: u64,
+    modifier: u64,
+    key: u128,
+    keynumber: u64,
+    pauth2: bool,
+) -> u64 {
     let original = original_ptr(f, ptr, ptr >> 55 & 1);
     let pac = pac(original, modifier, key);
     let checked = if f.tbi {
@@ -359,6 +376,9 @@ pub fn auth_in(f: PacField, ptr: u64, modifier: u64, key: u128, keynumber: u64) 
     } else {
         field(54, f.bottom) | field(63, 56)
     };
+    if pauth2 {
+        return ptr ^ (pac & checked);
+    }
     if (pac ^ ptr) & checked == 0 {
         original
     } else {
@@ -437,7 +457,13 @@ fn add(cpu: &Cpu, i: Insn, k: Key, ptr: u64, modifier: u64) -> Result<u64, Excep
     }
     pac_trap(cpu, i)?;
     let f = PacField::of(cpu, ptr, is_data(k), true);
-    Ok(add_pac_in(f, ptr, modifier, key(cpu, k)))
+    Ok(add_pac_in(
+        f,
+        ptr,
+        modifier,
+        key(cpu, k),
+        cpu.config.features.pauth2,
+    ))
 }
 
 fn aut(cpu: &Cpu, i: Insn, k: Key, ptr: u64, modifier: u64) -> Result<u64, Exception> {
@@ -447,7 +473,14 @@ fn aut(cpu: &Cpu, i: Insn, k: Key, ptr: u64, modifier: u64) -> Result<u64, Excep
     pac_trap(cpu, i)?;
     let keynumber = u64::from(matches!(k, Key::IB | Key::DB));
     let f = PacField::of(cpu, ptr, is_data(k), false);
-    Ok(auth_in(f, ptr, modifier, key(cpu, k), keynumber))
+    Ok(auth_in(
+        f,
+        ptr,
+        modifier,
+        key(cpu, k),
+        keynumber,
+        cpu.config.features.pauth2,
+    ))
 }
 
 /// AUTIA/AUTIB of `ptr` with `modifier`, for ERETAA and ERETAB.
@@ -675,6 +708,44 @@ mod tests {
         assert_eq!(auth(signed, 0, KEY, 1), kernel & !(3 << 61) | 2 << 61);
     }
 
+    /// FEAT_PAuth2, as a table of pointers (EL0 under Linux: TBI below, none above): the PAC
+    /// is XORed into the extension bits, authentication XORs it out again, and a wrong
+    /// modifier leaves the PAC of the wrong modifier XORed with the right one in them.
+    #[test]
+    fn pauth2_xors_the_pac() {
+        use super::{PacField, add_pac_in, auth_in, pac};
+        for ptr in [
+            0x0000_aaaa_1234_5678u64,
+            0x5a00_aaaa_1234_5678,
+            0xffff_0000_0000_1000,
+            0x0004_aaaa_1234_5678, // bad extension bits: no longer corrupts the PAC
+        ] {
+            let f = PacField::linux(ptr);
+            let checked = if f.tbi {
+                0x007f_0000_0000_0000
+            } else {
+                0xff7f_0000_0000_0000
+            };
+            let original = ptr & !checked | if ptr >> 55 & 1 != 0 { checked } else { 0 };
+            let p = pac(original, T, KEY);
+            let signed = add_pac_in(f, ptr, T, KEY, true);
+            assert_eq!(signed, ptr ^ (p & checked), "{ptr:#x}");
+            assert_eq!(auth_in(f, signed, T, KEY, 0, true), ptr, "{ptr:#x}");
+            let wrong = pac(original, T ^ 1, KEY);
+            assert_eq!(
+                auth_in(f, signed, T ^ 1, KEY, 1, true),
+                ptr ^ ((p ^ wrong) & checked),
+                "{ptr:#x}"
+            );
+        }
+        // A canonical lower-half pointer signs the same with or without PAuth2.
+        let ptr = 0x0000_aaaa_1234_5678;
+        assert_eq!(
+            add_pac_in(PacField::linux(ptr), ptr, T, KEY, true),
+            add_pac(ptr, T, KEY)
+        );
+    }
+
     fn keys(s: &mut State) {
         s.apiakey = KEY;
         s.apibkey = KEY.rotate_left(1);
@@ -716,14 +787,19 @@ mod tests {
                 |_| {},
             ),
             (
-                "pacia x0, x1; autib x0, x1 (wrong key: error code 10)",
+                "pacia x0, x1; autib x0, x1 (wrong key, FEAT_PAuth2: key B's PAC XORed in)",
                 &[0xdac10020, 0xdac11420],
                 |s| {
                     keys(s);
                     s.x[0] = 0x4000_1234;
                     s.x[1] = T
                 },
-                |s| s.x[0] = 0x4000_1234 | 2 << 53,
+                |s| {
+                    let signed = super::add_pac(0x4000_1234, T, s.apiakey);
+                    let f = super::PacField::linux(signed);
+                    s.x[0] = super::auth_in(f, signed, T, s.apibkey, 1, true);
+                    assert_ne!(s.x[0] >> 48, 0);
+                },
             ),
             (
                 "paciza x0; xpaci x0",
@@ -772,13 +848,19 @@ mod tests {
                 |_| {},
             ),
             (
-                "paciasp; autibsp (wrong key)",
+                "paciasp; autibsp (wrong key, PAuth2)",
                 &[0xd503233f, 0xd50323ff],
                 |s| {
                     keys(s);
                     s.x[30] = 0x4000_1234
                 },
-                |s| s.x[30] = 0x4000_1234 | 2 << 53,
+                |s| {
+                    let sp = s.sp_el[0];
+                    let signed = super::add_pac(0x4000_1234, sp, s.apiakey);
+                    let f = super::PacField::linux(signed);
+                    s.x[30] = super::auth_in(f, signed, sp, s.apibkey, 1, true);
+                    assert_ne!(s.x[30] >> 48, 0);
+                },
             ),
         ];
         for (name, words, setup, expect) in cases {
@@ -818,7 +900,7 @@ mod tests {
                 },
             ),
             (
-                "braa x1, x2 on an unsigned pointer: the target gets error code 01",
+                "braa x1, x2 on an unsigned pointer: the target gets the PAC XORed in (PAuth2)",
                 &[0xd71f0822],
                 |s| {
                     keys(s);
@@ -827,7 +909,8 @@ mod tests {
                 },
                 |s| {
                     s.x[1] = CODE + 0x40;
-                    s.pc = CODE + 0x40 | 1 << 53;
+                    s.pc = super::add_pac(CODE + 0x40, T, s.apiakey);
+                    assert_ne!(s.pc, CODE + 0x40);
                     s.pstate.btype = 0b01
                 },
             ),

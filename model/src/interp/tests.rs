@@ -612,9 +612,11 @@ fn feature_names_round_trip() {
         if base.contains(&name) {
             continue;
         }
-        // PAuth comes with its algorithm, and the algorithm with PAuth.
+        // PAuth comes with its algorithm, and the algorithm with PAuth; PAuth2 needs both.
         let pauth = ["FEAT_PAuth", "FEAT_PACQARMA5"];
-        let on = |n: &str| n == name || (pauth.contains(&name) && pauth.contains(&n));
+        let on = |n: &str| {
+            n == name || ((pauth.contains(&name) || name == "FEAT_PAuth2") && pauth.contains(&n))
+        };
         let config = Config {
             features: Features::from_names(on),
             system_features: SystemFeatures::from_names(on),
