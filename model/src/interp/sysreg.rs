@@ -354,6 +354,36 @@ impl Cpu {
                         && self.config.system_features.ecv,
                 )
             }
+            // The debug registers: MDCR_EL2's controls (all of them with MDCR_EL2.TDE or
+            // HCR_EL2.TGE) trap EL1 and EL0 to EL2, then MDCR_EL3's trap EL0-EL2 to EL3.
+            Trap::TDA | Trap::TDOSA | Trap::TDRA | Trap::TDCC => {
+                let mdcr2 = self.state.sr(sr::MDCR_EL2);
+                let mdcr3 = self.state.sr(sr::MDCR_EL3);
+                let all = f::MDCR_EL2_TDE.is_set(mdcr2) || f::HCR_EL2_TGE.is_set(hcr);
+                let (el2_fields, el3_fields): (&[sr::Field], &[sr::Field]) = match t {
+                    Trap::TDA => (&[f::MDCR_EL2_TDA], &[f::MDCR_EL3_TDA]),
+                    Trap::TDOSA => (&[f::MDCR_EL2_TDOSA], &[f::MDCR_EL3_TDOSA]),
+                    // MDCR_EL3 has no TDRA: its TDA covers MDRAR_EL1.
+                    Trap::TDRA => (&[f::MDCR_EL2_TDRA], &[f::MDCR_EL3_TDA]),
+                    _ => (
+                        &[f::MDCR_EL2_TDCC, f::MDCR_EL2_TDA],
+                        &[f::MDCR_EL3_TDCC, f::MDCR_EL3_TDA],
+                    ),
+                };
+                if el <= El::EL1
+                    && self.el2_enabled()
+                    && (all || el2_fields.iter().any(|x| x.is_set(mdcr2)))
+                {
+                    Some(El::EL2)
+                } else if el <= El::EL2
+                    && self.have_el3()
+                    && el3_fields.iter().any(|x| x.is_set(mdcr3))
+                {
+                    Some(El::EL3)
+                } else {
+                    None
+                }
+            }
             Trap::FGTEN => (el == El::EL2 && self.have_el3() && !f::SCR_EL3_FGTEn.is_set(scr))
                 .then_some(El::EL3),
         }
