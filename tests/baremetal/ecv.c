@@ -11,13 +11,6 @@ __asm__(".arch armv8.6-a");
 #define EL1TVT (1ul << 13)
 #define EL1TVCT (1ul << 14)
 
-static void show(const char *name, u64 v) {
-    puts_(name);
-    puts_(": ");
-    put_hex(v);
-    puts_("\n");
-}
-
 // Two WFEs (the first may find the Event Register set) with an event stream on: they return
 // (with nothing else to wake the PE, Specula would wait for ever: exit 124). How soon is
 // model/src/interp/sysreg.rs's `event_stream_edges` test; QEMU's WFE does not wait, and its

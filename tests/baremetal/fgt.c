@@ -16,13 +16,6 @@ __asm__(".arch armv8.6-a");
 
 static char data[64] __attribute__((aligned(64)));
 
-static void show(const char *name, u64 v) {
-    puts_(name);
-    puts_(": ");
-    put_hex(v);
-    puts_("\n");
-}
-
 // At EL2: the fine-grained trap registers themselves.
 static u64 regs_el2(u64 arg) {
     TRY("EL2 mrs hfgrtr_el2", "mrs x0, hfgrtr_el2");

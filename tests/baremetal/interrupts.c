@@ -25,7 +25,7 @@ static void hook(u64 el, u64 offset) {
     write_sysreg(S3_0_C12_C12_1, intid); // ICC_EOIR1_EL1
 }
 
-static void show(const char *what) {
+static void show_state(const char *what) {
     puts_(what);
     puts_(":");
     for (u64 i = 0; i < nseen; i++) {
@@ -64,12 +64,12 @@ static u64 at_el1(u64 arg) {
     write_sysreg(cntp_tval_el0, 2000);
     write_sysreg(cntp_ctl_el0, 1);
     wait_for(1);
-    show("EL1 physical timer");
+    show_state("EL1 physical timer");
     // The virtual timer, by CVAL.
     write_sysreg(cntv_cval_el0, read_sysreg(cntvct_el0) + 3000);
     write_sysreg(cntv_ctl_el0, 1);
     wait_for(1);
-    show("EL1 virtual timer");
+    show_state("EL1 virtual timer");
     // IMASK: the condition is met (ISTATUS) but no interrupt is raised.
     write_sysreg(cntp_ctl_el0, 3);
     write_sysreg(cntp_tval_el0, 0);
@@ -77,30 +77,30 @@ static u64 at_el1(u64 arg) {
     puts_("CNTP_CTL with IMASK, condition met: ");
     put_hex(read_sysreg(cntp_ctl_el0));
     puts_("\n");
-    show("EL1 masked timer");
+    show_state("EL1 masked timer");
     write_sysreg(cntp_ctl_el0, 0);
     // An SGI to this PE (INTID 5, target list bit 0).
     write_sysreg(S3_0_C12_C11_5, (5ul << 24) | 1);
     __asm__ volatile("isb");
     wait_for(1);
-    show("EL1 SGI 5");
+    show_state("EL1 SGI 5");
     // PMR at the interrupt's priority masks it; lowering the mask lets it in.
     write_sysreg(S3_0_C4_C6_0, 0x80);
     write_sysreg(S3_0_C12_C11_5, (6ul << 24) | 1);
     __asm__ volatile("isb");
     for (int i = 0; i < 100; i++) __asm__ volatile("nop");
-    show("EL1 SGI 6 under PMR 0x80");
+    show_state("EL1 SGI 6 under PMR 0x80");
     write_sysreg(S3_0_C4_C6_0, 0xff);
     __asm__ volatile("isb");
     wait_for(1);
-    show("EL1 SGI 6 after PMR 0xff");
+    show_state("EL1 SGI 6 after PMR 0xff");
     // PSTATE.I masks it; WFI still wakes; unmasking takes it.
     __asm__ volatile("msr daifset, #2");
     write_sysreg(S3_0_C12_C11_5, (7ul << 24) | 1);
     __asm__ volatile("isb; wfi");
-    show("EL1 SGI 7 with PSTATE.I");
+    show_state("EL1 SGI 7 with PSTATE.I");
     __asm__ volatile("msr daifclr, #2; isb; nop");
-    show("EL1 SGI 7 after unmasking");
+    show_state("EL1 SGI 7 after unmasking");
     __asm__ volatile("msr daifset, #2");
     puts_("ICC_RPR_EL1 idle: ");
     put_hex(read_sysreg(S3_0_C12_C11_3));
@@ -122,7 +122,7 @@ static u64 at_el2(u64 arg) {
         write_sysreg(cnthp_ctl_el2, 1);
         wait_for(1);
         __asm__ volatile("msr daifset, #2");
-        show("EL2 hypervisor timer with IMO");
+        show_state("EL2 hypervisor timer with IMO");
         write_sysreg(hcr_el2, 1ul << 31);
     }
     return arg;

@@ -39,6 +39,13 @@ void put_hex(u64 v) {
     puts_(b);
 }
 
+void show(const char *name, u64 v) {
+    puts_(name);
+    puts_(": ");
+    put_hex(v);
+    puts_("\n");
+}
+
 void put_dec(u64 v) {
     char b[21];
     int n = 20;

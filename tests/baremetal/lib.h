@@ -8,6 +8,8 @@ typedef unsigned char u8;
 void puts_(const char *s);
 void put_hex(u64 v);
 void put_dec(u64 v);
+// Prints `name: 0x<v>` and a newline.
+void show(const char *name, u64 v);
 void exit(int status);
 
 // What the last exception was, as the handler saw it.

@@ -33,13 +33,6 @@ static u64 ns2l1[512] __attribute__((aligned(4096)));
 #define VTCR ((1ul << 31) | (2ul << 16) | (3ul << 12) | (1ul << 10) | (1ul << 8) | (1ul << 6) | 25)
 #define VSTCR ((1ul << 6) | 25)
 
-static void show(const char *name, u64 v) {
-    puts_(name);
-    puts_(": ");
-    put_hex(v);
-    puts_("\n");
-}
-
 static u64 ns_el2(u64 arg) {
     TRY("NS EL2 mrs vsttbr_el2", "mrs x0, vsttbr_el2");
     TRY("NS EL2 msr vstcr_el2", "msr vstcr_el2, xzr");

@@ -23,13 +23,6 @@ static char data[2 * 4096] __attribute__((aligned(4096)));
 // Whether two counter readings a moment apart are within 2^31 of each other, either way.
 static u64 close(u64 a, u64 b) { return a - b + (1ul << 31) < (1ul << 32); }
 
-static void show(const char *name, u64 v) {
-    puts_(name);
-    puts_(": ");
-    put_hex(v);
-    puts_("\n");
-}
-
 static u64 el2_no_e2h(u64 arg) {
     write_sysreg(contextidr_el1, 0x11);
     write_sysreg(mair_el1, 0x33);

@@ -747,25 +747,21 @@ impl Virt {
             };
             Virt::align_time(cpu, time_ns);
             g.select_cpu(k);
-            g.set_line(map::PPI_PHYS_TIMER, cpu.timer_asserted(Timer::Physical));
-            g.set_line(map::PPI_VIRT_TIMER, cpu.timer_asserted(Timer::Virtual));
-            g.set_line(map::PPI_HYP_TIMER, cpu.timer_asserted(Timer::Hypervisor));
-            g.set_line(
-                map::PPI_HYP_VIRT_TIMER,
-                cpu.timer_asserted(Timer::HypervisorVirtual),
-            );
-            g.set_line(
-                map::PPI_SECURE_TIMER,
-                cpu.timer_asserted(Timer::SecurePhysical),
-            );
-            g.set_line(
-                map::PPI_SECURE_HYP_TIMER,
-                cpu.timer_asserted(Timer::SecureHypervisor),
-            );
-            g.set_line(
-                map::PPI_SECURE_HYP_VIRT_TIMER,
-                cpu.timer_asserted(Timer::SecureHypervisorVirtual),
-            );
+            // Each timer's PPI, as the board's device tree numbers them.
+            for (ppi, timer) in [
+                (map::PPI_PHYS_TIMER, Timer::Physical),
+                (map::PPI_VIRT_TIMER, Timer::Virtual),
+                (map::PPI_HYP_TIMER, Timer::Hypervisor),
+                (map::PPI_HYP_VIRT_TIMER, Timer::HypervisorVirtual),
+                (map::PPI_SECURE_TIMER, Timer::SecurePhysical),
+                (map::PPI_SECURE_HYP_TIMER, Timer::SecureHypervisor),
+                (
+                    map::PPI_SECURE_HYP_VIRT_TIMER,
+                    Timer::SecureHypervisorVirtual,
+                ),
+            ] {
+                g.set_line(ppi, cpu.timer_asserted(timer));
+            }
             let maintenance = g.vcpu().maintenance();
             g.set_line(crate::devices::gicv3::PPI_MAINTENANCE, maintenance);
             let (virq, vfiq) = g.vcpu().signals();
