@@ -770,8 +770,8 @@ impl<M: Memory> Mmu<M> {
             ipa_ns: ctx.secure && !secure_ipa,
             ..Fault::new(va, access, kind)
         };
-        // VSTCR_EL2 holds T0SZ, SL0 and TG0 for the Secure IPA space.
-        const VSTCR_FIELDS: u64 = 0xc0ff;
+        // VSTCR_EL2 holds T0SZ, SL0, TG0 and SL2 for the Secure IPA space.
+        const VSTCR_FIELDS: u64 = 0x2_0000_c0ff;
         let (vtcr, vttbr) = if secure_ipa {
             (
                 (ctx.vtcr & !VSTCR_FIELDS) | (ctx.vstcr & VSTCR_FIELDS),
@@ -786,10 +786,9 @@ impl<M: Memory> Mmu<M> {
             0b10 => 14,
             _ => 12,
         };
-        // VTCR_EL2.DS (bit 32, FEAT_LPA2) for 4K and 16K; SL2 (bit 33, VSTCR_EL2's for the
-        // Secure IPA space) with 4K.
-        let ds = ctx.lpa2 && g != 16 && bits(ctx.vtcr, 32, 32) != 0;
-        let sl2 = ds && g == 12 && bits(if secure_ipa { ctx.vstcr } else { vtcr }, 33, 33) != 0;
+        // VTCR_EL2.DS (bit 32, FEAT_LPA2) for 4K and 16K; SL2 (bit 33) with 4K.
+        let ds = ctx.lpa2 && g != 16 && bits(vtcr, 32, 32) != 0;
+        let sl2 = ds && g == 12 && bits(vtcr, 33, 33) != 0;
         let tsz = bits(vtcr, 5, 0).clamp(16, max_tsz(ctx.ttst, g)) as u32;
         let oa_bits = oa_size(bits(vtcr, 18, 16), ctx.pa_bits, g, ds);
         let tsz = if (g == 16 || ds) && oa_bits == 52 {

@@ -76,10 +76,12 @@ impl Cpu {
     /// `IsSecure()` below EL3: SCR_EL3.NS is 0. Without EL3 the PE is Non-secure (as on QEMU
     /// virt without `secure=on`); EL3 itself is always Secure.
     pub fn is_secure(&self) -> bool {
-        if !self.have_el3() {
-            return false;
-        }
-        self.state.pstate.el == El::EL3 || !f::SCR_EL3_NS.is_set(self.state.sr(sr::SCR_EL3))
+        self.is_secure_at(self.state.pstate.el)
+    }
+
+    /// `IsSecure()` as it would be at `el` (the Security state of `el`'s regime).
+    pub fn is_secure_at(&self, el: El) -> bool {
+        self.have_el3() && (el == El::EL3 || !f::SCR_EL3_NS.is_set(self.state.sr(sr::SCR_EL3)))
     }
 
     /// `EL2Enabled()`: EL2 is implemented and the PE is in a Security state that has it:

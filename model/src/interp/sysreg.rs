@@ -145,8 +145,7 @@ impl Cpu {
         let pa_bits = if sys.lpa { 52 } else { 48 };
         let lva = sys.lva;
         let m = |sctlr: u64| sctlr & 1 != 0;
-        // The regime's Security state: EL3's is Secure; below, SCR_EL3.NS decides.
-        let secure = self.have_el3() && (el == El::EL3 || !f::SCR_EL3_NS.is_set(s.sr(sr::SCR_EL3)));
+        let secure = self.is_secure_at(el);
         match el {
             El::EL3 => Translation {
                 el,
@@ -344,15 +343,16 @@ impl Cpu {
             Trap::EA => {
                 (el <= El::EL2 && self.have_el3() && f::SCR_EL3_EA.is_set(scr)).then_some(El::EL3)
             }
-            // FEAT_ECV: CNTHCTL_EL2.EL1TVT (13) and EL1TVCT (14), same bits in both layouts.
+            // FEAT_ECV: CNTHCTL_EL2.EL1TVT and EL1TVCT (the same bits in both layouts; RES0,
+            // so never set, without the feature).
             Trap::EL1TVT | Trap::EL1TVCT => {
-                let bit = if t == Trap::EL1TVT { 13 } else { 14 };
+                let field = if t == Trap::EL1TVT {
+                    f::CNTHCTL_EL2_EL1TVT
+                } else {
+                    f::CNTHCTL_EL2_EL1TVCT
+                };
                 let from = el1 || (el0 && !self.in_host(El::EL0));
-                to_el2(
-                    from && self.el2_enabled()
-                        && self.state.sr(sr::CNTHCTL_EL2) >> bit & 1 != 0
-                        && self.config.system_features.ecv,
-                )
+                to_el2(from && self.el2_enabled() && field.is_set(self.state.sr(sr::CNTHCTL_EL2)))
             }
             // The debug registers: MDCR_EL2's controls (all of them with MDCR_EL2.TDE or
             // HCR_EL2.TGE) trap EL1 and EL0 to EL2, then MDCR_EL3's trap EL0-EL2 to EL3.
@@ -630,11 +630,12 @@ impl Cpu {
     /// The generic timer's event streams that are on: CNTKCTL_EL1's on the virtual count
     /// and, where EL2 exists, CNTHCTL_EL2's on the physical count. Each as `(count now, the
     /// count's bit whose edge is the event, falling edge)`: EVNTI selects bit EVNTI, or
-    /// EVNTI + 8 with EVNTIS (FEAT_ECV); EVNTDIR 1 is the 1-to-0 edge.
+    /// EVNTI + 8 with EVNTIS (FEAT_ECV; RES0 without it); EVNTDIR 1 is the 1-to-0 edge. Both
+    /// registers have these fields at the same bits.
     fn event_streams(&self) -> [Option<(u64, u32, bool)>; 2] {
         let stream = |ctl: u64, count: u64| {
             f::CNTKCTL_EL1_EVNTEN.is_set(ctl).then(|| {
-                let scaled = self.config.system_features.ecv && ctl >> 17 & 1 != 0;
+                let scaled = f::CNTKCTL_EL1_EVNTIS.is_set(ctl);
                 let bit = f::CNTKCTL_EL1_EVNTI.get(ctl) as u32 + if scaled { 8 } else { 0 };
                 (count, bit, f::CNTKCTL_EL1_EVNTDIR.is_set(ctl))
             })
