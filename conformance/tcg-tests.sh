@@ -43,7 +43,9 @@ mkdir -p "$B"
 # depends on random PAC keys). why: `n/a: ...` when the test cannot apply here (it is still run,
 # and a pass counts), `known: ...` for a failure we know and have not fixed yet. specula
 # options: for a test written for one CPU (pauth-2 checks Armv8.3's Auth error code, which
-# FEAT_PAuth2 in `max` replaces with the PACs' XOR; QEMU 7.2's max has no PAuth2).
+# FEAT_PAuth2 in `max` replaces with the PACs' XOR; QEMU 7.2's max has no PAuth2; pauth-4 and
+# pauth-5 read the pointer a failed AUTIA returns, where FEAT_FPAC in `max` raises SIGILL, so
+# they run on v9.0 with PAuth2 and without the optional FPAC).
 TESTS=(
 "float_convd|multiarch/float_convd.c multiarch/libs/float_helpers.c|-lm|aarch64/float_convd.ref||"
 "float_convs|multiarch/float_convs.c multiarch/libs/float_helpers.c|-lm|aarch64/float_convs.ref||"
@@ -65,8 +67,8 @@ TESTS=(
 "pcalign-a64|aarch64/pcalign-a64.c||||"
 "pauth-1|aarch64/pauth-1.c|-march=armv8.3-a||status|"
 "pauth-2|aarch64/pauth-2.c|-march=armv8.3-a||||--cpu v8.3"
-"pauth-4|aarch64/pauth-4.c|-march=armv8.3-a||status|"
-"pauth-5|aarch64/pauth-5.c|-march=armv8.3-a|||"
+"pauth-4|aarch64/pauth-4.c|-march=armv8.3-a||status||--cpu v9.0,+FEAT_PAuth2"
+"pauth-5|aarch64/pauth-5.c|-march=armv8.3-a||||--cpu v9.0,+FEAT_PAuth2"
 "bti-1|aarch64/bti-1.c|-mbranch-protection=standard -nostdlib|||n/a: its SIGILL handler returns with PSTATE M[3:0]=1, which Linux refuses (SIGSEGV, arm64 valid_user_regs) and qemu-user accepts"
 "bti-2|aarch64/bti-2.c||||n/a: its SIGILL handler returns with PSTATE M[3:0]=1, which Linux refuses (SIGSEGV, arm64 valid_user_regs) and qemu-user accepts"
 "bti-3|aarch64/bti-3.c|-mbranch-protection=standard -nostdlib|||n/a: its SIGILL handler returns with PSTATE M[3:0]=1, which Linux refuses (SIGSEGV, arm64 valid_user_regs) and qemu-user accepts"

@@ -1,7 +1,9 @@
 // The generic timer's event streams and FEAT_ECV: WFE after SEVL, WFE woken by CNTKCTL_EL1's
 // event stream (rising and falling edges, EVNTIS) and by CNTHCTL_EL2's at EL2; the self-synchronised counter views CNTPCTSS_EL0 and
 // CNTVCTSS_EL0 at EL1 and EL0; CNTHCTL_EL2.EL1TVCT and EL1TVT trapping EL1's and EL0's
-// virtual count and timer to EL2.
+// virtual count and timer to EL2; the physical offset (FEAT_ECV_POFF): CNTPOFF_EL2 trapped to
+// EL3 by SCR_EL3.ECVEn, and applied by CNTHCTL_EL2.ECV to EL1's CNTPCT_EL0 and the EL1 physical
+// timer, but not to EL2's or EL3's count.
 #include "lib.h"
 
 __asm__(".arch armv8.6-a");
@@ -10,6 +12,9 @@ __asm__(".arch armv8.6-a");
 #define EVNTIS (1ul << 17)
 #define EL1TVT (1ul << 13)
 #define EL1TVCT (1ul << 14)
+#define ECV (1ul << 12)
+#define SCR_ECVEN (1ul << 28)
+#define POFF (1ul << 60)
 
 // Two WFEs (the first may find the Event Register set) with an event stream on: they return
 // (with nothing else to wake the PE, Specula would wait for ever: exit 124). How soon is
@@ -63,6 +68,32 @@ static u64 el0_counts(u64 arg) {
     return arg;
 }
 
+// The top byte of a count: 0 for counts since reset, 0xf0 with the offset 2^60 subtracted
+// (the counts here are far below 2^56), so the output does not depend on time.
+static void top(const char *name, u64 count) {
+    show(name, count >> 56);
+}
+
+static u64 el2_poff(u64 arg) {
+    TRY_VA("EL2 msr cntpoff_el2", "msr s3_4_c14_c0_6, %[a]", POFF);
+    TRY("EL2 mrs cntpoff_el2", "mrs x0, s3_4_c14_c0_6");
+    write_sysreg(cnthctl_el2, 3 | arg);
+    top("EL2 CNTPCT_EL0 >> 56", read_sysreg(cntpct_el0));
+    return arg;
+}
+
+static u64 el1_poff(u64 arg) {
+    top("EL1 CNTPCT_EL0 >> 56", read_sysreg(cntpct_el0));
+    top("EL1 CNTPCTSS_EL0 >> 56", read_sysreg(cntpctss_el0));
+    // The EL1 physical timer compares CNTP_CVAL_EL0 with the offset count: 2^62 is ahead of
+    // the count since reset but behind the offset one.
+    write_sysreg(cntp_cval_el0, 1ul << 62);
+    write_sysreg(cntp_ctl_el0, 3);
+    show("EL1 CNTP_CTL_EL0 (CVAL 2^62, enabled, masked)", read_sysreg(cntp_ctl_el0));
+    write_sysreg(cntp_ctl_el0, 0);
+    return arg;
+}
+
 int main(void) {
     puts_("ecv\n");
     show("ID_AA64MMFR0_EL1.ECV", read_sysreg(id_aa64mmfr0_el1) >> 60 & 15);
@@ -77,5 +108,22 @@ int main(void) {
     run_at(1, el1_counts, 0);
     run_at(0, el0_counts, 0);
     run_at(2, el2_stream, 0);
+    puts_("CNTPOFF_EL2\n");
+    write_sysreg(s3_4_c14_c0_6, POFF);
+    run_at(2, el2_poff, 0);
+    run_at(1, el1_poff, 0);
+    u64 scr = read_sysreg(scr_el3);
+    write_sysreg(scr_el3, scr | SCR_ECVEN);
+    run_at(2, el2_poff, 0);
+    puts_("CNTHCTL_EL2.ECV\n");
+    run_at(2, el2_poff, ECV);
+    run_at(1, el1_poff, 0);
+    top("EL3 CNTPCT_EL0 >> 56", read_sysreg(cntpct_el0));
+    write_sysreg(scr_el3, scr);
+    puts_("SCR_EL3.ECVEn 0\n");
+    run_at(1, el1_poff, 0);
+    write_sysreg(scr_el3, scr | SCR_ECVEN);
+    run_at(2, el2_poff, 0);
+    write_sysreg(scr_el3, scr);
     return 0;
 }

@@ -116,6 +116,7 @@ static u64 pac_el1(u64 arg) {
     puts_("autia, right modifier: ");
     put_hex(a);
     puts_("\n");
+    // With FEAT_FPAC the AUTIA below faults (the handler resumes after it), so x0 keeps r.
     __asm__ volatile("mov x0, %1\n autia x0, %2\n mov %0, x0" : "=r"(a) : "r"(r), "r"(mod + 1) : "x0");
     puts_("autia, wrong modifier: ");
     put_hex(a);
@@ -133,6 +134,15 @@ static u64 pac_el1(u64 arg) {
     puts_("pacga (key 0): ");
     put_hex(r);
     puts_("\n");
+    // FEAT_FPAC: a failed AUT* is a PAC Fail exception (EC 0x1C, ISS bit 1 the data key, bit 0
+    // key B) rather than a poisoned pointer; FEAT_FPACCOMBINE extends that to the forms that
+    // branch or load with the result (here LDRAA, a data key A load).
+    __asm__ volatile("mov x0, %1\n pacia x0, %2\n mov %0, x0" : "=r"(r) : "r"(ptr), "r"(mod) : "x0");
+    TRY_VA("EL1 autiza of a PACIA pointer", "mov x0, %[a]\n autiza x0", r);
+    write_sysreg(sctlr_el1, read_sysreg(sctlr_el1) | (1ul << 30) | (1ul << 27));
+    TRY_VA("EL1 autizb of a PACIA pointer", "mov x0, %[a]\n autizb x0", r);
+    TRY_VA("EL1 ldraa of an unsigned pointer", "mov x0, %[a]\n ldraa x1, [x0]", ptr);
+    write_sysreg(sctlr_el1, read_sysreg(sctlr_el1) & ~((1ul << 30) | (1ul << 27)));
     return arg;
 }
 

@@ -316,6 +316,15 @@ impl Board {
                 pc,
                 format!("branch target exception: BTYPE {btype:02b} into a guarded page"),
             ),
+            Exception::PacFail { pc, data, key_b } => (
+                SIGILL,
+                pc,
+                format!(
+                    "pointer authentication failed (FEAT_FPAC) with the {} {} key",
+                    if data { "data" } else { "instruction" },
+                    if key_b { "B" } else { "A" }
+                ),
+            ),
             Exception::SupervisorCall { pc, .. } => (SIGSYS, pc, "SVC".to_string()),
         };
         let name = signal_name(signal);

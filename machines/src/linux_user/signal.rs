@@ -254,6 +254,13 @@ fn classify(e: &Exception) -> (i32, Info, u64, u64) {
             0,
             (0x0d << 26) | IL | u64::from(btype),
         ),
+        // Linux's do_el0_fpac: SIGILL, ILL_ILLOPN, with the PAC Fail syndrome.
+        Exception::PacFail { pc, data, key_b } => (
+            SIGILL,
+            fault(2, pc), // ILL_ILLOPN
+            0,
+            (0x1c << 26) | IL | u64::from(data) << 1 | u64::from(key_b),
+        ),
         Exception::SupervisorCall { pc, imm } => {
             (31, fault(1, pc), 0, (0x15 << 26) | IL | u64::from(imm))
         }
@@ -575,6 +582,7 @@ impl Board {
             | Exception::PcAlignment { pc }
             | Exception::SpAlignment { pc, .. }
             | Exception::BranchTarget { pc, .. }
+            | Exception::PacFail { pc, .. }
             | Exception::Trap { pc, .. }
             | Exception::BoardSysreg { pc, .. }
             | Exception::IllegalState { pc } => pc,

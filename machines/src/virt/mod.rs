@@ -173,7 +173,8 @@ fn e_pc(e: &Exception) -> u64 {
         | Exception::IllegalState { pc }
         | Exception::BoardSysreg { pc, .. }
         | Exception::WaitForInterrupt { pc }
-        | Exception::BranchTarget { pc, .. } => pc,
+        | Exception::BranchTarget { pc, .. }
+        | Exception::PacFail { pc, .. } => pc,
     }
 }
 
@@ -209,8 +210,8 @@ pub struct Virt {
 
 /// The ID register fields that describe the board rather than the feature model: which
 /// Exception levels exist (ID_AA64PFR0_EL1.EL0-EL3: 1 = AArch64 only), the physical address
-/// size (ID_AA64MMFR0_EL1.PARange: 48 bits, or 52 where the feature model says FEAT_LPA), and
-/// the debug architecture (ID_AA64DFR0_EL1: the feature model's debug version, at least
+/// size (ID_AA64MMFR0_EL1.PARange: 48 bits, or 52 where the feature model says FEAT_LPA), the
+/// EL2 traps FEAT_EVT adds (ID_AA64MMFR2_EL1.EVT), and the debug architecture (ID_AA64DFR0_EL1: the feature model's debug version, at least
 /// Armv8.0's; two breakpoints and two watchpoints, matching the DBG*0/1 registers).
 pub fn board_id_registers(cfg: &mut Config, el2: bool, el3: bool) {
     let set = |cfg: &mut Config, name: &'static str, f: &dyn Fn(u64) -> u64| match cfg
@@ -239,6 +240,14 @@ pub fn board_id_registers(cfg: &mut Config, el2: bool, el3: bool) {
     });
     set(cfg, "ID_AA64DFR0_EL1", &|v| {
         (v & !0xf0_f00f) | (v & 0xf).max(6) | (1 << 12) | (1 << 20)
+    });
+    // EVT (59:56): with FEAT_EVT, 2, the PE having all five HCR_EL2 traps (TTLBIS and
+    // TTLBOS too; from Armv8.5 with EL2, 1 is not permitted); without EL2, 0, the only
+    // permitted value.
+    set(cfg, "ID_AA64MMFR2_EL1", &|v| {
+        let evt = (v >> 56) & 0xf;
+        let evt = if evt == 0 || !el2 { 0 } else { 2 };
+        (v & !(0xf << 56)) | evt << 56
     });
 }
 

@@ -250,7 +250,7 @@ mod tests {
         (cpu, stop)
     }
 
-    /// `v9.0` asks for these features; SSBS, PAuth2, I8MM, BF16 and the cryptographic
+    /// `v9.0` asks for these features; SSBS, PAuth2, FPAC, I8MM, BF16 and the cryptographic
     /// extensions are optional there.
     #[test]
     fn v9_0_resolves_to_implemented_features() {
@@ -261,6 +261,8 @@ mod tests {
             Features {
                 ssbs: false,
                 pauth2: false,
+                fpac: false,
+                fpaccombine: false,
                 i8mm: false,
                 bf16: false,
                 aes: false,

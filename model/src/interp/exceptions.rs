@@ -19,6 +19,7 @@ pub mod ec {
     pub const FP_ACCESS: u32 = 0x07;
     pub const PAC_TRAP: u32 = 0x09;
     pub const BTI: u32 = 0x0d;
+    pub const PAC_FAIL: u32 = 0x1c;
     pub const ILLEGAL_STATE: u32 = 0x0e;
     pub const SVC: u32 = 0x15;
     pub const HVC: u32 = 0x16;
@@ -212,6 +213,10 @@ impl Cpu {
             Exception::SpAlignment { pc, .. } => (self.default_target(), ec::SP_ALIGN, 0, None, pc),
             Exception::BranchTarget { pc, btype } => {
                 (self.default_target(), ec::BTI, u32::from(btype), None, pc)
+            }
+            Exception::PacFail { pc, data, key_b } => {
+                let iss = u32::from(data) << 1 | u32::from(key_b);
+                (self.default_target(), ec::PAC_FAIL, iss, None, pc)
             }
             Exception::IllegalState { pc } => {
                 (self.default_target(), ec::ILLEGAL_STATE, 0, None, pc)

@@ -127,8 +127,10 @@ pub struct SystemFeatures {
     /// HDFGWTR_EL2 (SCR_EL3.FGTEn).
     pub fgt: bool,
     /// FEAT_ECV: CNTPCTSS_EL0/CNTVCTSS_EL0, CNTHCTL_EL2.EL1TVT/EL1TVCT and the event streams'
-    /// EVNTIS scaling (the physical offset, CNTPOFF_EL2, is FEAT_ECV_POFF: not implemented).
+    /// EVNTIS scaling.
     pub ecv: bool,
+    /// FEAT_ECV_POFF: the physical offset CNTPOFF_EL2 (CNTHCTL_EL2.ECV, SCR_EL3.ECVEn).
+    pub ecv_poff: bool,
     /// FEAT_LPA2: 52-bit addresses with the 4K and 16K granules (TCR_ELx.DS, VTCR_EL2.DS).
     pub lpa2: bool,
 }
@@ -161,6 +163,7 @@ impl SystemFeatures {
             sel2: has("FEAT_SEL2"),
             fgt: has("FEAT_FGT"),
             ecv: has("FEAT_ECV"),
+            ecv_poff: has("FEAT_ECV_POFF"),
             lpa2: has("FEAT_LPA2"),
         }
     }
@@ -193,6 +196,7 @@ impl SystemFeatures {
             "FEAT_SEL2" => self.sel2,
             "FEAT_FGT" => self.fgt,
             "FEAT_ECV" => self.ecv,
+            "FEAT_ECV_POFF" => self.ecv_poff,
             "FEAT_LPA2" => self.lpa2,
             _ => false,
         }
@@ -229,6 +233,10 @@ pub struct Features {
     /// FEAT_PAuth2 (EnhancedPAC2): the PAC is XORed into the pointer's upper bits, and a
     /// failed authentication leaves the XOR (no error code).
     pub pauth2: bool,
+    /// FEAT_FPAC: a failed AUT* is a PAC Fail exception (EC 0x1C) instead of a corrupted
+    /// pointer; FEAT_FPACCOMBINE: the combined forms (BRAA, RETAA, LDRAA, ERETAA, ...) too.
+    pub fpac: bool,
+    pub fpaccombine: bool,
     pub bti: bool,
     /// FEAT_FP16: half-precision data processing (FCVT to and from half is FEAT_FP).
     pub fp16: bool,
@@ -285,6 +293,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "FEAT_PAuth",
     "FEAT_PACQARMA5",
     "FEAT_PAuth2",
+    "FEAT_FPAC",
+    "FEAT_FPACCOMBINE",
     "FEAT_DIT",
     "FEAT_FlagM",
     "FEAT_FlagM2",
@@ -341,6 +351,7 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_SEL2",
     "FEAT_FGT",
     "FEAT_ECV",
+    "FEAT_ECV_POFF",
     "FEAT_LPA2",
 ];
 
@@ -398,6 +409,8 @@ impl Features {
             ssbs: on,
             pauth: on,
             pauth2: on,
+            fpac: on,
+            fpaccombine: on,
             bti: on,
             fp16: on,
             frintts: on,
@@ -437,6 +450,8 @@ impl Features {
             "FEAT_SSBS" => self.ssbs,
             "FEAT_PAuth" | "FEAT_PACQARMA5" => self.pauth,
             "FEAT_PAuth2" => self.pauth2,
+            "FEAT_FPAC" => self.fpac,
+            "FEAT_FPACCOMBINE" => self.fpaccombine,
             "FEAT_BTI" => self.bti,
             "FEAT_FP16" => self.fp16,
             "FEAT_FRINTTS" => self.frintts,
@@ -478,6 +493,8 @@ impl Features {
             ssbs: has("FEAT_SSBS"),
             pauth: has("FEAT_PAuth") && has("FEAT_PACQARMA5"),
             pauth2: has("FEAT_PAuth") && has("FEAT_PACQARMA5") && has("FEAT_PAuth2"),
+            fpac: has("FEAT_PAuth2") && has("FEAT_FPAC"),
+            fpaccombine: has("FEAT_PAuth2") && has("FEAT_FPAC") && has("FEAT_FPACCOMBINE"),
             bti: has("FEAT_BTI"),
             fp16: has("FEAT_FP16"),
             frintts: has("FEAT_FRINTTS"),
@@ -588,6 +605,9 @@ pub enum Exception {
     /// A Branch Target exception (FEAT_BTI): an indirect branch that set PSTATE.BTYPE to
     /// `btype` reached an instruction in a guarded page that is not a compatible landing pad.
     BranchTarget { pc: u64, btype: u8 },
+    /// A PAC Fail exception (FEAT_FPAC): an authentication failed; `data` for a data key,
+    /// `key_b` for key B (the ISS's DnI and BnA bits).
+    PacFail { pc: u64, data: bool, key_b: bool },
 }
 
 /// Whether an instruction is a SIMD&FP one for `CheckFPAdvSIMDEnabled`: the SIMD&FP data

@@ -5,7 +5,9 @@
 //! FEAT_PAuth as Armv8.3 defines it (AddPAC replaces the pointer's extension bits by the PAC,
 //! and a failed Auth returns the pointer with an error code in two of its top bits, so that its
 //! use faults later), or with FEAT_PAuth2 (the PAC is XORed into those bits and out again, so a
-//! wrong PAC leaves them scrambled). No FEAT_FPAC: a failed AUT does not fault by itself.
+//! wrong PAC leaves them scrambled). With FEAT_FPAC a failed AUT* takes a PAC Fail exception
+//! (EC 0x1C) at once, and with FEAT_FPACCOMBINE so do the forms that branch or load with the
+//! authenticated pointer; without them the failure shows only when the pointer is used.
 //!
 //! In user mode the translation regime is the one Linux sets for EL0: 48-bit virtual addresses
 //! in both halves (TxSZ = 16), TBI0 = 1 for data and instructions (TBID0 = 0), TBI1 = 0, and
@@ -466,21 +468,50 @@ fn add(cpu: &Cpu, i: Insn, k: Key, ptr: u64, modifier: u64) -> Result<u64, Excep
     ))
 }
 
-fn aut(cpu: &Cpu, i: Insn, k: Key, ptr: u64, modifier: u64) -> Result<u64, Exception> {
+/// Whether a FEAT_PAuth2 Auth() result failed: its PAC field (bits 54 down to the field's
+/// bottom, and 63:56 without TBI) is not all copies of bit 55, as a pointer whose PAC was
+/// XORed out by the right one is. FEAT_FPAC makes that a PAC Fail exception.
+pub fn pac_check_fails(f: PacField, result: u64) -> bool {
+    let checked = if f.tbi {
+        field(54, f.bottom)
+    } else {
+        field(54, f.bottom) | field(63, 56)
+    };
+    let extension = if result >> 55 & 1 != 0 { checked } else { 0 };
+    result & checked != extension
+}
+
+/// AUT* with key `k`: `combined` for the forms that branch or load with the result (BRAA,
+/// RETAA, LDRAA, ERETAA, ...), which fault on failure only with FEAT_FPACCOMBINE.
+fn aut(
+    cpu: &Cpu,
+    i: Insn,
+    k: Key,
+    ptr: u64,
+    modifier: u64,
+    combined: bool,
+) -> Result<u64, Exception> {
     if !enabled(cpu, k) {
         return Ok(ptr);
     }
     pac_trap(cpu, i)?;
     let keynumber = u64::from(matches!(k, Key::IB | Key::DB));
     let f = PacField::of(cpu, ptr, is_data(k), false);
-    Ok(auth_in(
-        f,
-        ptr,
-        modifier,
-        key(cpu, k),
-        keynumber,
-        cpu.config.features.pauth2,
-    ))
+    let features = &cpu.config.features;
+    let result = auth_in(f, ptr, modifier, key(cpu, k), keynumber, features.pauth2);
+    let faults = if combined {
+        features.fpaccombine
+    } else {
+        features.fpac
+    };
+    if faults && pac_check_fails(f, result) {
+        return Err(Exception::PacFail {
+            pc: i.pc,
+            data: is_data(k),
+            key_b: keynumber == 1,
+        });
+    }
+    Ok(result)
 }
 
 /// AUTIA/AUTIB of `ptr` with `modifier`, for ERETAA and ERETAB.
@@ -491,7 +522,14 @@ pub(super) fn authenticate_instruction(
     ptr: u64,
     modifier: u64,
 ) -> Result<u64, Exception> {
-    aut(cpu, i, if key_b { Key::IB } else { Key::IA }, ptr, modifier)
+    aut(
+        cpu,
+        i,
+        if key_b { Key::IB } else { Key::IA },
+        ptr,
+        modifier,
+        true,
+    )
 }
 
 #[inline]
@@ -539,7 +577,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
             let modifier = if i.bit(13) { 0 } else { cpu.state.xsp(n) };
             let ptr = cpu.state.xr(d);
             let r = if i.bit(12) {
-                aut(cpu, i, k, ptr, modifier)
+                aut(cpu, i, k, ptr, modifier, false)
             } else {
                 add(cpu, i, k, ptr, modifier)
             };
@@ -596,7 +634,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
             } else {
                 (cpu.state.xr(n), 0)
             };
-            let target = match aut(cpu, i, k, target, modifier) {
+            let target = match aut(cpu, i, k, target, modifier, true) {
                 Ok(t) => t,
                 Err(e) => return Some(Err(e)),
             };
@@ -622,7 +660,7 @@ fn hint(cpu: &mut Cpu, i: Insn, reg: usize, modifier: u64) -> Exec {
     let k = if i.bit(6) { Key::IB } else { Key::IA };
     let ptr = cpu.state.x[reg];
     cpu.state.x[reg] = if i.bit(7) {
-        aut(cpu, i, k, ptr, modifier)?
+        aut(cpu, i, k, ptr, modifier, false)?
     } else {
         add(cpu, i, k, ptr, modifier)?
     };
@@ -646,7 +684,7 @@ fn ldra(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
             encoding: i.id,
         });
     }
-    let base = aut(cpu, i, k, cpu.state.xsp(n), 0)?;
+    let base = aut(cpu, i, k, cpu.state.xsp(n), 0, true)?;
     let address = base.wrapping_add(offset);
     let data = read(mem, i, address, 8)? as u64;
     if wback {
@@ -659,7 +697,8 @@ fn ldra(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
 #[cfg(test)]
 mod tests {
     use super::{add_pac, auth, compute_pac, strip};
-    use crate::interp::tests::{CODE, DATA, STACK_TOP, check};
+    use crate::interp::tests::{CODE, DATA, STACK_TOP, check, check_with, run, run_with};
+    use crate::interp::{Config, Exception, Features, Stop};
     use crate::state::State;
 
     /// The QARMA-64 test vector of Avanzi's paper (ToSC 2017(1), appendix), for sigma-2 and
@@ -787,21 +826,6 @@ mod tests {
                 |_| {},
             ),
             (
-                "pacia x0, x1; autib x0, x1 (wrong key, FEAT_PAuth2: key B's PAC XORed in)",
-                &[0xdac10020, 0xdac11420],
-                |s| {
-                    keys(s);
-                    s.x[0] = 0x4000_1234;
-                    s.x[1] = T
-                },
-                |s| {
-                    let signed = super::add_pac(0x4000_1234, T, s.apiakey);
-                    let f = super::PacField::linux(signed);
-                    s.x[0] = super::auth_in(f, signed, T, s.apibkey, 1, true);
-                    assert_ne!(s.x[0] >> 48, 0);
-                },
-            ),
-            (
                 "paciza x0; xpaci x0",
                 &[0xdac123e0, 0xdac143e0],
                 |s| {
@@ -847,6 +871,39 @@ mod tests {
                 },
                 |_| {},
             ),
+        ];
+        for (name, words, setup, expect) in cases {
+            check(name, words, *setup, *expect);
+        }
+    }
+
+    /// FEAT_PAuth2 without FEAT_FPAC (v9.1): a failed authentication XORs the wrong PAC in.
+    #[test]
+    fn pauth2_failures_without_fpac() {
+        let config = || Config {
+            features: Features {
+                fpac: false,
+                fpaccombine: false,
+                ..Features::ALL
+            },
+            ..Config::default()
+        };
+        let cases: &[(&str, &[u32], fn(&mut State), fn(&mut State))] = &[
+            (
+                "pacia x0, x1; autib x0, x1 (wrong key, FEAT_PAuth2: key B's PAC XORed in)",
+                &[0xdac10020, 0xdac11420],
+                |s| {
+                    keys(s);
+                    s.x[0] = 0x4000_1234;
+                    s.x[1] = T
+                },
+                |s| {
+                    let signed = super::add_pac(0x4000_1234, T, s.apiakey);
+                    let f = super::PacField::linux(signed);
+                    s.x[0] = super::auth_in(f, signed, T, s.apibkey, 1, true);
+                    assert_ne!(s.x[0] >> 48, 0);
+                },
+            ),
             (
                 "paciasp; autibsp (wrong key, PAuth2)",
                 &[0xd503233f, 0xd50323ff],
@@ -862,10 +919,109 @@ mod tests {
                     assert_ne!(s.x[30] >> 48, 0);
                 },
             ),
+            (
+                "braa x1, x2 on an unsigned pointer: the target gets the PAC XORed in (PAuth2)",
+                &[0xd71f0822],
+                |s| {
+                    keys(s);
+                    s.x[1] = CODE + 0x40;
+                    s.x[2] = T
+                },
+                |s| {
+                    s.x[1] = CODE + 0x40;
+                    s.pc = super::add_pac(CODE + 0x40, T, s.apiakey);
+                    assert_ne!(s.pc, CODE + 0x40);
+                    s.pstate.btype = 0b01
+                },
+            ),
         ];
         for (name, words, setup, expect) in cases {
-            check(name, words, *setup, *expect);
+            check_with(config(), name, words, *setup, *expect);
         }
+    }
+
+    /// FEAT_FPAC: a failed AUT* is a PAC Fail exception at the instruction, ISS bit 1 for a
+    /// data key and bit 0 for key B; FEAT_FPACCOMBINE: the combined forms too.
+    #[test]
+    fn fpac_failures() {
+        let cases: &[(&str, &[u32], fn(&mut State), bool, bool)] = &[
+            (
+                "pacia x0, x1; autib x0, x1",
+                &[0xdac10020, 0xdac11420],
+                |s| {
+                    keys(s);
+                    s.x[0] = 0x4000_1234;
+                    s.x[1] = T
+                },
+                false,
+                true,
+            ),
+            (
+                "paciasp; autibsp",
+                &[0xd503233f, 0xd50323ff],
+                |s| {
+                    keys(s);
+                    s.x[30] = 0x4000_1234
+                },
+                false,
+                true,
+            ),
+            (
+                "autdza x0 of an unsigned pointer",
+                &[0xdac13be0],
+                |s| {
+                    keys(s);
+                    s.x[0] = 0x4000_1234
+                },
+                true,
+                false,
+            ),
+            (
+                "braa x1, x2 on an unsigned pointer (FPACCOMBINE)",
+                &[0xd71f0822],
+                |s| {
+                    keys(s);
+                    s.x[1] = CODE + 0x40;
+                    s.x[2] = T
+                },
+                false,
+                false,
+            ),
+            (
+                "ldrab x0, [x1] on an unsigned pointer (FPACCOMBINE)",
+                &[0xf8a00420],
+                |s| {
+                    keys(s);
+                    s.x[1] = DATA
+                },
+                true,
+                true,
+            ),
+        ];
+        for &(name, words, setup, data, key_b) in cases {
+            let (_, stop) = run(words, setup);
+            let pc = CODE + 4 * (words.len() as u64 - 1);
+            assert_eq!(
+                stop,
+                Stop::Exception(Exception::PacFail { pc, data, key_b }),
+                "{name}"
+            );
+        }
+        // Without FPACCOMBINE the combined forms do not fault: BRAA branches to the poisoned
+        // target, which this PE (FEAT_PAuth2) reaches as an unmapped address.
+        let config = Config {
+            features: Features {
+                fpaccombine: false,
+                ..Features::ALL
+            },
+            ..Config::default()
+        };
+        let (cpu, _) = run_with(config, &[0xd71f0822], |s| {
+            keys(s);
+            s.x[1] = CODE + 0x40;
+            s.x[2] = T
+        });
+        assert_ne!(cpu.state.pc, CODE);
     }
 
     #[test]
@@ -896,21 +1052,6 @@ mod tests {
                 |s| {
                     s.x[1] = super::add_pac(CODE + 0x40, T, s.apibkey);
                     s.pc = CODE + 0x40;
-                    s.pstate.btype = 0b01
-                },
-            ),
-            (
-                "braa x1, x2 on an unsigned pointer: the target gets the PAC XORed in (PAuth2)",
-                &[0xd71f0822],
-                |s| {
-                    keys(s);
-                    s.x[1] = CODE + 0x40;
-                    s.x[2] = T
-                },
-                |s| {
-                    s.x[1] = CODE + 0x40;
-                    s.pc = super::add_pac(CODE + 0x40, T, s.apiakey);
-                    assert_ne!(s.pc, CODE + 0x40);
                     s.pstate.btype = 0b01
                 },
             ),

@@ -386,6 +386,8 @@ impl Cpu {
             }
             Trap::FGTEN => (el == El::EL2 && self.have_el3() && !f::SCR_EL3_FGTEn.is_set(scr))
                 .then_some(El::EL3),
+            Trap::ECVEN => (el == El::EL2 && self.have_el3() && !f::SCR_EL3_ECVEn.is_set(scr))
+                .then_some(El::EL3),
         }
     }
 
@@ -572,6 +574,24 @@ impl Cpu {
         self.physical_count().wrapping_sub(off)
     }
 
+    /// CNTPOFF_EL2 where it applies (FEAT_ECV_POFF): with CNTHCTL_EL2.ECV set, SCR_EL3.ECVEn
+    /// too where EL3 exists, EL2 enabled and HCR_EL2.{E2H, TGE} not {1, 1}; otherwise the
+    /// offset is treated as zero. It offsets the EL1 physical timer's count, and the physical
+    /// count EL1 and EL0 read.
+    fn physical_offset(&self) -> u64 {
+        if !self.config.system_features.ecv_poff || !self.el2_enabled() {
+            return 0;
+        }
+        let hcr = self.hcr_el2();
+        let host = f::HCR_EL2_E2H.is_set(hcr) && f::HCR_EL2_TGE.is_set(hcr);
+        let scr_allows = !self.have_el3() || f::SCR_EL3_ECVEn.is_set(self.state.sr(sr::SCR_EL3));
+        if f::CNTHCTL_EL2_ECV.is_set(self.state.sr(sr::CNTHCTL_EL2)) && scr_allows && !host {
+            self.state.sr(sr::CNTPOFF_EL2)
+        } else {
+            0
+        }
+    }
+
     /// The timers' `(control, compare)` registers.
     fn timer_regs(t: Timer) -> (Reg, Reg) {
         match t {
@@ -591,6 +611,7 @@ impl Cpu {
     fn timer_count(&self, t: Timer) -> u64 {
         match t {
             Timer::Virtual => self.virtual_count(),
+            Timer::Physical => self.physical_count().wrapping_sub(self.physical_offset()),
             _ => self.physical_count(),
         }
     }
@@ -727,6 +748,9 @@ impl Cpu {
     fn timer_read(&self, reg: Reg) -> u64 {
         match reg {
             sr::CNTFRQ_EL0 => return self.config.cntfrq_el0,
+            sr::CNTPCT_EL0 | sr::CNTPCTSS_EL0 if self.state.pstate.el <= El::EL1 => {
+                return self.physical_count().wrapping_sub(self.physical_offset());
+            }
             sr::CNTPCT_EL0 | sr::CNTPCTSS_EL0 => return self.physical_count(),
             // The virtual offset is zero at EL2 under E2H, and in the host's EL0.
             sr::CNTVCT_EL0 | sr::CNTVCTSS_EL0 if self.in_host(self.state.pstate.el) => {

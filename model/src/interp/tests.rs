@@ -13,7 +13,18 @@ pub(super) const STACK_TOP: u64 = 0x30000;
 /// Runs `words` from CODE with the state `setup` makes and DATA holding 0..=255 repeated, and
 /// checks the final state is the initial one changed by `expect` with PC past the last word.
 pub(super) fn check(name: &str, words: &[u32], setup: fn(&mut State), expect: fn(&mut State)) {
-    let (cpu, _) = run(words, setup);
+    check_with(Config::default(), name, words, setup, expect)
+}
+
+/// [`check`] on a PE configured by `config`.
+pub(super) fn check_with(
+    config: Config,
+    name: &str,
+    words: &[u32],
+    setup: fn(&mut State),
+    expect: fn(&mut State),
+) {
+    let (cpu, _) = run_with(config, words, setup);
     let mut want = initial(setup);
     expect(&mut want);
     if want.pc == CODE {
@@ -43,8 +54,12 @@ fn memory(words: &[u32]) -> FlatMemory {
 }
 
 pub(super) fn run(words: &[u32], setup: fn(&mut State)) -> (Cpu, Stop) {
+    run_with(Config::default(), words, setup)
+}
+
+pub(super) fn run_with(config: Config, words: &[u32], setup: fn(&mut State)) -> (Cpu, Stop) {
     let mut mem = memory(words);
-    let mut cpu = Cpu::new(Config::default());
+    let mut cpu = Cpu::new(config);
     cpu.state = initial(setup);
     let stop = cpu.run(
         &mut mem,
@@ -612,11 +627,20 @@ fn feature_names_round_trip() {
         if base.contains(&name) {
             continue;
         }
-        // PAuth comes with its algorithm, and the algorithm with PAuth; PAuth2 needs both.
-        let pauth = ["FEAT_PAuth", "FEAT_PACQARMA5"];
-        let on = |n: &str| {
-            n == name || ((pauth.contains(&name) || name == "FEAT_PAuth2") && pauth.contains(&n))
+        // PAuth comes with its algorithm, and the algorithm with PAuth; PAuth2 needs both,
+        // FPAC needs PAuth2, and FPACCOMBINE needs FPAC.
+        let chain = [
+            "FEAT_PAuth",
+            "FEAT_PACQARMA5",
+            "FEAT_PAuth2",
+            "FEAT_FPAC",
+            "FEAT_FPACCOMBINE",
+        ];
+        let needs = |n: &str| match chain.iter().position(|&c| c == name) {
+            Some(i) => chain[..i.max(2)].contains(&n),
+            None => false,
         };
+        let on = |n: &str| n == name || needs(n);
         let config = Config {
             features: Features::from_names(on),
             system_features: SystemFeatures::from_names(on),
