@@ -709,8 +709,10 @@ impl<M: Memory> Mmu<M> {
                     !pxn && !pxn_t && !el0_write
                 };
                 let exec = exec && !(wxn && write);
-                // PAN: privileged data accesses to memory EL0 can reach fault.
-                let (read, write) = if ctx.pan && !el0 && el0_access {
+                // PAN: privileged data accesses to memory EL0 can reach fault; with
+                // SCTLR_ELx.EPAN (FEAT_PAN3; RES0 without it), memory EL0 can execute too.
+                let epan = ctx.sctlr & (1 << 57) != 0 && !uxn && !xn_t;
+                let (read, write) = if ctx.pan && !el0 && (el0_access || epan) {
                     (false, false)
                 } else {
                     (read, write)

@@ -147,7 +147,7 @@ mod tests {
     /// The system board's `max` is the newest version whose features the system model has
     /// (Armv9.1, which is Armv8.6 with FP16, FHM and FlagM2: PAN, RAS, UAO, PAuth2 at every
     /// level, TLBI by range, BTI, E0PD, FGT, ECV), with the optional features (52-bit
-    /// addresses with every granule included), and has EL2 and EL3 only when asked (both:
+    /// addresses with every granule, and Armv8.7's PAN3, XS, WFxT and HCX, included), and has EL2 and EL3 only when asked (both:
     /// Secure EL2 too).
     #[test]
     fn boot_max_follows_the_system_model() {
@@ -166,13 +166,16 @@ mod tests {
             "FEAT_PAuth2",
             "FEAT_ECV",
             "FEAT_LPA2",
+            "FEAT_PAN3",
+            "FEAT_XS",
+            "FEAT_WFxT",
         ] {
             assert!(r.has(f), "{spec}: {f}");
         }
         assert!(!r.has("FEAT_EL2") && !r.has("FEAT_EL3"), "{spec}");
         let (spec, r) = resolve_for_boot("max", false, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_S2FWB") && r.has("FEAT_EVT"));
-        assert!(r.has("FEAT_FGT"), "{spec}");
+        assert!(r.has("FEAT_FGT") && r.has("FEAT_HCX"), "{spec}");
         assert!(spec.starts_with("v9.1"), "{spec}");
         let (spec, r) = resolve_for_boot("max", true, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_EL3") && r.has("FEAT_VHE"));

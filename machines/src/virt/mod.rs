@@ -778,7 +778,7 @@ impl Virt {
             let (irq, fiq) = g.signals();
             cpu.irq_line = irq;
             cpu.fiq_line = fiq;
-            if irq || fiq || virq || vfiq {
+            if irq || fiq || virq || vfiq || cpu.wait_timed_out() {
                 self.waiting[k] = false;
             }
         }
@@ -945,7 +945,9 @@ impl Virt {
                     )
                     .map(|()| u32::from_le_bytes(b));
                     // (The scheduler moves to the next PE after every stop.)
-                    if word != Ok(0xd503_205f) {
+                    // WFE and WFET (FEAT_WFxT) are such waits.
+                    let wfe_like = word.is_ok_and(|w| w == 0xd503_205f || w & !0x1f == 0xd503_1000);
+                    if !wfe_like {
                         self.waiting[self.active] = true;
                     }
                     return None;

@@ -118,6 +118,15 @@ impl Cpu {
         }
     }
 
+    /// HCRX_EL2's effective value (FEAT_HCX): 0 with EL2 disabled, and while SCR_EL3.HXEn is
+    /// 0 where EL3 exists.
+    pub fn hcrx_el2(&self) -> u64 {
+        let on = self.config.system_features.hcx
+            && self.el2_enabled()
+            && (!self.have_el3() || f::SCR_EL3_HXEn.is_set(self.state.sr(sr::SCR_EL3)));
+        if on { self.state.sr(sr::HCRX_EL2) } else { 0 }
+    }
+
     /// Whether bit `bit` of the fine-grained trap register `reg` (FEAT_FGT: HFGRTR_EL2,
     /// HFGWTR_EL2, HFGITR_EL2, HDFGRTR_EL2, HDFGWTR_EL2) traps the current instruction to EL2:
     /// at EL1, or at EL0 outside the host when `el0_too`, with EL2 enabled and, where EL3
@@ -283,6 +292,8 @@ impl Cpu {
         preferred_return: u64,
         type_offset: u64,
     ) {
+        // An exception ends any WFET or WFIT the PE waited in.
+        self.wfxt_deadline = None;
         let from = self.state.pstate.el;
         let base = if target as u8 > from as u8 {
             0x400 // from a lower EL, using AArch64

@@ -133,6 +133,14 @@ pub struct SystemFeatures {
     pub ecv_poff: bool,
     /// FEAT_LPA2: 52-bit addresses with the 4K and 16K granules (TCR_ELx.DS, VTCR_EL2.DS).
     pub lpa2: bool,
+    /// FEAT_PAN3: SCTLR_ELx.EPAN extends PAN to pages EL0 may execute.
+    pub pan3: bool,
+    /// FEAT_HCX: HCRX_EL2 (SCR_EL3.HXEn).
+    pub hcx: bool,
+    /// FEAT_XS: the nXS forms of TLBI and DSB (and HCRX_EL2.FnXS, FGTnXS).
+    pub xs: bool,
+    /// FEAT_WFxT: WFET and WFIT, WFE and WFI with a timeout on the virtual count.
+    pub wfxt: bool,
 }
 
 impl SystemFeatures {
@@ -165,6 +173,10 @@ impl SystemFeatures {
             ecv: has("FEAT_ECV"),
             ecv_poff: has("FEAT_ECV_POFF"),
             lpa2: has("FEAT_LPA2"),
+            pan3: has("FEAT_PAN3"),
+            hcx: has("FEAT_HCX"),
+            xs: has("FEAT_XS"),
+            wfxt: has("FEAT_WFxT"),
         }
     }
 
@@ -198,6 +210,10 @@ impl SystemFeatures {
             "FEAT_ECV" => self.ecv,
             "FEAT_ECV_POFF" => self.ecv_poff,
             "FEAT_LPA2" => self.lpa2,
+            "FEAT_PAN3" => self.pan3,
+            "FEAT_HCX" => self.hcx,
+            "FEAT_XS" => self.xs,
+            "FEAT_WFxT" => self.wfxt,
             _ => false,
         }
     }
@@ -352,6 +368,10 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_FGT",
     "FEAT_ECV",
     "FEAT_ECV_POFF",
+    "FEAT_PAN3",
+    "FEAT_HCX",
+    "FEAT_XS",
+    "FEAT_WFxT",
     "FEAT_LPA2",
 ];
 
@@ -657,6 +677,9 @@ pub struct Cpu {
     /// it; a WFI waits for an interrupt).
     pub event_stream_seen: u64,
     pub in_wfe: bool,
+    /// The timeout of the WFET or WFIT the PE waits in (FEAT_WFxT): the virtual count, as
+    /// CNTVCT_EL0 reads at that level, at which the wait ends.
+    pub wfxt_deadline: Option<u64>,
     /// Accesses to System registers the model lacks: `(pc, op0:op1:CRn:CRm:op2, read)`, when
     /// `Config::log_unmodelled` is on. The board drains and reports them.
     pub unmodelled: Vec<(u64, u32, bool)>,
@@ -763,6 +786,7 @@ impl Cpu {
             event_register: false,
             event_stream_seen: 0,
             in_wfe: false,
+            wfxt_deadline: None,
             unmodelled: Vec::new(),
             exceptions_taken: 0,
             translation: crate::mmu::Translation::default(),

@@ -388,6 +388,8 @@ impl Cpu {
                 .then_some(El::EL3),
             Trap::ECVEN => (el == El::EL2 && self.have_el3() && !f::SCR_EL3_ECVEn.is_set(scr))
                 .then_some(El::EL3),
+            Trap::HXEN => (el == El::EL2 && self.have_el3() && !f::SCR_EL3_HXEn.is_set(scr))
+                .then_some(El::EL3),
         }
     }
 
@@ -716,7 +718,15 @@ impl Cpu {
     /// Nanoseconds until something wakes the waiting PE: a timer deadline, or in a WFE an
     /// event stream's edge.
     pub fn next_wake_ns(&self) -> Option<u64> {
-        let timer = self.next_timer_deadline_ns();
+        let freq = u128::from(self.config.cntfrq_el0.max(1));
+        let wfxt = self.wfxt_deadline.map(|d| {
+            let ticks = d.saturating_sub(self.virtual_count_here());
+            ((u128::from(ticks) * 1_000_000_000).div_ceil(freq)).min(u64::MAX as u128) as u64
+        });
+        let timer = match (self.next_timer_deadline_ns(), wfxt) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let stream = if self.in_wfe {
             self.next_event_stream_ns()
         } else {
@@ -1134,7 +1144,11 @@ pub(super) fn msr_imm(cpu: &mut Cpu, i: Insn) -> Exec {
 /// follows stores by itself, these do no more than their checks; DC ZVA zeroes.
 pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     let op1 = i.bits(18, 16);
-    let crn = i.bits(15, 12);
+    // FEAT_XS: TLBI <op>nXS is TLBI <op> with CRn 9; this PE's TLB keeps no XS attribute, so
+    // the two do the same. HFGITR_EL2's trap of a TLBI covers its nXS form unless
+    // HCRX_EL2.FGTnXS is set.
+    let nxs = i.bits(15, 12) == 9 && cpu.config.system_features.xs;
+    let crn = if nxs { 8 } else { i.bits(15, 12) };
     let crm = i.bits(11, 8);
     let op2 = i.bits(7, 5);
     let el = cpu.state.pstate.el;
@@ -1163,6 +1177,7 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     let hcr = cpu.hcr_el2();
     let guest_el0 = el == El::EL0 && !cpu.in_host(El::EL0);
     let fgt = fgt_instruction_bit(op1, crn, crm, op2)
+        .filter(|_| !(nxs && f::HCRX_EL2_FGTnXS.is_set(cpu.hcrx_el2())))
         .is_some_and(|b| cpu.fine_grained_trap(sr::HFGITR_EL2, b, true));
     let to_el2 = |fields: &[sr::Field], el0_too: bool| {
         let from = el == El::EL1 || (el0_too && guest_el0);
@@ -1473,11 +1488,34 @@ impl Cpu {
         })
     }
 
-    /// WFI, WFE: trapped by SCTLR_EL1.nTWI/nTWE at EL0, HCR_EL2.TWI/TWE at EL0-1, SCR_EL3.TWI/
-    /// TWE below EL3; otherwise the PE waits, which the board decides how to model.
-    pub(super) fn wait(&mut self, i: Insn, wfe: bool) -> Exec {
+    /// WFI, WFE and (FEAT_WFxT) WFIT, WFET with the timeout in register `timeout`. One that
+    /// completes at once (an interrupt pending, whether or not PSTATE masks it; for WFE and
+    /// WFET the Event Register set; for WFIT and WFET the timeout reached) does nothing: the
+    /// traps below catch only an instruction that "would otherwise have caused the PE to enter
+    /// a low-power state" (HCR_EL2.TWI/TWE, SCTLR_EL1.nTWI/nTWE, SCR_EL3.TWI/TWE). Otherwise
+    /// it is trapped by SCTLR_EL1.nTWI/nTWE at EL0, HCR_EL2.TWI/TWE at EL0-1, SCR_EL3.TWI/TWE
+    /// below EL3, or the PE waits, which the board decides how to model.
+    pub(super) fn wait(&mut self, i: Insn, wfe: bool, timeout: Option<u32>) -> Exec {
         let el = self.state.pstate.el;
-        let iss = u32::from(wfe) | (0b1_1110 << 20); // CV=1, COND=0b1110, TI
+        self.wfxt_deadline = timeout.map(|t| self.state.xr(t));
+        if wfe {
+            self.poll_event_streams();
+        }
+        let woken = self.irq_line || self.fiq_line || self.virtual_wakeup();
+        if woken || (wfe && self.event_register) || self.wait_timed_out() {
+            self.wfxt_deadline = None;
+            if wfe && !woken {
+                self.event_register = false;
+            }
+            return Ok(());
+        }
+        // CV=1, COND=0b1110; TI: 00 WFI, 01 WFE, 10 WFIT, 11 WFET; with a timeout, RV (bit 2)
+        // says RN (bits 9:5) holds its register.
+        let timed = match timeout {
+            Some(t) => 0b10 | 1 << 2 | t << 5,
+            None => 0,
+        };
+        let iss = u32::from(wfe) | timed | (0b1_1110 << 20);
         let trap = |target| Exception::Trap {
             pc: i.pc,
             target,
@@ -1490,35 +1528,43 @@ impl Cpu {
         } else {
             f::SCTLR_EL1_nTWI
         };
-        if el == El::EL0 && !n_tw.is_set(sctlr1) {
-            let t = if f::HCR_EL2_TGE.is_set(self.hcr_el2()) {
+        let hcr_tw = if wfe { f::HCR_EL2_TWE } else { f::HCR_EL2_TWI };
+        let scr_tw = if wfe { f::SCR_EL3_TWE } else { f::SCR_EL3_TWI };
+        let target = if el == El::EL0 && !n_tw.is_set(sctlr1) {
+            Some(if f::HCR_EL2_TGE.is_set(self.hcr_el2()) {
                 El::EL2
             } else {
                 El::EL1
-            };
+            })
+        } else if el <= El::EL1 && hcr_tw.is_set(self.hcr_el2()) {
+            Some(El::EL2)
+        } else if el <= El::EL2 && self.have_el3() && scr_tw.is_set(self.state.sr(sr::SCR_EL3)) {
+            Some(El::EL3)
+        } else {
+            None
+        };
+        if let Some(t) = target {
+            self.wfxt_deadline = None;
             return Err(trap(t));
         }
-        let hcr_tw = if wfe { f::HCR_EL2_TWE } else { f::HCR_EL2_TWI };
-        if el <= El::EL1 && hcr_tw.is_set(self.hcr_el2()) {
-            return Err(trap(El::EL2));
-        }
-        let scr_tw = if wfe { f::SCR_EL3_TWE } else { f::SCR_EL3_TWI };
-        if el <= El::EL2 && self.have_el3() && scr_tw.is_set(self.state.sr(sr::SCR_EL3)) {
-            return Err(trap(El::EL3));
-        }
-        if wfe {
-            self.poll_event_streams();
-            if self.event_register {
-                self.event_register = false;
-                return Ok(());
-            }
-        }
         self.in_wfe = wfe;
-        // A pending interrupt wakes the PE whether or not PSTATE masks it.
-        if self.irq_line || self.fiq_line || self.virtual_wakeup() {
-            return Ok(());
-        }
         Err(Exception::WaitForInterrupt { pc: i.pc })
+    }
+
+    /// The virtual count as CNTVCT_EL0 reads at the current level (no offset at EL2 under
+    /// E2H or in the host's EL0; at EL3 CNTVOFF_EL2 applies).
+    fn virtual_count_here(&self) -> u64 {
+        if self.in_host(self.state.pstate.el) {
+            self.physical_count()
+        } else {
+            self.virtual_count()
+        }
+    }
+
+    /// Whether the WFET or WFIT the PE waits in has reached its timeout (FEAT_WFxT).
+    pub fn wait_timed_out(&self) -> bool {
+        self.wfxt_deadline
+            .is_some_and(|d| self.virtual_count_here() >= d)
     }
 }
 

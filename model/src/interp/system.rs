@@ -55,8 +55,14 @@ const ID_REGISTERS: &[((u32, u32), &str)] = &[
 pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<Exec> {
     if cpu.config.system {
         match i.id {
-            E::WFI_HI_hints => return Some(cpu.wait(i, false)),
-            E::WFE_HI_hints => return Some(cpu.wait(i, true)),
+            E::WFI_HI_hints => return Some(cpu.wait(i, false, None)),
+            E::WFE_HI_hints => return Some(cpu.wait(i, true, None)),
+            E::WFIT_only_systeminstrswithreg if cpu.config.system_features.wfxt => {
+                return Some(cpu.wait(i, false, Some(i.rd())));
+            }
+            E::WFET_only_systeminstrswithreg if cpu.config.system_features.wfxt => {
+                return Some(cpu.wait(i, true, Some(i.rd())));
+            }
             E::SEV_HI_hints | E::SEVL_HI_hints => {
                 // One PE per board loop step: SEV's event reaches this PE too.
                 cpu.event_register = true;
@@ -121,6 +127,8 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
         | E::PACM_HI_hints => Ok(()),
         // A single PE with no other observers: barriers have no effect to model.
         E::DMB_BO_barriers | E::DSB_BO_barriers | E::ISB_BI_barriers => Ok(()),
+        // DSB <option>nXS (FEAT_XS): the same, no access being waited for.
+        E::DSB_BOn_barriers if cpu.config.system_features.xs => Ok(()),
         E::CLREX_BN_barriers => {
             cpu.monitor.marked = None;
             Ok(())

@@ -655,3 +655,59 @@ fn feature_names_round_trip() {
         assert!(!config.has(other), "{name} turns on {other}");
     }
 }
+
+/// WFIT and WFET (FEAT_WFxT) on the system model, as a table: (word, timeout in X1, whether
+/// the PE waits, nanoseconds until the board should wake it). A timeout already reached
+/// completes at once; XZR is timeout 0; one tick of the 1 GHz counter is a nanosecond, and
+/// an instruction retired is one too.
+#[test]
+fn wfxt_timeouts() {
+    use super::SystemFeatures;
+    const WFIT_X1: u32 = 0xd503_1021;
+    const WFET_X1: u32 = 0xd503_1001;
+    const WFIT_XZR: u32 = 0xd503_103f;
+    for (word, timeout, waits, wake) in [
+        (WFIT_X1, 0, false, None),
+        (WFET_X1, 0, false, None),
+        (WFIT_XZR, u64::MAX, false, None),
+        // The waiting instruction has retired: one nanosecond of the thousand has passed.
+        (WFIT_X1, 1000, true, Some(999)),
+        (WFET_X1, 1000, true, Some(999)),
+    ] {
+        let config = Config {
+            system: true,
+            cntfrq_el0: 1_000_000_000,
+            system_features: SystemFeatures {
+                wfxt: true,
+                ..SystemFeatures::default()
+            },
+            ..Config::default()
+        };
+        let mut mem = memory(&[word]);
+        let mut cpu = Cpu::new(config);
+        cpu.state.pc = CODE;
+        // EL1: at EL0 SCTLR_EL1.nTWI and nTWE (reset 0) would trap a WFIT that waits.
+        cpu.state.pstate.el = crate::state::ExceptionLevel::EL1;
+        cpu.state.x[1] = timeout;
+        let stop = cpu.run(&mut mem, 1);
+        let waited = stop == Stop::Exception(Exception::WaitForInterrupt { pc: CODE });
+        assert_eq!(waited, waits, "{word:#x} timeout {timeout}: {stop:?}");
+        if waits {
+            assert_eq!(cpu.next_wake_ns(), wake, "{word:#x} timeout {timeout}");
+            cpu.retired = timeout;
+            assert!(cpu.wait_timed_out(), "{word:#x}: the timeout is reached");
+        }
+    }
+    // Without FEAT_WFxT the encodings are UNDEFINED.
+    let mut mem = memory(&[WFIT_X1]);
+    let mut cpu = Cpu::new(Config {
+        system: true,
+        ..Config::default()
+    });
+    cpu.state.pc = CODE;
+    let stop = cpu.run(&mut mem, 1);
+    assert!(
+        matches!(stop, Stop::Exception(Exception::Undefined { .. })),
+        "{stop:?}"
+    );
+}
