@@ -464,7 +464,7 @@ impl<M: Memory> Mmu<M> {
         if !ctx.stage2 {
             return Ok((s1, perms1));
         }
-        let (s2, perms2) = self.stage2(ctx, s1.pa, !s1.ns, va, access, false)?;
+        let (s2, perms2) = self.stage2(ctx, s1.pa, !s1.ns, va, access, None)?;
         let device = combined_device(ctx.fwb, s1.device, s2.attr);
         let perms = Perms {
             read: perms1.read && perms2.read,
@@ -498,7 +498,7 @@ impl<M: Memory> Mmu<M> {
     ) -> Result<(u64, u64), Fault> {
         let pa = if ctx.stage2 {
             // Stage 1's table walk goes through stage 2 (S1PTW), as a read.
-            let (o, _) = self.stage2(ctx, addr, !ns, va, access, true)?;
+            let (o, _) = self.stage2(ctx, addr, !ns, va, access, Some(false))?;
             o.pa
         } else {
             addr
@@ -732,6 +732,11 @@ impl<M: Memory> Mmu<M> {
                 return Err(fault(va, access, FaultKind::Permission, level));
             }
             let updated = (desc | 1 << 10) & if dirty_write { !(1u64 << 7) } else { !0 };
+            if updated != desc && ctx.stage2 {
+                // The update is a write to the table: stage 2 must allow it (a Permission
+                // fault on the walk otherwise), and may mark that page dirty in turn.
+                self.stage2(ctx, table + index * 8, !ns, va, access, Some(true))?;
+            }
             if updated != desc {
                 // The descriptor write is atomic with respect to other walks: one 64-bit store.
                 self.phys
@@ -753,7 +758,9 @@ impl<M: Memory> Mmu<M> {
         }
     }
 
-    /// Stage 2 of EL1&0: IPA `ipa` to PA. `s1ptw`: this is stage 1's walk. `secure_ipa`:
+    /// Stage 2 of EL1&0: IPA `ipa` to PA. `s1ptw`: this is stage 1's walk, reading a
+    /// descriptor (`Some(false)`) or writing one back with a hardware update of its Access
+    /// flag or dirty state (`Some(true)`, FEAT_HAFDBS), which needs stage 2 write permission. `secure_ipa`:
     /// the IPA is in the Secure IPA space, only from a Secure regime, translated by VSTTBR_EL2
     /// and VSTCR_EL2 (FEAT_SEL2).
     fn stage2(
@@ -763,12 +770,12 @@ impl<M: Memory> Mmu<M> {
         secure_ipa: bool,
         va: u64,
         access: AccessKind,
-        s1ptw: bool,
+        s1ptw: Option<bool>,
     ) -> Result<(Output, Perms), Fault> {
         let secure_ipa = secure_ipa && ctx.secure;
         let s2fault = |kind, level: i32| Fault {
             level: level as i8,
-            stage2: Some((ipa, s1ptw)),
+            stage2: Some((ipa, s1ptw.is_some())),
             ipa_ns: ctx.secure && !secure_ipa,
             ..Fault::new(va, access, kind)
         };
@@ -859,7 +866,11 @@ impl<M: Memory> Mmu<M> {
             if desc & (1 << 10) == 0 && !ha {
                 return Err(s2fault(FaultKind::AccessFlag, level));
             }
-            let needed = if s1ptw { AccessKind::Read } else { access };
+            let needed = match s1ptw {
+                Some(false) => AccessKind::Read,
+                Some(true) => AccessKind::Write,
+                None => access,
+            };
             let dirty_write =
                 hd && desc & (1 << 51) != 0 && needed == AccessKind::Write && desc & (1 << 7) == 0;
             // S2AP[1:0] (bits 7:6): bit 0 read, bit 1 write. XN[1:0] (bits 54:53): with
@@ -878,7 +889,8 @@ impl<M: Memory> Mmu<M> {
                 write: s2ap & 2 != 0,
                 exec,
             };
-            // A stage 1 walk reads; it needs stage 2 read permission.
+            // A stage 1 walk reads, and needs stage 2 read permission; its hardware updates
+            // need write permission.
             if !perms.allows(needed) {
                 return Err(s2fault(FaultKind::Permission, level));
             }
