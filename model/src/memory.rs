@@ -150,6 +150,13 @@ pub trait Memory {
     }
     /// TLB maintenance (every TLBI form): forget cached translations.
     fn tlb_invalidate(&mut self) {}
+    /// Whether physical address `pa` exists only in the Secure physical address space, so
+    /// that a Non-secure access to it reaches nothing (a synchronous External abort, as a
+    /// decode error). Memory with a single address space has no such addresses.
+    fn secure_only(&self, pa: u64) -> bool {
+        let _ = pa;
+        false
+    }
     /// While on, accesses are checked with EL0's permissions (LDTR, STTR at EL1). Memory
     /// without an MMU has no permissions by level and ignores it.
     fn set_unprivileged(&mut self, on: bool) {

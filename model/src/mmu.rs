@@ -393,9 +393,9 @@ impl<M: Memory> Mmu<M> {
                 el: El::EL0,
                 ..self.ctx
             };
-            return self
-                .translate_with(&ctx, va, access)
-                .map(|(o, _)| (o.pa, o.device));
+            let (o, _) = self.translate_with(&ctx, va, access)?;
+            self.check_pa_space(&o, va, access)?;
+            return Ok((o.pa, o.device));
         }
         let vpn = va >> 12;
         let e = &self.tlb[vpn as usize % TLB_ENTRIES];
@@ -404,6 +404,7 @@ impl<M: Memory> Mmu<M> {
         }
         let ctx = self.ctx;
         let (out, perms) = self.translate_with(&ctx, va, access)?;
+        self.check_pa_space(&out, va, access)?;
         self.tlb[vpn as usize % TLB_ENTRIES] = TlbEntry {
             vpn,
             ppn: out.pa >> 12,
@@ -412,6 +413,16 @@ impl<M: Memory> Mmu<M> {
             guarded: out.guarded,
         };
         Ok((out.pa, out.device))
+    }
+
+    /// A Non-secure access to an address only the Secure physical address space has reaches
+    /// nothing: a synchronous External abort.
+    #[inline]
+    fn check_pa_space(&self, out: &Output, va: u64, access: AccessKind) -> Result<(), Fault> {
+        if out.ns && self.phys.secure_only(out.pa) {
+            return Err(Fault::new(va, access, FaultKind::External));
+        }
+        Ok(())
     }
 
     /// Address translation as AT does it: for `ctx` (which may be another level's), with no
@@ -478,7 +489,7 @@ impl<M: Memory> Mmu<M> {
                 sh: s1.sh,
                 device,
                 guarded: s1.guarded,
-                ns: s1.ns,
+                ns: s2.ns,
             },
             perms,
         ))
@@ -496,13 +507,16 @@ impl<M: Memory> Mmu<M> {
         access: AccessKind,
         level: i32,
     ) -> Result<(u64, u64), Fault> {
-        let pa = if ctx.stage2 {
+        let (pa, pa_ns) = if ctx.stage2 {
             // Stage 1's table walk goes through stage 2 (S1PTW), as a read.
             let (o, _) = self.stage2(ctx, addr, !ns, va, access, Some(false))?;
-            o.pa
+            (o.pa, o.ns)
         } else {
-            addr
+            (addr, ns)
         };
+        if pa_ns && self.phys.secure_only(pa) {
+            return Err(fault(va, access, FaultKind::ExternalOnWalk, level));
+        }
         let mut b = [0u8; 8];
         self.phys
             .read(pa, &mut b, AccessKind::Read)
@@ -789,6 +803,19 @@ impl<M: Memory> Mmu<M> {
         } else {
             (ctx.vtcr, ctx.vttbr)
         };
+        // The PA spaces of the walk and of the output: Non-secure from a Non-secure regime;
+        // for the Secure IPA space VSTCR_EL2.SW and SA (bits 29, 30); for the Non-secure IPA
+        // space of a Secure regime VTCR_EL2.NSW and NSA, NSA behaving as 1 when NSW or
+        // VSTCR_EL2.SA is 1.
+        let bit = |r: u64, n: u32| r >> n & 1 != 0;
+        let (walk_ns, out_ns) = if !ctx.secure {
+            (true, true)
+        } else if secure_ipa {
+            (bit(ctx.vstcr, 29), bit(ctx.vstcr, 30))
+        } else {
+            let nsw = bit(ctx.vtcr, 29);
+            (nsw, bit(ctx.vtcr, 30) || nsw || bit(ctx.vstcr, 30))
+        };
         let sl0 = bits(vtcr, 7, 6);
         let g = match bits(vtcr, 15, 14) {
             0b01 => 16,
@@ -836,6 +863,9 @@ impl<M: Memory> Mmu<M> {
             let shift = g + stride * (3 - level) as u32;
             let width = if level == start { index_bits } else { stride };
             let index = (ipa >> shift) & ((1u64 << width) - 1);
+            if walk_ns && self.phys.secure_only(table + index * 8) {
+                return Err(s2fault(FaultKind::ExternalOnWalk, level));
+            }
             let mut b = [0u8; 8];
             self.phys
                 .read(table + index * 8, &mut b, AccessKind::Read)
@@ -913,9 +943,7 @@ impl<M: Memory> Mmu<M> {
                     } as u8,
                     device: combined_device(ctx.fwb, false, memattr),
                     guarded: false,
-                    // VTCR_EL2.NSW/NSA and VSTCR_EL2.SW/SA choose the output space; there is
-                    // one physical memory here, so which one is not kept.
-                    ns: true,
+                    ns: out_ns,
                 },
                 perms,
             ));

@@ -1,6 +1,8 @@
 //! The physical address space of the `virt` board: RAM, the flash banks and (with `--secure`)
 //! Secure RAM as one sparse page map, and the devices' windows. An address with nothing behind
-//! it is a synchronous External abort, as a bus error. The MMU (`model::mmu::Mmu`) sits in
+//! it is a synchronous External abort, as a bus error. The Secure and Non-secure physical
+//! address spaces are the same except for Secure RAM, which only the Secure one has (the MMU
+//! asks `secure_only` with each translation's PA space). The MMU (`model::mmu::Mmu`) sits in
 //! front of it and does the alignment checks that depend on the memory type.
 
 use model::memory::{AccessKind, Fault, FaultKind, FlatMemory, Memory, Perms};
@@ -25,6 +27,8 @@ pub struct Bus {
     pub fw_cfg: Option<(u64, FwCfg)>,
     /// Where RAM starts and ends (exclusive): the fast path's range.
     ram: (u64, u64),
+    /// The ranges only the Secure physical address space has (`[base, end)`): Secure RAM.
+    secure_only: Vec<(u64, u64)>,
     pub windows: Vec<Window>,
 }
 
@@ -37,6 +41,7 @@ impl Bus {
             flash: None,
             fw_cfg: None,
             ram: (ram_base, ram_base + ram_size),
+            secure_only: Vec::new(),
             windows: Vec::new(),
         }
     }
@@ -44,6 +49,13 @@ impl Bus {
     /// Adds memory that is not main RAM (flash, Secure RAM) with `perms`.
     pub fn add_memory(&mut self, base: u64, size: u64, perms: Perms) {
         self.memory.map(base, size, perms);
+    }
+
+    /// Adds memory only Secure accesses reach (Secure RAM): a Non-secure access there is a
+    /// decode error, as on QEMU's virt, whose Non-secure address space has nothing there.
+    pub fn add_secure_memory(&mut self, base: u64, size: u64, perms: Perms) {
+        self.memory.map(base, size, perms);
+        self.secure_only.push((base, base + size));
     }
 
     pub fn add_device(&mut self, base: u64, size: u64, device: Box<dyn Device>) {
@@ -112,6 +124,10 @@ impl Bus {
 }
 
 impl Memory for Bus {
+    fn secure_only(&self, pa: u64) -> bool {
+        self.secure_only.iter().any(|&(b, e)| pa >= b && pa < e)
+    }
+
     fn read(&mut self, va: u64, buf: &mut [u8], access: AccessKind) -> Result<(), Fault> {
         if let Some(f) = &mut self.flash
             && f.intercepts_read(va)

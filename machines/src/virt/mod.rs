@@ -312,7 +312,7 @@ impl Virt {
             crate::devices::fw_cfg::FwCfg::new(None, None, ""),
         ));
         if cfg.secure {
-            bus.add_memory(map::SECURE_RAM, map::SECURE_RAM_SIZE, Perms::RWX);
+            bus.add_secure_memory(map::SECURE_RAM, map::SECURE_RAM_SIZE, Perms::RWX);
         }
         bus.add_device(map::UART, map::UART_SIZE, Box::new(Pl011::new()));
         let uart = bus.windows.len() - 1;
