@@ -803,18 +803,20 @@ impl<M: Memory> Mmu<M> {
         } else {
             (ctx.vtcr, ctx.vttbr)
         };
-        // The PA spaces of the walk and of the output: Non-secure from a Non-secure regime;
-        // for the Secure IPA space VSTCR_EL2.SW and SA (bits 29, 30); for the Non-secure IPA
-        // space of a Secure regime VTCR_EL2.NSW and NSA, NSA behaving as 1 when NSW or
-        // VSTCR_EL2.SA is 1.
+        // The PA spaces of the walk and of the output: Non-secure from a Non-secure regime.
+        // In a Secure one, the Secure IPA space's walk is in VSTCR_EL2.SW's space (bit 29) and
+        // its output Non-secure if SW or SA (bit 30) is set; the Non-secure IPA space's walk
+        // is in VTCR_EL2.NSW's (bit 29) and its output Secure only while VSTCR_EL2.SW and SA
+        // and VTCR_EL2.NSW and NSA (bit 30) are all 0.
         let bit = |r: u64, n: u32| r >> n & 1 != 0;
+        let (sw, sa) = (bit(ctx.vstcr, 29), bit(ctx.vstcr, 30));
         let (walk_ns, out_ns) = if !ctx.secure {
             (true, true)
         } else if secure_ipa {
-            (bit(ctx.vstcr, 29), bit(ctx.vstcr, 30))
+            (sw, sw || sa)
         } else {
-            let nsw = bit(ctx.vtcr, 29);
-            (nsw, bit(ctx.vtcr, 30) || nsw || bit(ctx.vstcr, 30))
+            let (nsw, nsa) = (bit(ctx.vtcr, 29), bit(ctx.vtcr, 30));
+            (nsw, sw || sa || nsw || nsa)
         };
         let sl0 = bits(vtcr, 7, 6);
         let g = match bits(vtcr, 15, 14) {

@@ -140,18 +140,18 @@ int main(void) {
     run_at(2, hcx_el2, 0);
     write_sysreg(scr_el3, SCR_BASE | SCR_HXEN);
     run_at(2, hcx_el2, 0);
-    run_at(2, hcrx_write, 0x30);
+    run_at(2, hcrx_write, 0x18);
     run_at(2, hcrx_write, 0);
 
     // XS: the nXS forms run; HFGITR_EL2.TLBIVMALLE1 (bit 42) traps the nXS form too unless
-    // HCRX_EL2.FGTnXS (bit 5).
+    // HCRX_EL2.FGTnXS (bit 4).
     run_at(1, xs_el1, 0);
     run_at(0, xs_el0, 0);
     run_at(2, xs_el2, 0);
     write_sysreg(scr_el3, SCR_BASE | SCR_HXEN | SCR_FGTEN);
     write_sysreg(hfgitr_el2, 1ul << 42);
     run_at(1, xs_el1, 0);
-    run_at(2, hcrx_write, 1ul << 5);
+    run_at(2, hcrx_write, 1ul << 4);
     run_at(1, xs_el1, 0);
     run_at(2, hcrx_write, 0);
     write_sysreg(hfgitr_el2, 0);

@@ -678,7 +678,9 @@ pub struct Cpu {
     pub event_stream_seen: u64,
     pub in_wfe: bool,
     /// The timeout of the WFET or WFIT the PE waits in (FEAT_WFxT): the virtual count, as
-    /// CNTVCT_EL0 reads at that level, at which the wait ends.
+    /// CNTVCT_EL0 reads at that level, at which the wait ends. Set by the WFET or WFIT that
+    /// starts to wait and cleared when it completes at once, traps or an exception is taken;
+    /// after a timed-out wait it stays until then, and is read only while the PE waits.
     pub wfxt_deadline: Option<u64>,
     /// Accesses to System registers the model lacks: `(pc, op0:op1:CRn:CRm:op2, read)`, when
     /// `Config::log_unmodelled` is on. The board drains and reports them.

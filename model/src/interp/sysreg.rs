@@ -715,8 +715,8 @@ impl Cpu {
             .min()
     }
 
-    /// Nanoseconds until something wakes the waiting PE: a timer deadline, or in a WFE an
-    /// event stream's edge.
+    /// Nanoseconds until something wakes the waiting PE: a timer deadline, the timeout of the
+    /// WFET or WFIT it waits in, or in a WFE or WFET an event stream's edge.
     pub fn next_wake_ns(&self) -> Option<u64> {
         let freq = u128::from(self.config.cntfrq_el0.max(1));
         let wfxt = self.wfxt_deadline.map(|d| {
@@ -1489,24 +1489,27 @@ impl Cpu {
     }
 
     /// WFI, WFE and (FEAT_WFxT) WFIT, WFET with the timeout in register `timeout`. One that
-    /// completes at once (an interrupt pending, whether or not PSTATE masks it; for WFE and
-    /// WFET the Event Register set; for WFIT and WFET the timeout reached) does nothing: the
-    /// traps below catch only an instruction that "would otherwise have caused the PE to enter
-    /// a low-power state" (HCR_EL2.TWI/TWE, SCTLR_EL1.nTWI/nTWE, SCR_EL3.TWI/TWE). Otherwise
-    /// it is trapped by SCTLR_EL1.nTWI/nTWE at EL0, HCR_EL2.TWI/TWE at EL0-1, SCR_EL3.TWI/TWE
-    /// below EL3, or the PE waits, which the board decides how to model.
+    /// completes at once does nothing and is not trapped (the traps catch only an instruction
+    /// that "would otherwise have caused the PE to enter a low-power state"): a WFI or WFIT
+    /// with an interrupt pending, whether or not PSTATE masks it; a WFE or WFET with the Event
+    /// Register set (which it clears); a WFIT or WFET whose timeout has passed. Otherwise it
+    /// is trapped by SCTLR_EL1.nTWI/nTWE at EL0, HCR_EL2.TWI/TWE at EL0-1 outside the host,
+    /// SCR_EL3.TWI/TWE below EL3; a WFE or WFET that is not trapped ends at a pending
+    /// interrupt; or the PE waits, which the board decides how to model.
     pub(super) fn wait(&mut self, i: Insn, wfe: bool, timeout: Option<u32>) -> Exec {
         let el = self.state.pstate.el;
         self.wfxt_deadline = timeout.map(|t| self.state.xr(t));
+        let interrupt = self.irq_line || self.fiq_line || self.virtual_wakeup();
         if wfe {
             self.poll_event_streams();
-        }
-        let woken = self.irq_line || self.fiq_line || self.virtual_wakeup();
-        if woken || (wfe && self.event_register) || self.wait_timed_out() {
-            self.wfxt_deadline = None;
-            if wfe && !woken {
+            if self.event_register {
                 self.event_register = false;
+                self.wfxt_deadline = None;
+                return Ok(());
             }
+        }
+        if (!wfe && interrupt) || self.wait_timed_out() {
+            self.wfxt_deadline = None;
             return Ok(());
         }
         // CV=1, COND=0b1110; TI: 00 WFI, 01 WFE, 10 WFIT, 11 WFET; with a timeout, RV (bit 2)
@@ -1536,7 +1539,7 @@ impl Cpu {
             } else {
                 El::EL1
             })
-        } else if el <= El::EL1 && hcr_tw.is_set(self.hcr_el2()) {
+        } else if el <= El::EL1 && !self.in_host(el) && hcr_tw.is_set(self.hcr_el2()) {
             Some(El::EL2)
         } else if el <= El::EL2 && self.have_el3() && scr_tw.is_set(self.state.sr(sr::SCR_EL3)) {
             Some(El::EL3)
@@ -1546,6 +1549,10 @@ impl Cpu {
         if let Some(t) = target {
             self.wfxt_deadline = None;
             return Err(trap(t));
+        }
+        if interrupt {
+            self.wfxt_deadline = None;
+            return Ok(());
         }
         self.in_wfe = wfe;
         Err(Exception::WaitForInterrupt { pc: i.pc })

@@ -711,3 +711,56 @@ fn wfxt_timeouts() {
         "{stop:?}"
     );
 }
+
+/// Which waits HCR_EL2.TWI/TWE trap at EL1, as a table: (word, IRQ pending and masked, Event
+/// Register set, trapped). A wait that would not enter a low-power state is not trapped: WFI with an
+/// interrupt pending (masked or not), WFE with the Event Register set; a pending interrupt
+/// does not stop WFE's trap.
+#[test]
+fn wait_traps_only_what_would_wait() {
+    use crate::state::ExceptionLevel as El;
+    use crate::sysregs as sr;
+    const WFI: u32 = 0xd503_207f;
+    const WFE: u32 = 0xd503_205f;
+    for (word, irq, event, trapped) in [
+        (WFI, false, false, true),
+        (WFI, true, false, false),
+        (WFE, false, false, true),
+        (WFE, true, false, true),
+        (WFE, false, true, false),
+    ] {
+        let mut mem = memory(&[word]);
+        let mut cpu = Cpu::new(Config {
+            system: true,
+            el2: true,
+            ..Config::default()
+        });
+        cpu.state.pc = CODE;
+        cpu.state.pstate.el = El::EL1;
+        // The IRQ is masked, so that it is not taken before the wait runs.
+        cpu.state.pstate.i = true;
+        // HCR_EL2: RW, TWI (13), TWE (14).
+        cpu.write_sysreg(sr::HCR_EL2, 1 << 31 | 1 << 13 | 1 << 14);
+        cpu.irq_line = irq;
+        cpu.event_register = event;
+        let stop = cpu.run(&mut mem, 1);
+        let was_trapped = matches!(
+            stop,
+            Stop::Exception(Exception::Trap {
+                target: El::EL2,
+                ..
+            })
+        );
+        assert_eq!(
+            was_trapped, trapped,
+            "{word:#x} irq {irq} event {event}: {stop:?}"
+        );
+        if !trapped {
+            // It completed: no wait, no exception.
+            assert_eq!(stop, Stop::Budget, "{word:#x} irq {irq} event {event}");
+        }
+        if event {
+            assert!(!cpu.event_register, "WFE clears the Event Register");
+        }
+    }
+}
