@@ -1,6 +1,7 @@
 // The Secure and Non-secure physical address spaces on the `virt` board with --secure: Secure
-// RAM (0x0e000000) exists only in the Secure one, so a Non-secure access to it reaches nothing
-// (a synchronous External abort). Covered: EL3 and Secure EL1 with the MMU off (Secure),
+// RAM (0x0e000000) and flash bank 0 (0x0, the firmware's) exist only in the Secure one, so a
+// Non-secure access to them reaches nothing (a synchronous External abort); flash bank 1
+// (0x04000000) is in both. Covered: EL3 and Secure EL1 with the MMU off (Secure),
 // Non-secure EL1 and EL2 with it off, EL3's stage 1 choosing the space per page (NS, bit 5)
 // and per table (NSTable, bit 63: the walk and every leaf below it), AT's PAR_EL1.NS, and a
 // stage 1 table in Secure RAM reached through NSTable (an External abort on the walk).
@@ -34,6 +35,8 @@ static u64 load_secure_ram(u64 arg) {
 
 static u64 el2_load_secure_ram(u64 arg) {
     TRY_VA("Non-secure EL2 load, MMU off", "mov x0, %[a]\n ldr x1, [x0]", SECURE_RAM);
+    TRY_VA("Non-secure EL2 load flash bank 0", "mov x0, %[a]\n ldr x1, [x0]", 0x100);
+    TRY_VA("Non-secure EL2 load flash bank 1", "mov x0, %[a]\n ldr x1, [x0]", 0x04000100);
     return arg;
 }
 
@@ -44,6 +47,8 @@ int main(void) {
     *(volatile u64 *)SECURE_RAM = 0x5ec;
     TRY_VA("EL3 load, MMU off", "mov x0, %[a]\n ldr x1, [x0]", SECURE_RAM);
     show("  value", *(volatile u64 *)SECURE_RAM);
+    TRY_VA("EL3 load flash bank 0", "mov x0, %[a]\n ldr x1, [x0]", 0x100);
+    TRY_VA("EL3 load flash bank 1", "mov x0, %[a]\n ldr x1, [x0]", 0x04000100);
     run_at(1, load_secure_ram, 0);
     run_at(2, el2_load_secure_ram, 0);
     write_sysreg(scr_el3, SCR_BASE & ~1ul);

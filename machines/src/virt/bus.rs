@@ -1,7 +1,8 @@
 //! The physical address space of the `virt` board: RAM, the flash banks and (with `--secure`)
 //! Secure RAM as one sparse page map, and the devices' windows. An address with nothing behind
 //! it is a synchronous External abort, as a bus error. The Secure and Non-secure physical
-//! address spaces are the same except for Secure RAM, which only the Secure one has (the MMU
+//! address spaces are the same except for Secure RAM and (with EL3, as QEMU's `secure=on`)
+//! flash bank 0, which only the Secure one has (the MMU
 //! asks `secure_only` with each translation's PA space). The MMU (`model::mmu::Mmu`) sits in
 //! front of it and does the alignment checks that depend on the memory type.
 
@@ -27,7 +28,8 @@ pub struct Bus {
     pub fw_cfg: Option<(u64, FwCfg)>,
     /// Where RAM starts and ends (exclusive): the fast path's range.
     ram: (u64, u64),
-    /// The ranges only the Secure physical address space has (`[base, end)`): Secure RAM.
+    /// The ranges only the Secure physical address space has (`[base, end)`): Secure RAM, and
+    /// with EL3 flash bank 0.
     secure_only: Vec<(u64, u64)>,
     pub windows: Vec<Window>,
 }
@@ -55,6 +57,11 @@ impl Bus {
     /// decode error, as on QEMU's virt, whose Non-secure address space has nothing there.
     pub fn add_secure_memory(&mut self, base: u64, size: u64, perms: Perms) {
         self.memory.map(base, size, perms);
+        self.secure_only.push((base, base + size));
+    }
+
+    /// Makes `[base, base + size)` reachable only by Secure accesses (flash bank 0 with EL3).
+    pub fn mark_secure_only(&mut self, base: u64, size: u64) {
         self.secure_only.push((base, base + size));
     }
 

@@ -24,12 +24,15 @@ const PPI_ONE_CPU: u32 = 1 << 8;
 
 /// The DTB for a board with `ram_bytes` of RAM whose PSCI conduit is `hvc` or `smc`;
 /// `hyp_virt_timer`: the PEs have EL2's virtual timer (FEAT_VHE), the timer node's fifth
-/// interrupt.
+/// interrupt; `secure`: the board has EL3, and flash bank 0 is in the Secure physical
+/// address space only (as QEMU's `secure=on`), so it gets a node of its own that only Secure
+/// software may use (`status = "disabled"`, `secure-status = "okay"`).
 pub fn generate(
     ram_bytes: u64,
     smp: usize,
     psci_method: &str,
     hyp_virt_timer: bool,
+    secure: bool,
     chosen: &Chosen,
 ) -> Result<Vec<u8>, Error> {
     let mut f = FdtWriter::new()?;
@@ -49,12 +52,27 @@ pub fn generate(
     }
     f.end_node(c)?;
 
-    let flash = f.begin_node(&format!("flash@{:x}", map::FLASH))?;
-    f.property_string("compatible", "cfi-flash")?;
     let bank = map::FLASH_SIZE / 2;
-    f.property_array_u64("reg", &[map::FLASH, bank, map::FLASH + bank, bank])?;
-    f.property_u32("bank-width", 4)?;
-    f.end_node(flash)?;
+    if secure {
+        let secflash = f.begin_node(&format!("secflash@{:x}", map::FLASH))?;
+        f.property_string("compatible", "cfi-flash")?;
+        f.property_array_u64("reg", &[map::FLASH, bank])?;
+        f.property_u32("bank-width", 4)?;
+        f.property_string("status", "disabled")?;
+        f.property_string("secure-status", "okay")?;
+        f.end_node(secflash)?;
+        let flash = f.begin_node(&format!("flash@{:x}", map::FLASH + bank))?;
+        f.property_string("compatible", "cfi-flash")?;
+        f.property_array_u64("reg", &[map::FLASH + bank, bank])?;
+        f.property_u32("bank-width", 4)?;
+        f.end_node(flash)?;
+    } else {
+        let flash = f.begin_node(&format!("flash@{:x}", map::FLASH))?;
+        f.property_string("compatible", "cfi-flash")?;
+        f.property_array_u64("reg", &[map::FLASH, bank, map::FLASH + bank, bank])?;
+        f.property_u32("bank-width", 4)?;
+        f.end_node(flash)?;
+    }
 
     let rtc = f.begin_node(&format!("pl031@{:x}", map::RTC))?;
     f.property_string_list(
@@ -183,7 +201,7 @@ mod tests {
             bootargs: "console=ttyAMA0",
             initrd: Some((0x4800_0000, 0x4810_0000)),
         };
-        let b = super::generate(128 << 20, 2, "hvc", false, &chosen).unwrap();
+        let b = super::generate(128 << 20, 2, "hvc", false, false, &chosen).unwrap();
         assert_eq!(&b[..4], &[0xd0, 0x0d, 0xfe, 0xed]);
         assert_eq!(
             u32::from_be_bytes(b[4..8].try_into().unwrap()) as usize,
@@ -204,7 +222,14 @@ mod tests {
             assert!(text.contains(s), "{s}");
         }
         // With EL2's virtual timer the timer node lists a fifth interrupt (PPI 12: INTID 28).
-        let with = super::generate(128 << 20, 2, "hvc", true, &chosen).unwrap();
+        let with = super::generate(128 << 20, 2, "hvc", true, false, &chosen).unwrap();
         assert_eq!(with.len(), b.len() + 12);
+        // With EL3, flash bank 0 is a Secure-only node and bank 1 a node of its own.
+        let secure = super::generate(128 << 20, 2, "smc", false, true, &chosen).unwrap();
+        let text = String::from_utf8_lossy(&secure);
+        for s in ["secflash@0", "secure-status", "flash@4000000"] {
+            assert!(text.contains(s), "{s}");
+        }
+        assert!(!String::from_utf8_lossy(&b).contains("secflash"));
     }
 }

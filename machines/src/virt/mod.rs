@@ -313,6 +313,8 @@ impl Virt {
         ));
         if cfg.secure {
             bus.add_secure_memory(map::SECURE_RAM, map::SECURE_RAM_SIZE, Perms::RWX);
+            // As QEMU's secure=on: flash bank 0 (the firmware's) is Secure-only.
+            bus.mark_secure_only(map::FLASH, map::FLASH_SIZE / 2);
         }
         bus.add_device(map::UART, map::UART_SIZE, Box::new(Pl011::new()));
         let uart = bus.windows.len() - 1;
@@ -464,6 +466,7 @@ impl Virt {
                     self.smp(),
                     method,
                     self.hyp_virt_timer(),
+                    self.cpu.config.el3,
                     &chosen,
                 )
                 .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
@@ -558,6 +561,7 @@ impl Virt {
             self.smp(),
             method,
             self.hyp_virt_timer(),
+            self.cpu.config.el3,
             &chosen,
         )
         .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
