@@ -53,14 +53,9 @@ impl Bus {
         self.memory.map(base, size, perms);
     }
 
-    /// Adds memory only Secure accesses reach (Secure RAM): a Non-secure access there is a
-    /// decode error, as on QEMU's virt, whose Non-secure address space has nothing there.
-    pub fn add_secure_memory(&mut self, base: u64, size: u64, perms: Perms) {
-        self.memory.map(base, size, perms);
-        self.secure_only.push((base, base + size));
-    }
-
-    /// Makes `[base, base + size)` reachable only by Secure accesses (flash bank 0 with EL3).
+    /// Makes `[base, base + size)` reachable only by Secure accesses (Secure RAM, and flash
+    /// bank 0 with EL3): a Non-secure access there is a decode error, as on QEMU's virt, whose
+    /// Non-secure address space has nothing there.
     pub fn mark_secure_only(&mut self, base: u64, size: u64) {
         self.secure_only.push((base, base + size));
     }

@@ -53,25 +53,22 @@ pub fn generate(
     f.end_node(c)?;
 
     let bank = map::FLASH_SIZE / 2;
+    let mut flash = |name: &str, reg: &[u64], secure_only: bool| -> Result<(), Error> {
+        let node = f.begin_node(&format!("{name}@{:x}", reg[0]))?;
+        f.property_string("compatible", "cfi-flash")?;
+        f.property_array_u64("reg", reg)?;
+        f.property_u32("bank-width", 4)?;
+        if secure_only {
+            f.property_string("status", "disabled")?;
+            f.property_string("secure-status", "okay")?;
+        }
+        f.end_node(node)
+    };
     if secure {
-        let secflash = f.begin_node(&format!("secflash@{:x}", map::FLASH))?;
-        f.property_string("compatible", "cfi-flash")?;
-        f.property_array_u64("reg", &[map::FLASH, bank])?;
-        f.property_u32("bank-width", 4)?;
-        f.property_string("status", "disabled")?;
-        f.property_string("secure-status", "okay")?;
-        f.end_node(secflash)?;
-        let flash = f.begin_node(&format!("flash@{:x}", map::FLASH + bank))?;
-        f.property_string("compatible", "cfi-flash")?;
-        f.property_array_u64("reg", &[map::FLASH + bank, bank])?;
-        f.property_u32("bank-width", 4)?;
-        f.end_node(flash)?;
+        flash("secflash", &[map::FLASH, bank], true)?;
+        flash("flash", &[map::FLASH + bank, bank], false)?;
     } else {
-        let flash = f.begin_node(&format!("flash@{:x}", map::FLASH))?;
-        f.property_string("compatible", "cfi-flash")?;
-        f.property_array_u64("reg", &[map::FLASH, bank, map::FLASH + bank, bank])?;
-        f.property_u32("bank-width", 4)?;
-        f.end_node(flash)?;
+        flash("flash", &[map::FLASH, bank, map::FLASH + bank, bank], false)?;
     }
 
     let rtc = f.begin_node(&format!("pl031@{:x}", map::RTC))?;

@@ -312,7 +312,8 @@ impl Virt {
             crate::devices::fw_cfg::FwCfg::new(None, None, ""),
         ));
         if cfg.secure {
-            bus.add_secure_memory(map::SECURE_RAM, map::SECURE_RAM_SIZE, Perms::RWX);
+            bus.add_memory(map::SECURE_RAM, map::SECURE_RAM_SIZE, Perms::RWX);
+            bus.mark_secure_only(map::SECURE_RAM, map::SECURE_RAM_SIZE);
             // As QEMU's secure=on: flash bank 0 (the firmware's) is Secure-only.
             bus.mark_secure_only(map::FLASH, map::FLASH_SIZE / 2);
         }

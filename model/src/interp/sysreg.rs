@@ -384,12 +384,15 @@ impl Cpu {
                     None
                 }
             }
-            Trap::FGTEN => (el == El::EL2 && self.have_el3() && !f::SCR_EL3_FGTEn.is_set(scr))
-                .then_some(El::EL3),
-            Trap::ECVEN => (el == El::EL2 && self.have_el3() && !f::SCR_EL3_ECVEn.is_set(scr))
-                .then_some(El::EL3),
-            Trap::HXEN => (el == El::EL2 && self.have_el3() && !f::SCR_EL3_HXEn.is_set(scr))
-                .then_some(El::EL3),
+            // SCR_EL3's enables of EL2's registers: clear, EL2's accesses trap to EL3.
+            Trap::FGTEN | Trap::ECVEN | Trap::HXEN => {
+                let enable = match t {
+                    Trap::FGTEN => f::SCR_EL3_FGTEn,
+                    Trap::ECVEN => f::SCR_EL3_ECVEn,
+                    _ => f::SCR_EL3_HXEn,
+                };
+                (el == El::EL2 && self.have_el3() && !enable.is_set(scr)).then_some(El::EL3)
+            }
         }
     }
 
@@ -580,6 +583,11 @@ impl Cpu {
     /// too where EL3 exists, EL2 enabled and HCR_EL2.{E2H, TGE} not {1, 1}; otherwise the
     /// offset is treated as zero. It offsets the EL1 physical timer's count, and the physical
     /// count EL1 and EL0 read.
+    /// The physical count as EL1 and EL0 see it: less CNTPOFF_EL2 where it applies.
+    fn physical_count_el1(&self) -> u64 {
+        self.physical_count().wrapping_sub(self.physical_offset())
+    }
+
     fn physical_offset(&self) -> u64 {
         if !self.config.system_features.ecv_poff || !self.el2_enabled() {
             return 0;
@@ -613,7 +621,7 @@ impl Cpu {
     fn timer_count(&self, t: Timer) -> u64 {
         match t {
             Timer::Virtual => self.virtual_count(),
-            Timer::Physical => self.physical_count().wrapping_sub(self.physical_offset()),
+            Timer::Physical => self.physical_count_el1(),
             _ => self.physical_count(),
         }
     }
@@ -634,7 +642,6 @@ impl Cpu {
     /// Nanoseconds of instructions until the earliest enabled, unmasked timer fires, if any
     /// is still to fire (one whose condition is met already asserts its interrupt now).
     pub fn next_timer_deadline_ns(&self) -> Option<u64> {
-        let freq = u128::from(self.config.cntfrq_el0.max(1));
         Timer::ALL
             .iter()
             .filter(|&&t| {
@@ -644,8 +651,7 @@ impl Cpu {
             .map(|&t| {
                 let (_, cval) = Cpu::timer_regs(t);
                 let count = self.timer_count(t);
-                let ticks = self.state.sr(cval).saturating_sub(count);
-                ((u128::from(ticks) * 1_000_000_000).div_ceil(freq)).min(u64::MAX as u128) as u64
+                self.ticks_to_ns(self.state.sr(cval).saturating_sub(count))
             })
             .min()
     }
@@ -696,7 +702,6 @@ impl Cpu {
 
     /// Nanoseconds until the next event stream edge, if a stream is on.
     fn next_event_stream_ns(&self) -> Option<u64> {
-        let freq = u128::from(self.config.cntfrq_el0.max(1));
         self.event_streams()
             .into_iter()
             .flatten()
@@ -708,9 +713,8 @@ impl Cpu {
                 } else {
                     (c + period / 2) / period * period + period / 2
                 };
-                ((next - c) * 1_000_000_000)
-                    .div_ceil(freq)
-                    .min(u64::MAX as u128) as u64
+                // At most one period: bit EVNTI (+ 8) is below 24.
+                self.ticks_to_ns((next - c) as u64)
             })
             .min()
     }
@@ -718,24 +722,24 @@ impl Cpu {
     /// Nanoseconds until something wakes the waiting PE: a timer deadline, the timeout of the
     /// WFET or WFIT it waits in, or in a WFE or WFET an event stream's edge.
     pub fn next_wake_ns(&self) -> Option<u64> {
-        let freq = u128::from(self.config.cntfrq_el0.max(1));
-        let wfxt = self.wfxt_deadline.map(|d| {
-            let ticks = d.saturating_sub(self.virtual_count_here());
-            ((u128::from(ticks) * 1_000_000_000).div_ceil(freq)).min(u64::MAX as u128) as u64
-        });
-        let timer = match (self.next_timer_deadline_ns(), wfxt) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let wfxt = self
+            .wfxt_deadline
+            .map(|d| self.ticks_to_ns(d.saturating_sub(self.virtual_count_here())));
         let stream = if self.in_wfe {
             self.next_event_stream_ns()
         } else {
             None
         };
-        match (timer, stream) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.next_timer_deadline_ns(), wfxt, stream]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Nanoseconds of guest time until the counter has moved on `ticks` (rounded up).
+    fn ticks_to_ns(&self, ticks: u64) -> u64 {
+        let freq = u128::from(self.config.cntfrq_el0.max(1));
+        ((u128::from(ticks) * 1_000_000_000).div_ceil(freq)).min(u64::MAX as u128) as u64
     }
 
     /// The timer a CNTx_{TVAL,CTL,CVAL} register belongs to.
@@ -759,14 +763,10 @@ impl Cpu {
         match reg {
             sr::CNTFRQ_EL0 => return self.config.cntfrq_el0,
             sr::CNTPCT_EL0 | sr::CNTPCTSS_EL0 if self.state.pstate.el <= El::EL1 => {
-                return self.physical_count().wrapping_sub(self.physical_offset());
+                return self.physical_count_el1();
             }
             sr::CNTPCT_EL0 | sr::CNTPCTSS_EL0 => return self.physical_count(),
-            // The virtual offset is zero at EL2 under E2H, and in the host's EL0.
-            sr::CNTVCT_EL0 | sr::CNTVCTSS_EL0 if self.in_host(self.state.pstate.el) => {
-                return self.physical_count();
-            }
-            sr::CNTVCT_EL0 | sr::CNTVCTSS_EL0 => return self.virtual_count(),
+            sr::CNTVCT_EL0 | sr::CNTVCTSS_EL0 => return self.virtual_count_here(),
             _ => {}
         }
         let t = Cpu::timer_of(reg);
