@@ -941,18 +941,9 @@ impl Virt {
                     // WFE may end for reasons of the implementation's own: here, the others'
                     // turn (they may be about to release what it waits for). A WFI waits for
                     // an interrupt; the board moves time on when every PE waits.
-                    let mut b = [0u8; 4];
-                    let word = model::memory::Memory::read(
-                        &mut self.bus,
-                        pc,
-                        &mut b,
-                        model::memory::AccessKind::Fetch,
-                    )
-                    .map(|()| u32::from_le_bytes(b));
-                    // (The scheduler moves to the next PE after every stop.)
-                    // WFE and WFET (FEAT_WFxT) are such waits.
-                    let wfe_like = word.is_ok_and(|w| w == 0xd503_205f || w & !0x1f == 0xd503_1000);
-                    if !wfe_like {
+                    // (The scheduler moves to the next PE after every stop.) The PE says which
+                    // wait it is in: WFE and WFET (FEAT_WFxT) are such waits.
+                    if !self.cpu.in_wfe {
                         self.waiting[self.active] = true;
                     }
                     return None;
