@@ -788,7 +788,7 @@ impl Board {
         (p.tco, p.dit, p.ssbs) = (b(25), b(24), b(12));
         p.btype = (pstate >> 10 & 3) as u8;
         st.fpsr = u64::from(fpsr);
-        st.fpcr = u64::from(fpcr);
+        st.fpcr = u64::from(fpcr) & model::interp::fpcr_mask(&self.cpu.config.features);
         st.v = v;
         self.cpu.monitor.marked = None;
         // uc_stack: restore_altstack, whose errors Linux ignores.

@@ -9,7 +9,13 @@
 //! every rounding mode, overflow to infinity or to the largest finite number, and the
 //! cumulative flags. No host floating point is used anywhere.
 //!
-//! FPCR.AH = 1 (FEAT_AFP) is not modelled: AH is read as 0.
+//! FEAT_AFP's controls are read from FPCR as they stand (without FEAT_AFP the PE keeps them 0,
+//! so the standard behaviour follows): FIZ flushes single and double inputs without Input
+//! Denormal; AH = 1 is the alternate handling: FZ no longer flushes inputs, tininess and
+//! flushing are decided after rounding with an unbounded exponent (a flushed result is
+//! Underflow and Inexact), the default NaN is negative, NaN operands are chosen by position
+//! rather than signalling first, FPNeg and FPAbs leave NaNs alone, and FPMax/FPMin return the
+//! second operand for NaNs (Invalid) and for zeros of opposite sign.
 
 /// A floating-point format: half, single or double precision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +153,11 @@ pub mod fpcr {
     pub const FZ: u64 = 1 << 24;
     pub const RMODE_SHIFT: u32 = 22;
     pub const FZ16: u64 = 1 << 19;
+    /// FEAT_AFP: Force Alternate NaN and denormal handling... (AH), flush inputs to zero
+    /// (FIZ), and merge the other elements of a scalar result (NEP).
+    pub const NEP: u64 = 1 << 2;
+    pub const AH: u64 = 1 << 1;
+    pub const FIZ: u64 = 1 << 0;
 }
 
 /// `FPType`.
@@ -428,6 +439,26 @@ impl Env {
         self.fpcr & fpcr::DN != 0
     }
 
+    /// FPCR.AH: the alternate floating-point behaviour of FEAT_AFP.
+    pub fn ah(&self) -> bool {
+        self.fpcr & fpcr::AH != 0
+    }
+
+    /// `FPDefaultNaN(fpcr)`: negative under FPCR.AH.
+    pub fn default_nan(&self, fmt: Fmt) -> u64 {
+        fmt.default_nan() | fmt.zero(self.ah())
+    }
+
+    /// Whether FPUnpack flushes a denormal input of `fmt` and signals Input Denormal: FZ16 for
+    /// half precision (never signalling), FZ for single and double unless FPCR.AH is 1.
+    fn fz_in(&self, fmt: Fmt) -> bool {
+        if fmt == Fmt::H {
+            self.fpcr & fpcr::FZ16 != 0
+        } else {
+            self.fpcr & fpcr::FZ != 0 && !self.ah()
+        }
+    }
+
     /// Whether FZ (single, double) or FZ16 (half) flushes denormals of `fmt`.
     fn fz(&self, fmt: Fmt) -> bool {
         if fmt == Fmt::H {
@@ -457,6 +488,9 @@ impl Env {
                     self.raise(flags::IDC);
                 }
                 (FpType::Zero, 0, 0)
+            } else if self.fpcr & fpcr::FIZ != 0 && matches!(fmt, Fmt::S | Fmt::D) {
+                // FIZ flushes single and double inputs, silently.
+                (FpType::Zero, 0, 0)
             } else {
                 (FpType::Denormal, frac, fmt.min_exp() - f)
             }
@@ -481,7 +515,7 @@ impl Env {
 
     /// `FPUnpack(fpval, fpcr)`.
     pub fn unpack(&mut self, fmt: Fmt, x: u64) -> Unpacked {
-        self.unpack_base(fmt, x, self.fz(fmt), false, true)
+        self.unpack_base(fmt, x, self.fz_in(fmt), false, true)
     }
 
     /// `FPRoundBase` of the nonzero value `(-1)^sign * r`, with `fz` the flush-to-zero control
@@ -500,8 +534,26 @@ impl Env {
         let min_exp = fmt.min_exp();
         // The unbiased exponent of the value: 2^exponent <= |value| < 2^(exponent+1).
         let exponent = r.exp + bitlen(r.mant) - 1;
-        if fz && exponent < min_exp {
+        // FPCR.AH: tininess is after rounding, with an unbounded exponent.
+        let alternate = self.ah() && fmt != Fmt::BF;
+        let tiny_after_rounding = alternate
+            && exponent < min_exp
+            && (exponent < min_exp - 1 || {
+                // Just below the normal range: tiny unless it rounds up to 2^min_exp.
+                let (int, rest) = split(r, exponent - f);
+                !(rounds_up(rounding, sign, int, rest) && int + 1 == 1 << (f + 1))
+            });
+        if fz
+            && (if alternate {
+                tiny_after_rounding
+            } else {
+                exponent < min_exp
+            })
+        {
             self.raise(flags::UFC);
+            if alternate {
+                self.raise(flags::IXC);
+            }
             return fmt.zero(sign);
         }
         let mut biased_exp = (exponent - min_exp + 1).max(0);
@@ -512,8 +564,13 @@ impl Env {
             exponent - f
         };
         let (mut int_mant, rest) = split(r, q);
-        if biased_exp == 0 && rest != Rest::Zero {
-            // Tininess before rounding.
+        if rest != Rest::Zero
+            && (if alternate {
+                tiny_after_rounding
+            } else {
+                biased_exp == 0
+            })
+        {
             self.raise(flags::UFC);
         }
         let overflow_to_inf = match rounding {
@@ -601,12 +658,27 @@ impl Env {
             result |= 1 << (fmt.f() - 1);
             self.raise(flags::IOC);
         }
-        if self.dn() { fmt.default_nan() } else { result }
+        if self.dn() {
+            self.default_nan(fmt)
+        } else {
+            result
+        }
     }
 
-    /// `FPProcessNaNs(type1, type2, op1, op2, fpcr)`: signalling NaNs before quiet ones, the
-    /// first operand first.
+    /// `FPProcessNaNs(type1, type2, op1, op2, fpcr)` and `FPProcessNaNs3`: signalling NaNs
+    /// before quiet ones, the first operand first. Under FPCR.AH a NaN is chosen by position
+    /// alone, the first operand first, or for three (the addend first) the multiplicands
+    /// before the addend; any signalling NaN among them is still Invalid.
     fn process_nans(&mut self, fmt: Fmt, ops: &[(Unpacked, u64)]) -> Option<u64> {
+        if self.ah() {
+            let order: &[usize] = if ops.len() == 3 { &[1, 2, 0] } else { &[0, 1] };
+            let &(u, x) = order.iter().map(|&k| &ops[k]).find(|(u, _)| u.is_nan())?;
+            if ops.iter().any(|(u, _)| u.ty == FpType::SNaN) {
+                self.raise(flags::IOC);
+            }
+            let _ = u;
+            return Some(self.process_nan(fmt, FpType::QNaN, x | 1 << (fmt.f() - 1)));
+        }
         for want in [FpType::SNaN, FpType::QNaN] {
             if let Some(&(u, x)) = ops.iter().find(|(u, _)| u.ty == want) {
                 return Some(self.process_nan(fmt, u.ty, x));
@@ -615,9 +687,21 @@ impl Env {
         None
     }
 
+    /// `FPProcessDenorms`: under FPCR.AH, an operation that computes with a denormalized
+    /// single or double input (one not flushed, and not decided by a NaN) signals Input
+    /// Denormal.
+    fn process_denorms(&mut self, fmt: Fmt, ops: &[Unpacked]) {
+        if self.ah()
+            && matches!(fmt, Fmt::S | Fmt::D)
+            && ops.iter().any(|u| u.ty == FpType::Denormal)
+        {
+            self.raise(flags::IDC);
+        }
+    }
+
     fn invalid(&mut self, fmt: Fmt) -> u64 {
         self.raise(flags::IOC);
-        fmt.default_nan()
+        self.default_nan(fmt)
     }
 
     /// `FPAdd` (and `FPSub` with `negate_b`).
@@ -628,6 +712,7 @@ impl Env {
             return r;
         }
         let sb = ub.sign ^ negate_b;
+        self.process_denorms(fmt, &[ua, ub]);
         let rounding = self.rounding();
         if ua.is_inf() && ub.is_inf() && ua.sign != sb {
             self.invalid(fmt)
@@ -662,6 +747,7 @@ impl Env {
         if let Some(r) = self.process_nans(fmt, &[(ua, a), (ub, b)]) {
             return r;
         }
+        self.process_denorms(fmt, &[ua, ub]);
         let sign = ua.sign ^ ub.sign;
         if (ua.is_inf() && ub.is_zero()) || (ua.is_zero() && ub.is_inf()) {
             self.invalid(fmt)
@@ -682,6 +768,10 @@ impl Env {
         let ub = self.unpack(fmt, b);
         if let Some(r) = self.process_nans(fmt, &[(ua, a), (ub, b)]) {
             return r;
+        }
+        if !ub.is_zero() {
+            // Division by zero is decided by the divisor alone.
+            self.process_denorms(fmt, &[ua, ub]);
         }
         let sign = ua.sign ^ ub.sign;
         if (ua.is_inf() && ub.is_inf()) || (ua.is_zero() && ub.is_zero()) {
@@ -714,7 +804,8 @@ impl Env {
         let ub = self.unpack(fmt, b);
         let inf_times_zero = (ua.is_inf() && ub.is_zero()) || (ua.is_zero() && ub.is_inf());
         if let Some(r) = self.process_nans(fmt, &[(uc, addend), (ua, a), (ub, b)]) {
-            if uc.ty == FpType::QNaN && inf_times_zero {
+            // Under FPCR.AH the quiet NaN addend is the result.
+            if uc.ty == FpType::QNaN && inf_times_zero && !self.ah() {
                 return self.invalid(fmt);
             }
             return r;
@@ -723,8 +814,10 @@ impl Env {
         let inf_p = ua.is_inf() || ub.is_inf();
         let zero_p = ua.is_zero() || ub.is_zero();
         if inf_times_zero || (uc.is_inf() && inf_p && uc.sign != sp) {
-            self.invalid(fmt)
-        } else if (uc.is_inf() && !uc.sign) || (inf_p && !sp) {
+            return self.invalid(fmt);
+        }
+        self.process_denorms(fmt, &[uc, ua, ub]);
+        if (uc.is_inf() && !uc.sign) || (inf_p && !sp) {
             fmt.infinity(false)
         } else if (uc.is_inf() && uc.sign) || (inf_p && sp) {
             fmt.infinity(true)
@@ -778,7 +871,7 @@ impl Env {
         c_exp: i32,
         scale: i32,
     ) -> u64 {
-        let neg_a = Self::neg(fmt, a);
+        let neg_a = self.neg(fmt, a);
         let ua = self.unpack(fmt, neg_a);
         let ub = self.unpack(fmt, b);
         if let Some(r) = self.process_nans(fmt, &[(ua, neg_a), (ub, b)]) {
@@ -836,7 +929,7 @@ impl Env {
                         self.raise(flags::IOC);
                     }
                     if self.dn() {
-                        return Fmt::S.default_nan();
+                        return self.default_nan(Fmt::S);
                     }
                     let sign = (x >> 15) & 1;
                     return (sign << 31) | 0x7fc0_0000 | ((x & 0x1ff) << 13);
@@ -980,6 +1073,7 @@ impl Env {
         if ua.sign {
             return self.invalid(fmt);
         }
+        self.process_denorms(fmt, &[ua]);
         let m = u128::from(ua.mant);
         let mut k = 116 - bitlen(m);
         if (ua.exp - k) % 2 != 0 {
@@ -995,12 +1089,24 @@ impl Env {
         self.round(fmt, false, r, rounding)
     }
 
-    /// `FPNeg` and `FPAbs` (FPCR.AH = 0: NaNs too).
-    pub fn neg(fmt: Fmt, a: u64) -> u64 {
+    /// Whether `a` encodes a NaN of `fmt`.
+    fn is_nan_bits(fmt: Fmt, a: u64) -> bool {
+        (a >> fmt.f()) & fmt.exp_mask() == fmt.exp_mask() && a & fmt.frac_mask() != 0
+    }
+
+    /// `FPNeg(op, fpcr)`: under FPCR.AH a NaN keeps its sign.
+    pub fn neg(&self, fmt: Fmt, a: u64) -> u64 {
+        if self.ah() && Self::is_nan_bits(fmt, a) {
+            return a & fmt.mask();
+        }
         (a ^ fmt.sign_bit()) & fmt.mask()
     }
 
-    pub fn abs(fmt: Fmt, a: u64) -> u64 {
+    /// `FPAbs(op, fpcr)`: under FPCR.AH a NaN keeps its sign.
+    pub fn abs(&self, fmt: Fmt, a: u64) -> u64 {
+        if self.ah() && Self::is_nan_bits(fmt, a) {
+            return a & fmt.mask();
+        }
         a & !fmt.sign_bit() & fmt.mask()
     }
 
@@ -1037,16 +1143,31 @@ impl Env {
         }
     }
 
-    /// `FPMax` / `FPMin` (FPCR.AH = 0).
-    fn max_min(&mut self, fmt: Fmt, a: u64, b: u64, max: bool) -> u64 {
+    /// `FPMax` / `FPMin`; `alternate` is FPCR.AH's handling (FMAX and FMIN, not FMAXNM and
+    /// FMINNM): a NaN operand is Invalid and the result is the second operand as it is, and so
+    /// is it for two zeros of opposite sign.
+    fn max_min(&mut self, fmt: Fmt, a: u64, b: u64, max: bool, alternate: bool) -> u64 {
         let ua = self.unpack(fmt, a);
         let ub = self.unpack(fmt, b);
+        if alternate && ua.is_zero() && ub.is_zero() && ua.sign != ub.sign {
+            return fmt.zero(ub.sign);
+        }
+        if alternate && (ua.is_nan() || ub.is_nan()) {
+            self.raise(flags::IOC);
+            return if ub.is_zero() { fmt.zero(ub.sign) } else { b };
+        }
         if let Some(r) = self.process_nans(fmt, &[(ua, a), (ub, b)]) {
             return r;
         }
+        self.process_denorms(fmt, &[ua, ub]);
         let ord = Self::cmp_values(&ua, &ub);
         let pick_a = if max { ord.is_gt() } else { ord.is_lt() };
         let u = if pick_a { ua } else { ub };
+        if alternate && matches!(u.ty, FpType::Denormal | FpType::Nonzero) {
+            // FMAX and FMIN under FPCR.AH: the operand is the result as it is, neither rounded
+            // nor flushed.
+            return if pick_a { a } else { b } & fmt.mask();
+        }
         match u.ty {
             FpType::Infinity => fmt.infinity(u.sign),
             FpType::Zero => {
@@ -1065,24 +1186,29 @@ impl Env {
     }
 
     pub fn max(&mut self, fmt: Fmt, a: u64, b: u64) -> u64 {
-        self.max_min(fmt, a, b, true)
+        let alternate = self.ah();
+        self.max_min(fmt, a, b, true, alternate)
     }
 
     pub fn min(&mut self, fmt: Fmt, a: u64, b: u64) -> u64 {
-        self.max_min(fmt, a, b, false)
+        let alternate = self.ah();
+        self.max_min(fmt, a, b, false, alternate)
     }
 
     /// `FPMaxNum` / `FPMinNum`: a single quiet NaN loses to a number.
     fn max_min_num(&mut self, fmt: Fmt, mut a: u64, mut b: u64, max: bool) -> u64 {
-        let ta = self.unpack_base(fmt, a, self.fz(fmt), false, false).ty;
-        let tb = self.unpack_base(fmt, b, self.fz(fmt), false, false).ty;
-        // -Infinity for max, +Infinity for min.
-        if ta == FpType::QNaN && tb != FpType::QNaN {
-            a = fmt.infinity(max);
-        } else if ta != FpType::QNaN && tb == FpType::QNaN {
-            b = fmt.infinity(max);
+        let ta = self.unpack_base(fmt, a, self.fz_in(fmt), false, false).ty;
+        let tb = self.unpack_base(fmt, b, self.fz_in(fmt), false, false).ty;
+        // -Infinity for max, +Infinity for min; under FPCR.AH only against a number.
+        let nan = |t: FpType| matches!(t, FpType::QNaN | FpType::SNaN);
+        if !(self.ah() && nan(ta) && nan(tb)) {
+            if ta == FpType::QNaN && tb != FpType::QNaN {
+                a = fmt.infinity(max);
+            } else if ta != FpType::QNaN && tb == FpType::QNaN {
+                b = fmt.infinity(max);
+            }
         }
-        self.max_min(fmt, a, b, max)
+        self.max_min(fmt, a, b, max, false)
     }
 
     pub fn max_num(&mut self, fmt: Fmt, a: u64, b: u64) -> u64 {
@@ -1103,6 +1229,7 @@ impl Env {
             }
             return 0b0011;
         }
+        self.process_denorms(fmt, &[ua, ub]);
         match Self::cmp_values(&ua, &ub) {
             core::cmp::Ordering::Equal => 0b0110,
             core::cmp::Ordering::Less => 0b1000,
@@ -1198,7 +1325,7 @@ impl Env {
     /// `FPConvert(op, fpcr, rounding)` from `from` to `to`.
     pub fn convert(&mut self, from: Fmt, to: Fmt, a: u64, rounding: Rounding) -> u64 {
         let ahp = self.fpcr & fpcr::AHP != 0;
-        let fz = from != Fmt::H && self.fz(from);
+        let fz = from != Fmt::H && self.fz_in(from);
         let u = self.unpack_base(from, a, fz, ahp, true);
         let alt_hp = to == Fmt::H && ahp;
         match u.ty {
@@ -1206,7 +1333,7 @@ impl Env {
                 let r = if alt_hp {
                     to.zero(u.sign)
                 } else if self.dn() {
-                    to.default_nan()
+                    self.default_nan(to)
                 } else {
                     // FPConvertNaN: quieten, keep the sign and the top of the payload.
                     let frac = a & from.frac_mask();
@@ -1231,16 +1358,19 @@ impl Env {
                 }
             }
             FpType::Zero => to.zero(u.sign),
-            _ => self.round_cv(
-                to,
-                u.sign,
-                Real {
-                    mant: u.mant.into(),
-                    exp: u.exp,
-                    sticky: false,
-                },
-                rounding,
-            ),
+            _ => {
+                self.process_denorms(from, &[u]);
+                self.round_cv(
+                    to,
+                    u.sign,
+                    Real {
+                        mant: u.mant.into(),
+                        exp: u.exp,
+                        sticky: false,
+                    },
+                    rounding,
+                )
+            }
         }
     }
 

@@ -265,6 +265,7 @@ mod tests {
                 fpaccombine: false,
                 i8mm: false,
                 bf16: false,
+                afp: false,
                 aes: false,
                 pmull: false,
                 sha1: false,

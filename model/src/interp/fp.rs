@@ -51,6 +51,19 @@ fn set_vreg(cpu: &mut Cpu, d: u32, x: u64, fmt: Fmt) {
     cpu.state.v[d as usize] = u128::from(x & fmt.mask());
 }
 
+/// Writes `V[d]` with the scalar result of an arithmetic instruction: the rest of the
+/// register is zeroed, or under FPCR.NEP (FEAT_AFP) taken from `V[from]`, the register the
+/// instruction names for it: the first of two sources, the addend of three, and for one source
+/// (or a general register) the destination itself.
+pub(super) fn set_vreg_merging(cpu: &mut Cpu, d: u32, x: u64, fmt: Fmt, from: u32) {
+    let keep = if cpu.state.fpcr & crate::fp::fpcr::NEP != 0 {
+        cpu.state.v[from as usize] & !u128::from(fmt.mask())
+    } else {
+        0
+    };
+    cpu.state.v[d as usize] = keep | u128::from(x & fmt.mask());
+}
+
 /// `VFPExpandImm(imm8)`.
 pub(super) fn vfp_expand_imm(fmt: Fmt, imm8: u32) -> u64 {
     let (e, f) = match fmt {
@@ -123,9 +136,12 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
                 0b0101 => env.min(fmt, a, b),
                 0b0110 => env.max_num(fmt, a, b),
                 0b0111 => env.min_num(fmt, a, b),
-                _ => Env::neg(fmt, env.mul(fmt, a, b)),
+                _ => {
+                    let p = env.mul(fmt, a, b);
+                    env.neg(fmt, p)
+                }
             });
-            set_vreg(cpu, d, r, fmt);
+            set_vreg_merging(cpu, d, r, fmt, n);
             Ok(())
         }
         E::FMADD_H_floatdp3
@@ -142,17 +158,20 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
         | E::FNMSUB_D_floatdp3 => {
             let fmt = fmt_or_undefined!(cpu, i);
             let (o1, o0) = (i.bit(21), i.bit(15));
-            let mut addend = vreg(cpu, i.bits(14, 10), fmt);
+            let ra = i.bits(14, 10);
+            let mut addend = vreg(cpu, ra, fmt);
             let mut a = vreg(cpu, n, fmt);
             let b = vreg(cpu, m, fmt);
-            if o1 {
-                addend = Env::neg(fmt, addend);
-            }
-            if o0 != o1 {
-                a = Env::neg(fmt, a);
-            }
-            let r = with_env(cpu, |env| env.mul_add(fmt, addend, a, b));
-            set_vreg(cpu, d, r, fmt);
+            let r = with_env(cpu, |env| {
+                if o1 {
+                    addend = env.neg(fmt, addend);
+                }
+                if o0 != o1 {
+                    a = env.neg(fmt, a);
+                }
+                env.mul_add(fmt, addend, a, b)
+            });
+            set_vreg_merging(cpu, d, r, fmt, ra);
             Ok(())
         }
         E::FMOV_H_floatdp1
@@ -205,8 +224,8 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
                 let current = env.rounding();
                 match i.bits(20, 15) {
                     0b000000 => a,
-                    0b000001 => Env::abs(fmt, a),
-                    0b000010 => Env::neg(fmt, a),
+                    0b000001 => env.abs(fmt, a),
+                    0b000010 => env.neg(fmt, a),
                     0b000011 => env.sqrt(fmt, a),
                     0b001000 => env.round_int(fmt, a, Rounding::TieEven, false),
                     0b001001 => env.round_int(fmt, a, Rounding::PosInf, false),
@@ -221,7 +240,13 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
                     _ => env.round_int_n(fmt, a, current, 64),
                 }
             });
-            set_vreg(cpu, d, r, fmt);
+            // FMOV (register) is a move, not arithmetic: NEP leaves it alone. The others have
+            // one source and keep the destination's other bits.
+            if i.bits(20, 15) == 0 {
+                set_vreg(cpu, d, r, fmt);
+            } else {
+                set_vreg_merging(cpu, d, r, fmt, d);
+            }
             Ok(())
         }
         E::FCVT_SH_floatdp1
@@ -241,7 +266,7 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
                 let rounding = env.rounding();
                 env.convert(from, to, a, rounding)
             });
-            set_vreg(cpu, d, r, to);
+            set_vreg_merging(cpu, d, r, to, d);
             Ok(())
         }
         E::FCMP_H_floatcmp
@@ -446,7 +471,8 @@ fn int_to_fp(cpu: &mut Cpu, i: Insn, fbits: u32) -> Option<Exec> {
         let rounding = env.rounding();
         env.fixed_to_fp(fmt, x, intsize, fbits, unsigned, rounding)
     });
-    set_vreg(cpu, i.rd(), r, fmt);
+    // From a general register: NEP keeps the rest of the destination.
+    set_vreg_merging(cpu, i.rd(), r, fmt, i.rd());
     Some(Ok(()))
 }
 

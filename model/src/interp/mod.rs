@@ -277,6 +277,8 @@ pub struct Features {
     pub i8mm: bool,
     /// FEAT_BF16: BFDOT, BFMMLA, BFMLAL, BFCVT, BFCVTN.
     pub bf16: bool,
+    /// FEAT_AFP: FPCR.FIZ, AH and NEP (otherwise RES0).
+    pub afp: bool,
     /// FEAT_AES: AESE, AESD, AESMC, AESIMC.
     pub aes: bool,
     /// FEAT_PMULL: PMULL and PMULL2 of 64-bit elements.
@@ -325,6 +327,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "FEAT_FHM",
     "FEAT_I8MM",
     "FEAT_BF16",
+    "FEAT_AFP",
     // The cryptographic extension: the umbrella name for AES, PMULL, SHA1 and SHA256 together.
     "FEAT_Crypto",
     "FEAT_AES",
@@ -411,6 +414,12 @@ pub const SYSTEM_ARCHITECTURAL: &[&str] = &[
     "FEAT_GTG",
 ];
 
+/// The FPCR bits this PE implements: AHP, DN, FZ, RMode, FZ16, and with FEAT_AFP also NEP, AH
+/// and FIZ. No trapped exceptions.
+pub fn fpcr_mask(f: &Features) -> u64 {
+    0x07c8_0000 | if f.afp { 0b111 } else { 0 }
+}
+
 impl Features {
     pub const ALL: Features = Features::with_each(true);
     pub const NONE: Features = Features::with_each(false);
@@ -444,6 +453,7 @@ impl Features {
             fcma: on,
             i8mm: on,
             bf16: on,
+            afp: on,
             aes: on,
             pmull: on,
             sha1: on,
@@ -485,6 +495,7 @@ impl Features {
             "FEAT_FCMA" => self.fcma,
             "FEAT_I8MM" => self.i8mm,
             "FEAT_BF16" => self.bf16,
+            "FEAT_AFP" => self.afp,
             "FEAT_AES" => self.aes,
             "FEAT_PMULL" => self.pmull,
             "FEAT_SHA1" => self.sha1,
@@ -528,6 +539,7 @@ impl Features {
             fcma: has("FEAT_FCMA"),
             i8mm: has("FEAT_I8MM"),
             bf16: has("FEAT_BF16"),
+            afp: has("FEAT_AFP"),
             aes: has("FEAT_AES"),
             pmull: has("FEAT_PMULL"),
             sha1: has("FEAT_SHA1"),

@@ -11,7 +11,7 @@
 use super::simd::{elem, set_elem, v_result};
 use super::{Cpu, Exec, Insn};
 use crate::decode::EncodingId as E;
-use crate::fp::{Env, Fmt, Rounding};
+use crate::fp::{Env, Fmt, Rounding, fpcr};
 
 /// The lanes an instruction works on: format, element size, total bits, scalar or vector.
 #[derive(Clone, Copy)]
@@ -74,6 +74,31 @@ fn with_env<T>(cpu: &mut Cpu, f: impl FnOnce(&mut Env) -> T) -> T {
     r
 }
 
+/// `with_env` for the instructions that FPCR.AH makes quiet (the reciprocal and reciprocal
+/// square root estimates and steps, FRECPX, and the BFloat16 conversions and BFMLAL): under
+/// AH they flush denormal inputs and outputs (FIZ and FZ as 1), round to nearest even, and
+/// raise no exceptions into FPSR.
+fn with_env_quiet_under_ah<T>(cpu: &mut Cpu, f: impl FnOnce(&mut Env) -> T) -> T {
+    let fpcr = cpu.state.fpcr;
+    if fpcr & fpcr::AH == 0 {
+        return with_env(cpu, f);
+    }
+    let rmode = 3 << fpcr::RMODE_SHIFT;
+    let mut env = Env::new((fpcr | fpcr::FIZ | fpcr::FZ) & !rmode);
+    f(&mut env)
+}
+
+/// Writes the result of a scalar form (`l.scalar`) or a vector: a scalar's other bits are
+/// zeroed, or under FPCR.NEP taken from `V[from]`.
+fn write_merging(cpu: &mut Cpu, i: Insn, l: Lanes, r: u128, from: u32) -> Exec {
+    if l.scalar {
+        super::fp::set_vreg_merging(cpu, i.rd(), r as u64, l.fmt, from);
+        Ok(())
+    } else {
+        write(cpu, i, l, r)
+    }
+}
+
 /// The three-same operations.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Op2 {
@@ -115,18 +140,27 @@ fn op2(env: &mut Env, fmt: Fmt, op: Op2, a: u64, b: u64, d: u64) -> u64 {
         Op2::Min => env.min(fmt, a, b),
         Op2::MaxNm => env.max_num(fmt, a, b),
         Op2::MinNm => env.min_num(fmt, a, b),
-        Op2::Abd => Env::abs(fmt, env.sub(fmt, a, b)),
+        Op2::Abd => {
+            let diff = env.sub(fmt, a, b);
+            env.abs(fmt, diff)
+        }
         Op2::Mla => env.mul_add(fmt, d, a, b),
-        Op2::Mls => env.mul_add(fmt, d, Env::neg(fmt, a), b),
+        Op2::Mls => {
+            let a = env.neg(fmt, a);
+            env.mul_add(fmt, d, a, b)
+        }
         // FPCompareEQ is quiet; GE and GT signal on any NaN.
         Op2::CmEq => t(env.compare(fmt, a, b, false) == 0b0110),
         Op2::CmGe => t(matches!(env.compare(fmt, a, b, true), 0b0110 | 0b0010)),
         Op2::CmGt => t(env.compare(fmt, a, b, true) == 0b0010),
-        Op2::AcGe => t(matches!(
-            env.compare(fmt, Env::abs(fmt, a), Env::abs(fmt, b), true),
-            0b0110 | 0b0010
-        )),
-        Op2::AcGt => t(env.compare(fmt, Env::abs(fmt, a), Env::abs(fmt, b), true) == 0b0010),
+        Op2::AcGe => {
+            let (a, b) = (env.abs(fmt, a), env.abs(fmt, b));
+            t(matches!(env.compare(fmt, a, b, true), 0b0110 | 0b0010))
+        }
+        Op2::AcGt => {
+            let (a, b) = (env.abs(fmt, a), env.abs(fmt, b));
+            t(env.compare(fmt, a, b, true) == 0b0010)
+        }
         Op2::RecpS => env.recip_step(fmt, a, b),
         Op2::RsqrtS => env.rsqrt_step(fmt, a, b),
     }
@@ -159,8 +193,10 @@ fn op1(env: &mut Env, fmt: Fmt, op: Op1, a: u64) -> u64 {
     let t = |c: bool| if c { ones } else { 0 };
     let fpcr_rounding = env.rounding();
     match op {
-        Op1::Abs => Env::abs(fmt, a),
-        Op1::Neg => Env::neg(fmt, a),
+        // FABS and FNEG (vector) change the sign bit of NaNs too, under FPCR.AH as well (as in
+        // QEMU 10; the scalar forms are FPAbs and FPNeg).
+        Op1::Abs => a & !fmt.zero(true) & fmt.mask(),
+        Op1::Neg => (a ^ fmt.zero(true)) & fmt.mask(),
         Op1::Sqrt => env.sqrt(fmt, a),
         Op1::RoundInt(r, exact) => env.round_int(fmt, a, r.unwrap_or(fpcr_rounding), exact),
         Op1::RoundIntN(w, r) => env.round_int_n(fmt, a, r.unwrap_or(fpcr_rounding), w),
@@ -421,9 +457,9 @@ fn fcadd(cpu: &mut Cpu, i: Insn) -> Exec {
         for e in 0..datasize / esize / 2 {
             let (re, im) = (elem(vm, 2 * e, esize), elem(vm, 2 * e + 1, esize));
             let (e1, e3) = if rot270 {
-                (im, Env::neg(fmt, re))
+                (im, env.neg(fmt, re))
             } else {
-                (Env::neg(fmt, im), re)
+                (env.neg(fmt, im), re)
             };
             let lo = env.add(fmt, elem(vn, 2 * e, esize), e1);
             let hi = env.add(fmt, elem(vn, 2 * e + 1, esize), e3);
@@ -468,7 +504,8 @@ fn fcmla(cpu: &mut Cpu, i: Insn) -> Exec {
             let pair = index.unwrap_or(e);
             let (m_re, m_im) = (elem(vm, 2 * pair, esize), elem(vm, 2 * pair + 1, esize));
             let (n_re, n_im) = (elem(vn, 2 * e, esize), elem(vn, 2 * e + 1, esize));
-            let neg = |x| Env::neg(fmt, x);
+            let fpneg = *env;
+            let neg = |x| fpneg.neg(fmt, x);
             let (e1, e2, e3, e4) = match rot {
                 0 => (m_re, n_re, m_im, n_re),
                 1 => (neg(m_im), n_im, m_re, n_im),
@@ -532,7 +569,7 @@ fn fmlal(cpu: &mut Cpu, i: Insn) -> Exec {
         let mut r = 0u128;
         for e in 0..elements {
             let a = elem(vn, base + e, 16);
-            let a = if subtract { Env::neg(Fmt::H, a) } else { a };
+            let a = if subtract { env.neg(Fmt::H, a) } else { a };
             let b = match index {
                 Some(x) => elem(vm, x, 16),
                 None => elem(vm, base + e, 16),
@@ -554,7 +591,8 @@ fn same(cpu: &mut Cpu, i: Insn, op: Op2, half: bool, pairwise: bool) -> Exec {
         cpu.state.v[i.rd() as usize],
     );
     let elements = l.datasize / l.esize;
-    let r = with_env(cpu, |env| {
+    let quiet = matches!(op, Op2::RecpS | Op2::RsqrtS);
+    let run = |env: &mut Env| {
         let mut r = 0u128;
         for e in 0..elements {
             let (a, b) = if pairwise {
@@ -569,8 +607,19 @@ fn same(cpu: &mut Cpu, i: Insn, op: Op2, half: bool, pairwise: bool) -> Exec {
             set_elem(&mut r, e, l.esize, y);
         }
         r
-    });
-    write(cpu, i, l, r)
+    };
+    let r = if quiet {
+        with_env_quiet_under_ah(cpu, run)
+    } else {
+        with_env(cpu, run)
+    };
+    let compare = matches!(
+        op,
+        Op2::CmEq | Op2::CmGe | Op2::CmGt | Op2::AcGe | Op2::AcGt
+    );
+    // A compare keeps Vm's other bits, as QEMU 10 does (FEAT_AFP's ASL is not available here).
+    let from = if compare { i.rm() } else { i.rn() };
+    write_merging(cpu, i, l, r, from)
 }
 
 fn unary(cpu: &mut Cpu, i: Insn, op: Op1, half: bool) -> Exec {
@@ -582,7 +631,7 @@ fn unary(cpu: &mut Cpu, i: Insn, op: Op1, half: bool) -> Exec {
         return i.undefined();
     };
     let vn = cpu.state.v[i.rn() as usize];
-    let r = with_env(cpu, |env| {
+    let run = |env: &mut Env| {
         let mut r = 0u128;
         for e in 0..l.datasize / l.esize {
             set_elem(
@@ -593,8 +642,14 @@ fn unary(cpu: &mut Cpu, i: Insn, op: Op1, half: bool) -> Exec {
             );
         }
         r
-    });
-    write(cpu, i, l, r)
+    };
+    let r = if matches!(op, Op1::RecpE | Op1::RsqrtE | Op1::RecpX) {
+        with_env_quiet_under_ah(cpu, run)
+    } else {
+        with_env(cpu, run)
+    };
+    // One source: NEP keeps the destination's other bits.
+    write_merging(cpu, i, l, r, i.rd())
 }
 
 fn pair_op(id: E) -> Op2 {
@@ -740,7 +795,20 @@ fn by_element(cpu: &mut Cpu, i: Insn) -> Exec {
         }
         r
     });
-    write(cpu, i, l, r)
+    let accumulates = matches!(
+        i.id,
+        E::FMLA_asisdelem_RH_H
+            | E::FMLS_asisdelem_RH_H
+            | E::FMLA_asisdelem_R_SD
+            | E::FMLS_asisdelem_R_SD
+    );
+    if l.scalar && accumulates {
+        // The accumulator is the destination: NEP keeps the rest of it.
+        super::fp::set_vreg_merging(cpu, i.rd(), r as u64, l.fmt, i.rd());
+        Ok(())
+    } else {
+        write_merging(cpu, i, l, r, i.rn())
+    }
 }
 
 /// SCVTF, UCVTF, FCVTZS, FCVTZU with `fbits` fraction bits (shift-by-immediate encodings):
@@ -793,7 +861,7 @@ fn fixed_point(cpu: &mut Cpu, i: Insn) -> Exec {
         }
         r
     });
-    write(cpu, i, l, r)
+    write_merging(cpu, i, l, r, i.rd())
 }
 
 /// FCVTL, FCVTL2: half to single (sz = 0) or single to double, from the lower or upper half.
@@ -841,7 +909,8 @@ fn fcvtn(cpu: &mut Cpu, i: Insn) -> Exec {
         r
     });
     if scalar {
-        return v_result(cpu, i.rd(), r, 64);
+        super::fp::set_vreg_merging(cpu, i.rd(), r as u64, to, i.rd());
+        return Ok(());
     }
     let old = cpu.state.v[i.rd() as usize];
     let r = if i.bit(30) {
@@ -873,11 +942,12 @@ fn bf16(cpu: &mut Cpu, i: Insn) -> Exec {
     let datasize = if i.bit(30) { 128 } else { 64 };
     match i.id {
         E::BFCVT_BS_floatdp1 => {
-            let r = with_env(cpu, |env| env.convert_bf(w(vn, 0)));
-            v_result(cpu, d, u128::from(r), 64)
+            let r = with_env_quiet_under_ah(cpu, |env| env.convert_bf(w(vn, 0)));
+            super::fp::set_vreg_merging(cpu, d, r, Fmt::H, d);
+            Ok(())
         }
         E::BFCVTN_asimdmisc_4S => {
-            let r = with_env(cpu, |env| {
+            let r = with_env_quiet_under_ah(cpu, |env| {
                 (0..4).fold(0u128, |acc, e| {
                     acc | (u128::from(env.convert_bf(w(vn, e))) << (16 * e))
                 })
@@ -921,7 +991,7 @@ fn bf16(cpu: &mut Cpu, i: Insn) -> Exec {
             } else {
                 (cpu.state.v[i.rm() as usize], None)
             };
-            let words: Vec<u64> = with_env(cpu, |env| {
+            let words: Vec<u64> = with_env_quiet_under_ah(cpu, |env| {
                 (0..4)
                     .map(|e| {
                         let a = h(vn, 2 * e + sel) << 16;

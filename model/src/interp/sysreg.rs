@@ -14,8 +14,6 @@ use crate::memory::Memory;
 use crate::state::ExceptionLevel as El;
 use crate::sysregs::{self as sr, FineGrainedTrap, Kind, Reg, Trap, field as f};
 
-/// FPCR bits this PE implements: AHP, DN, FZ, RMode, FZ16 (no trapped exceptions).
-const FPCR_MASK: u64 = 0x07c8_0000;
 /// FPSR bits: QC, IDC, IXC, UFC, OFC, DZC, IOC.
 const FPSR_MASK: u64 = 0x0800_009f;
 
@@ -926,6 +924,7 @@ impl Cpu {
     }
 
     fn state_write(&mut self, reg: Reg, v: u64) {
+        let fpcr_mask = super::fpcr_mask(&self.config.features);
         let s = &mut self.state;
         let lo = |k: &mut u128| *k = (*k & !(u64::MAX as u128)) | u128::from(v);
         let hi = |k: &mut u128| *k = (*k & u64::MAX as u128) | (u128::from(v) << 64);
@@ -940,7 +939,7 @@ impl Cpu {
             sr::PAN => s.pstate.pan = (v >> 22) & 1 != 0,
             sr::UAO => s.pstate.uao = (v >> 23) & 1 != 0,
             sr::SSBS => s.pstate.ssbs = (v >> 12) & 1 != 0,
-            sr::FPCR => s.fpcr = v & FPCR_MASK,
+            sr::FPCR => s.fpcr = v & fpcr_mask,
             sr::FPSR => s.fpsr = v & FPSR_MASK,
             sr::TPIDR_EL0 => s.tpidr_el0 = v,
             sr::TPIDRRO_EL0 => s.tpidrro_el0 = v,

@@ -6,8 +6,6 @@ use super::{Cpu, Exception, Exec, Insn};
 use crate::decode::EncodingId as E;
 use crate::memory::Memory;
 
-/// FPCR bits this PE implements: AHP, DN, FZ, RMode, FZ16 (no trapped exceptions).
-const FPCR_MASK: u64 = 0x07c8_0000;
 /// FPSR bits: QC, IDC, IXC, UFC, OFC, DZC, IOC.
 const FPSR_MASK: u64 = 0x0800_009f;
 
@@ -179,12 +177,13 @@ fn mrs(cpu: &mut Cpu, i: Insn) -> Exec {
 
 fn msr(cpu: &mut Cpu, i: Insn) -> Exec {
     let v = cpu.state.xr(i.rd());
+    let fpcr_mask = super::fpcr_mask(&cpu.config.features);
     let s = &mut cpu.state;
     match i.bits(20, 5) {
         NZCV => s.pstate.set_nzcv((v >> 28) as u8),
         DIT if cpu.config.features.dit => s.pstate.dit = (v >> 24) & 1 != 0,
         SSBS if cpu.config.features.ssbs => s.pstate.ssbs = (v >> 12) & 1 != 0,
-        FPCR => s.fpcr = v & FPCR_MASK,
+        FPCR => s.fpcr = v & fpcr_mask,
         FPSR => s.fpsr = v & FPSR_MASK,
         TPIDR_EL0 => s.tpidr_el0 = v,
         _ => return i.undefined(),
