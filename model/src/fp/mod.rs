@@ -153,8 +153,8 @@ pub mod fpcr {
     pub const FZ: u64 = 1 << 24;
     pub const RMODE_SHIFT: u32 = 22;
     pub const FZ16: u64 = 1 << 19;
-    /// FEAT_AFP: Force Alternate NaN and denormal handling... (AH), flush inputs to zero
-    /// (FIZ), and merge the other elements of a scalar result (NEP).
+    /// FEAT_AFP: the alternate handling (AH), flushing inputs to zero (FIZ), and keeping the
+    /// other elements of a scalar result (NEP).
     pub const NEP: u64 = 1 << 2;
     pub const AH: u64 = 1 << 1;
     pub const FIZ: u64 = 1 << 0;
@@ -534,22 +534,16 @@ impl Env {
         let min_exp = fmt.min_exp();
         // The unbiased exponent of the value: 2^exponent <= |value| < 2^(exponent+1).
         let exponent = r.exp + bitlen(r.mant) - 1;
-        // FPCR.AH: tininess is after rounding, with an unbounded exponent.
+        // Tininess is before rounding, or under FPCR.AH after rounding with an unbounded
+        // exponent.
         let alternate = self.ah() && fmt != Fmt::BF;
-        let tiny_after_rounding = alternate
-            && exponent < min_exp
-            && (exponent < min_exp - 1 || {
+        let tiny = exponent < min_exp
+            && (!alternate || exponent < min_exp - 1 || {
                 // Just below the normal range: tiny unless it rounds up to 2^min_exp.
                 let (int, rest) = split(r, exponent - f);
                 !(rounds_up(rounding, sign, int, rest) && int + 1 == 1 << (f + 1))
             });
-        if fz
-            && (if alternate {
-                tiny_after_rounding
-            } else {
-                exponent < min_exp
-            })
-        {
+        if fz && tiny {
             self.raise(flags::UFC);
             if alternate {
                 self.raise(flags::IXC);
@@ -564,13 +558,7 @@ impl Env {
             exponent - f
         };
         let (mut int_mant, rest) = split(r, q);
-        if rest != Rest::Zero
-            && (if alternate {
-                tiny_after_rounding
-            } else {
-                biased_exp == 0
-            })
-        {
+        if rest != Rest::Zero && tiny {
             self.raise(flags::UFC);
         }
         let overflow_to_inf = match rounding {
@@ -672,11 +660,10 @@ impl Env {
     fn process_nans(&mut self, fmt: Fmt, ops: &[(Unpacked, u64)]) -> Option<u64> {
         if self.ah() {
             let order: &[usize] = if ops.len() == 3 { &[1, 2, 0] } else { &[0, 1] };
-            let &(u, x) = order.iter().map(|&k| &ops[k]).find(|(u, _)| u.is_nan())?;
+            let &(_, x) = order.iter().map(|&k| &ops[k]).find(|(u, _)| u.is_nan())?;
             if ops.iter().any(|(u, _)| u.ty == FpType::SNaN) {
                 self.raise(flags::IOC);
             }
-            let _ = u;
             return Some(self.process_nan(fmt, FpType::QNaN, x | 1 << (fmt.f() - 1)));
         }
         for want in [FpType::SNaN, FpType::QNaN] {

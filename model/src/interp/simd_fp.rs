@@ -498,14 +498,14 @@ fn fcmla(cpu: &mut Cpu, i: Insn) -> Exec {
         cpu.state.v[i.rd() as usize],
     );
     let r = with_env(cpu, |env| {
+        let fpneg = *env;
+        let neg = |x| fpneg.neg(fmt, x);
         let mut r = 0u128;
         for e in 0..datasize / esize / 2 {
             // By element, every lane pair takes the same pair of Vm.
             let pair = index.unwrap_or(e);
             let (m_re, m_im) = (elem(vm, 2 * pair, esize), elem(vm, 2 * pair + 1, esize));
             let (n_re, n_im) = (elem(vn, 2 * e, esize), elem(vn, 2 * e + 1, esize));
-            let fpneg = *env;
-            let neg = |x| fpneg.neg(fmt, x);
             let (e1, e2, e3, e4) = match rot {
                 0 => (m_re, n_re, m_im, n_re),
                 1 => (neg(m_im), n_im, m_re, n_im),
@@ -802,13 +802,9 @@ fn by_element(cpu: &mut Cpu, i: Insn) -> Exec {
             | E::FMLA_asisdelem_R_SD
             | E::FMLS_asisdelem_R_SD
     );
-    if l.scalar && accumulates {
-        // The accumulator is the destination: NEP keeps the rest of it.
-        super::fp::set_vreg_merging(cpu, i.rd(), r as u64, l.fmt, i.rd());
-        Ok(())
-    } else {
-        write_merging(cpu, i, l, r, i.rn())
-    }
+    // The accumulator is the destination: NEP keeps the rest of it.
+    let from = if accumulates { i.rd() } else { i.rn() };
+    write_merging(cpu, i, l, r, from)
 }
 
 /// SCVTF, UCVTF, FCVTZS, FCVTZU with `fbits` fraction bits (shift-by-immediate encodings):
