@@ -225,6 +225,31 @@ pub fn recip_sqrt_estimate_table(a: u32) -> u32 {
     b.div_ceil(2) as u32
 }
 
+/// `RecipEstimate(a, TRUE)` for 12-bit `a` in 2048..4096 (FEAT_RPRES): the reciprocal of
+/// `(2a + 1) / 2^13` to 12 fraction bits, rounded to nearest. The quotient is never a tie
+/// because `2a + 1` is odd, so rounding the 2^26 quotient's last bit away is exact.
+pub fn recip_estimate_12(a: u32) -> u32 {
+    let a = a * 2 + 1;
+    let b = (1u32 << 26) / a;
+    b.div_ceil(2)
+}
+
+/// `RecipSqrtEstimate(a, TRUE)` for `a` in 1024..4096 (FEAT_RPRES): below 2048 the input is
+/// `a / 2^12` (an odd exponent), from 2048 it is `a / 2^12` with its last bit dropped. The
+/// result is the least `b` with `a' * b^2 >= 2^39`, halved, as in the 8-bit form.
+pub fn recip_sqrt_estimate_12(a: u32) -> u32 {
+    let a = u64::from(if a < 2048 {
+        a * 2 + 1
+    } else {
+        (((a >> 1) << 1) + 1) * 2
+    });
+    let mut b = 8192u64;
+    while a * (b + 1) * (b + 1) < 1 << 39 {
+        b += 1;
+    }
+    b.div_ceil(2) as u32
+}
+
 /// An exact nonzero magnitude: `mant * 2^exp`, plus something strictly between 0 and `2^exp`
 /// when `sticky`.
 #[derive(Clone, Copy, Debug)]
@@ -939,9 +964,10 @@ impl Env {
         self.mul_add(Fmt::S, addend, a32, b32)
     }
 
-    /// `FPRecipEstimate(op, fpcr)` (without FEAT_RPRES): an 8-bit reciprocal estimate from
-    /// the Arm ARM's RecipEstimate table, with its special cases.
-    pub fn recip_estimate(&mut self, fmt: Fmt, a: u64) -> u64 {
+    /// `FPRecipEstimate(op, fpcr)`: an 8-bit reciprocal estimate from the Arm ARM's
+    /// RecipEstimate table, with its special cases, or a 12-bit one when `increased`
+    /// (FEAT_RPRES, single precision under FPCR.AH).
+    pub fn recip_estimate(&mut self, fmt: Fmt, a: u64, increased: bool) -> u64 {
         let u = self.unpack(fmt, a);
         let (n, f) = (fmt.bits(), fmt.f());
         match u.ty {
@@ -985,10 +1011,14 @@ impl Env {
                 fraction = (fraction << 1) & fmt.frac_mask();
             }
         }
-        let scaled = (1 << 8) | (fraction >> (f - 8)) as u32;
         let mut result_exp = 2 * fmt.bias() - 1 - exp;
-        let estimate = u64::from(recip_estimate_table(scaled));
-        let mut fraction = (estimate & 0xff) << (f - 8);
+        let mut fraction = if increased {
+            let scaled = (1 << 11) | (fraction >> (f - 11)) as u32;
+            (u64::from(recip_estimate_12(scaled)) & 0xfff) << (f - 12)
+        } else {
+            let scaled = (1 << 8) | (fraction >> (f - 8)) as u32;
+            (u64::from(recip_estimate_table(scaled)) & 0xff) << (f - 8)
+        };
         if result_exp == 0 {
             fraction = (1 << (f - 1)) | (fraction >> 1);
         } else if result_exp == -1 {
@@ -999,8 +1029,8 @@ impl Env {
         fmt.zero(u.sign) | ((result_exp as u64) << f) | fraction
     }
 
-    /// `FPRSqrtEstimate(op, fpcr)` (without FEAT_RPRES).
-    pub fn rsqrt_estimate(&mut self, fmt: Fmt, a: u64) -> u64 {
+    /// `FPRSqrtEstimate(op, fpcr)`: 8-bit, or 12-bit when `increased` (FEAT_RPRES).
+    pub fn rsqrt_estimate(&mut self, fmt: Fmt, a: u64, increased: bool) -> u64 {
         let u = self.unpack(fmt, a);
         let f = fmt.f();
         match u.ty {
@@ -1022,14 +1052,23 @@ impl Env {
             }
             fraction = (fraction << 1) & fmt.frac_mask();
         }
-        let scaled = if exp & 1 == 0 {
-            (1 << 8) | (fraction >> (f - 8)) as u32
-        } else {
-            (1 << 7) | (fraction >> (f - 7)) as u32
-        };
         let result_exp = (3 * fmt.bias() - 1 - exp).div_euclid(2);
-        let estimate = u64::from(recip_sqrt_estimate_table(scaled));
-        ((result_exp as u64) << f) | ((estimate & 0xff) << (f - 8))
+        let estimate = if increased {
+            let scaled = if exp & 1 == 0 {
+                (1 << 11) | (fraction >> (f - 11)) as u32
+            } else {
+                (1 << 10) | (fraction >> (f - 10)) as u32
+            };
+            (u64::from(recip_sqrt_estimate_12(scaled)) & 0xfff) << (f - 12)
+        } else {
+            let scaled = if exp & 1 == 0 {
+                (1 << 8) | (fraction >> (f - 8)) as u32
+            } else {
+                (1 << 7) | (fraction >> (f - 7)) as u32
+            };
+            (u64::from(recip_sqrt_estimate_table(scaled)) & 0xff) << (f - 8)
+        };
+        ((result_exp as u64) << f) | estimate
     }
 
     /// `FPRecpX(op, fpcr)`: the exponent inverted, the fraction cleared.
@@ -1547,5 +1586,40 @@ impl Env {
             z = false;
         }
         (result, z)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Env, Fmt, fpcr};
+
+    /// FEAT_RPRES's 12-bit single-precision estimates under FPCR.AH, as `(FRSQRTE?, input,
+    /// expected)`. The 8-bit row beside FRECPE(1.0) shows the precision changes.
+    #[test]
+    fn increased_precision_estimates() {
+        let cases: &[(bool, u32, u32, bool)] = &[
+            (false, 0x3f80_0000, 0x3f7f_f000, true),
+            (false, 0x3f80_0000, 0x3f7f_8000, false),
+            (false, 0x3fc0_0000, 0x3f2a_a000, true),
+            (false, 0x4000_0000, 0x3eff_f000, true),
+            (false, 0x4040_0000, 0x3eaa_a000, true),
+            (false, 0x3dcc_cccd, 0x4120_0000, true),
+            (false, 0xc0e8_0000, 0xbe0d_3800, true),
+            (true, 0x3f80_0000, 0x3f7f_f000, true),
+            (true, 0x4000_0000, 0x3f34_f800, true),
+            (true, 0x4080_0000, 0x3eff_f000, true),
+            (true, 0x3f00_0000, 0x3fb4_f800, true),
+            (true, 0x4040_0000, 0x3f13_c800, true),
+            (true, 0x4120_0000, 0x3ea1_e000, true),
+        ];
+        for &(rsqrt, input, expected, increased) in cases {
+            let mut env = Env::new(fpcr::AH | fpcr::FZ | fpcr::FIZ);
+            let r = if rsqrt {
+                env.rsqrt_estimate(Fmt::S, u64::from(input), increased)
+            } else {
+                env.recip_estimate(Fmt::S, u64::from(input), increased)
+            };
+            assert_eq!(r, u64::from(expected), "rsqrt {rsqrt} of {input:#x}");
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! Branches: the Arm ARM's "Branches, Exception Generating and System instructions" group, less
-//! the system instructions (`system`): B, BL, B.cond, CBZ/CBNZ, TBZ/TBNZ, BR/BLR/RET.
+//! the system instructions (`system`): B, BL, B.cond, BC.cond, CBZ/CBNZ, TBZ/TBNZ, BR/BLR/RET.
 
 use super::pseudocode::{condition_holds, sign_extend};
 use super::{Cpu, Exec, Insn};
@@ -17,7 +17,12 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
             }
             s.pc = i.pc.wrapping_add(offset);
         }
-        E::B_only_condbranch => {
+        // BC.cond (FEAT_HBC) only hints that the branch behaves consistently.
+        E::B_only_condbranch | E::BC_only_condbranch => {
+            if i.id == E::BC_only_condbranch && !cpu.config.features.hbc {
+                return Some(i.undefined());
+            }
+            let s = &mut cpu.state;
             if condition_holds(i.bits(3, 0), &s.pstate) {
                 s.pc =
                     i.pc.wrapping_add(sign_extend(u64::from(i.bits(23, 5)) << 2, 21));

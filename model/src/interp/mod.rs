@@ -279,6 +279,12 @@ pub struct Features {
     pub bf16: bool,
     /// FEAT_AFP: FPCR.FIZ, AH and NEP (otherwise RES0).
     pub afp: bool,
+    /// FEAT_RPRES: under FPCR.AH, single-precision FRECPE and FRSQRTE give 12-bit estimates.
+    pub rpres: bool,
+    /// FEAT_HBC: BC.cond.
+    pub hbc: bool,
+    /// FEAT_MOPS: the CPY* and SET* memory copy and set instructions.
+    pub mops: bool,
     /// FEAT_AES: AESE, AESD, AESMC, AESIMC.
     pub aes: bool,
     /// FEAT_PMULL: PMULL and PMULL2 of 64-bit elements.
@@ -328,6 +334,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "FEAT_I8MM",
     "FEAT_BF16",
     "FEAT_AFP",
+    "FEAT_RPRES",
+    "FEAT_HBC",
     // The cryptographic extension: the umbrella name for AES, PMULL, SHA1 and SHA256 together.
     "FEAT_Crypto",
     "FEAT_AES",
@@ -454,6 +462,9 @@ impl Features {
             i8mm: on,
             bf16: on,
             afp: on,
+            rpres: on,
+            hbc: on,
+            mops: on,
             aes: on,
             pmull: on,
             sha1: on,
@@ -496,6 +507,9 @@ impl Features {
             "FEAT_I8MM" => self.i8mm,
             "FEAT_BF16" => self.bf16,
             "FEAT_AFP" => self.afp,
+            "FEAT_RPRES" => self.rpres,
+            "FEAT_HBC" => self.hbc,
+            "FEAT_MOPS" => self.mops,
             "FEAT_AES" => self.aes,
             "FEAT_PMULL" => self.pmull,
             "FEAT_SHA1" => self.sha1,
@@ -540,6 +554,9 @@ impl Features {
             i8mm: has("FEAT_I8MM"),
             bf16: has("FEAT_BF16"),
             afp: has("FEAT_AFP"),
+            rpres: has("FEAT_AFP") && has("FEAT_RPRES"),
+            hbc: has("FEAT_HBC"),
+            mops: has("FEAT_MOPS"),
             aes: has("FEAT_AES"),
             pmull: has("FEAT_PMULL"),
             sha1: has("FEAT_SHA1"),

@@ -182,8 +182,10 @@ enum Op1 {
     FromInt(bool),
     /// Compare with zero: 0 EQ, 1 GE, 2 GT, 3 LE, 4 LT.
     CmZero(u8),
-    RecpE,
-    RsqrtE,
+    /// FRECPE and FRSQRTE: with 12-bit single-precision estimates (FEAT_RPRES under
+    /// FPCR.AH) when true.
+    RecpE(bool),
+    RsqrtE(bool),
     RecpX,
 }
 
@@ -213,8 +215,8 @@ fn op1(env: &mut Env, fmt: Fmt, op: Op1, a: u64) -> u64 {
                 _ => t(env.compare(fmt, a, zero, true) == 0b1000),
             }
         }
-        Op1::RecpE => env.recip_estimate(fmt, a),
-        Op1::RsqrtE => env.rsqrt_estimate(fmt, a),
+        Op1::RecpE(increased) => env.recip_estimate(fmt, a, increased && fmt == Fmt::S),
+        Op1::RsqrtE(increased) => env.rsqrt_estimate(fmt, a, increased && fmt == Fmt::S),
         Op1::RecpX => env.recip_x(fmt, a),
     }
 }
@@ -310,8 +312,8 @@ fn misc(id: E) -> Option<(Op1, bool)> {
         E::FCMGT_asimdmisc_FZ | E::FCMGT_asisdmisc_FZ => (CmZero(2), false),
         E::FCMLE_asimdmisc_FZ | E::FCMLE_asisdmisc_FZ => (CmZero(3), false),
         E::FCMLT_asimdmisc_FZ | E::FCMLT_asisdmisc_FZ => (CmZero(4), false),
-        E::FRECPE_asimdmisc_R | E::FRECPE_asisdmisc_R => (RecpE, false),
-        E::FRSQRTE_asimdmisc_R | E::FRSQRTE_asisdmisc_R => (RsqrtE, false),
+        E::FRECPE_asimdmisc_R | E::FRECPE_asisdmisc_R => (RecpE(false), false),
+        E::FRSQRTE_asimdmisc_R | E::FRSQRTE_asisdmisc_R => (RsqrtE(false), false),
         E::FRECPX_asisdmisc_R => (RecpX, false),
         E::FABS_asimdmiscfp16_R => (Abs, true),
         E::FNEG_asimdmiscfp16_R => (Neg, true),
@@ -340,8 +342,8 @@ fn misc(id: E) -> Option<(Op1, bool)> {
         E::FCMGT_asimdmiscfp16_FZ | E::FCMGT_asisdmiscfp16_FZ => (CmZero(2), true),
         E::FCMLE_asimdmiscfp16_FZ | E::FCMLE_asisdmiscfp16_FZ => (CmZero(3), true),
         E::FCMLT_asimdmiscfp16_FZ | E::FCMLT_asisdmiscfp16_FZ => (CmZero(4), true),
-        E::FRECPE_asimdmiscfp16_R | E::FRECPE_asisdmiscfp16_R => (RecpE, true),
-        E::FRSQRTE_asimdmiscfp16_R | E::FRSQRTE_asisdmiscfp16_R => (RsqrtE, true),
+        E::FRECPE_asimdmiscfp16_R | E::FRECPE_asisdmiscfp16_R => (RecpE(false), true),
+        E::FRSQRTE_asimdmiscfp16_R | E::FRSQRTE_asisdmiscfp16_R => (RsqrtE(false), true),
         E::FRECPX_asisdmiscfp16_R => (RecpX, true),
         _ => return None,
     })
@@ -630,6 +632,12 @@ fn unary(cpu: &mut Cpu, i: Insn, op: Op1, half: bool) -> Exec {
     let Some(l) = lanes(cpu, i, half).filter(|_| needs) else {
         return i.undefined();
     };
+    let increased = cpu.config.features.rpres && cpu.state.fpcr & fpcr::AH != 0;
+    let op = match op {
+        Op1::RecpE(_) => Op1::RecpE(increased),
+        Op1::RsqrtE(_) => Op1::RsqrtE(increased),
+        op => op,
+    };
     let vn = cpu.state.v[i.rn() as usize];
     let run = |env: &mut Env| {
         let mut r = 0u128;
@@ -643,7 +651,7 @@ fn unary(cpu: &mut Cpu, i: Insn, op: Op1, half: bool) -> Exec {
         }
         r
     };
-    let r = if matches!(op, Op1::RecpE | Op1::RsqrtE | Op1::RecpX) {
+    let r = if matches!(op, Op1::RecpE(_) | Op1::RsqrtE(_) | Op1::RecpX) {
         with_env_quiet_under_ah(cpu, run)
     } else {
         with_env(cpu, run)

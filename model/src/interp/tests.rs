@@ -640,7 +640,8 @@ fn feature_names_round_trip() {
             Some(i) => chain[..i.max(2)].contains(&n),
             None => false,
         };
-        let on = |n: &str| n == name || needs(n);
+        // RPRES changes what FPCR.AH does, so it needs AFP.
+        let on = |n: &str| n == name || needs(n) || (name == "FEAT_RPRES" && n == "FEAT_AFP");
         let config = Config {
             features: Features::from_names(on),
             system_features: SystemFeatures::from_names(on),
