@@ -61,6 +61,8 @@ pub struct Pstate {
     /// Software step and illegal execution state.
     pub ss: bool,
     pub il: bool,
+    /// FEAT_NMI: all interrupts masked (with SCTLR_ELx.NMI), Superpriority ones too.
+    pub allint: bool,
 }
 
 impl Pstate {
@@ -78,6 +80,7 @@ impl Pstate {
         self.pan = b(22);
         self.ss = b(21);
         self.il = b(20);
+        self.allint = b(13);
         self.ssbs = b(12);
         self.btype = ((spsr >> 10) & 3) as u8;
         self.d = b(9);
@@ -104,7 +107,7 @@ impl Pstate {
     }
 
     /// PSTATE as an exception saves it in SPSR_ELx (AArch64 format): NZCV, TCO, DIT, UAO,
-    /// PAN, SS, IL, SSBS, BTYPE, DAIF, and M[3:0] (EL and SP select). Signal frames and
+    /// PAN, SS, IL, ALLINT, SSBS, BTYPE, DAIF, and M[3:0] (EL and SP select). Signal frames and
     /// traces show this value.
     pub fn spsr(&self) -> u64 {
         let b = |v: bool, n: u32| u64::from(v) << n;
@@ -118,6 +121,7 @@ impl Pstate {
             | b(self.pan, 22)
             | b(self.ss, 21)
             | b(self.il, 20)
+            | b(self.allint, 13)
             | b(self.ssbs, 12)
             | (u64::from(self.btype) << 10)
             | b(self.d, 9)

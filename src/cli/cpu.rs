@@ -145,14 +145,15 @@ mod tests {
     use super::*;
 
     /// The system board's `max` is the newest version whose features the system model has
-    /// (Armv9.2, which is Armv8.7 with FP16, FHM and FlagM2: PAN, RAS, UAO, PAuth2 at every
-    /// level, TLBI by range, BTI, E0PD, FGT, ECV, PAN3, XS, WFxT, HCX and AFP), with the
+    /// (Armv9.3, which is Armv8.8 with FP16, FHM and FlagM2: PAN, RAS, UAO, PAuth2 at every
+    /// level, TLBI by range, BTI, E0PD, FGT, ECV, PAN3, XS, WFxT, HCX, AFP, MOPS, HBC, NMI,
+    /// TIDCP1 and CMOW), with the
     /// optional features (52-bit addresses with every granule) included, and has EL2 and EL3
     /// only when asked (both: Secure EL2 too).
     #[test]
     fn boot_max_follows_the_system_model() {
         let (spec, r) = resolve_for_boot("max", false, false).unwrap();
-        assert!(spec.starts_with("v9.2"), "{spec}");
+        assert!(spec.starts_with("v9.3"), "{spec}");
         for f in [
             "FEAT_LSE",
             "FEAT_PAN",
@@ -170,6 +171,12 @@ mod tests {
             "FEAT_XS",
             "FEAT_WFxT",
             "FEAT_AFP",
+            "FEAT_RPRES",
+            "FEAT_MOPS",
+            "FEAT_HBC",
+            "FEAT_NMI",
+            "FEAT_TIDCP1",
+            "FEAT_CMOW",
         ] {
             assert!(r.has(f), "{spec}: {f}");
         }
@@ -177,12 +184,12 @@ mod tests {
         let (spec, r) = resolve_for_boot("max", false, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_S2FWB") && r.has("FEAT_EVT"));
         assert!(r.has("FEAT_FGT") && r.has("FEAT_HCX"), "{spec}");
-        assert!(spec.starts_with("v9.2"), "{spec}");
+        assert!(spec.starts_with("v9.3"), "{spec}");
         let (spec, r) = resolve_for_boot("max", true, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_EL3") && r.has("FEAT_VHE"));
         assert!(r.has("FEAT_SEL2") && r.has("FEAT_BTI"), "{spec}");
-        assert!(spec.starts_with("v9.2"), "{spec}");
-        let e = resolve_for_boot("v8.8", false, false).unwrap_err();
+        assert!(spec.starts_with("v9.3"), "{spec}");
+        let e = resolve_for_boot("v8.9", false, false).unwrap_err();
         assert!(e.contains("not implemented by the system model"), "{e}");
     }
 

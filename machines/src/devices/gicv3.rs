@@ -533,6 +533,8 @@ impl Gicv3 {
             "ICC_PMR_EL1" => u64::from(v.vpmr()),
             "ICC_IAR0_EL1" => v.acknowledge(false),
             "ICC_IAR1_EL1" => v.acknowledge(true),
+            // No virtual interrupt has Superpriority (the list registers' NMI bit is RES0).
+            "ICC_NMIAR1_EL1" => SPURIOUS,
             "ICC_HPPIR0_EL1" => v
                 .highest(Some(false))
                 .map_or(SPURIOUS, |n| lr_vintid(v.lr[n])),
@@ -602,6 +604,8 @@ impl Gicv3 {
             "ICC_PMR_EL1" => u64::from(self.cpu.pmr),
             "ICC_IAR0_EL1" => self.acknowledge(false),
             "ICC_IAR1_EL1" => self.acknowledge(true),
+            // The distributor has no NMIs (GICv3.3), so there is none to acknowledge.
+            "ICC_NMIAR1_EL1" => SPURIOUS,
             "ICC_HPPIR0_EL1" => self.highest(Some(false)).map_or(SPURIOUS, |i| i as u64),
             "ICC_HPPIR1_EL1" => self.highest(Some(true)).map_or(SPURIOUS, |i| i as u64),
             "ICC_BPR0_EL1" => u64::from(self.cpu.bpr0),

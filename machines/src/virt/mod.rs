@@ -273,8 +273,8 @@ impl Virt {
         let (imo, fmo) = (f::HCR_EL2_IMO.is_set(hcr), f::HCR_EL2_FMO.is_set(hcr));
         // (virtual, trap bit in ICH_HCR_EL2)
         let (virt, trap) = match name {
-            "ICC_IAR1_EL1" | "ICC_EOIR1_EL1" | "ICC_HPPIR1_EL1" | "ICC_BPR1_EL1"
-            | "ICC_AP1R0_EL1" | "ICC_IGRPEN1_EL1" => (imo, 12),
+            "ICC_IAR1_EL1" | "ICC_NMIAR1_EL1" | "ICC_EOIR1_EL1" | "ICC_HPPIR1_EL1"
+            | "ICC_BPR1_EL1" | "ICC_AP1R0_EL1" | "ICC_IGRPEN1_EL1" => (imo, 12),
             "ICC_IAR0_EL1" | "ICC_EOIR0_EL1" | "ICC_HPPIR0_EL1" | "ICC_BPR0_EL1"
             | "ICC_AP0R0_EL1" | "ICC_IGRPEN0_EL1" => (fmo, 11),
             "ICC_PMR_EL1" | "ICC_RPR_EL1" | "ICC_CTLR_EL1" | "ICC_DIR_EL1" => (imo || fmo, 10),

@@ -339,6 +339,11 @@ impl Cpu {
         if self.config.features.ssbs {
             p.ssbs = (sctlr >> 44) & 1 != 0;
         }
+        // FEAT_NMI: entry masks every interrupt unless SCTLR_ELx.SPINTMASK leaves that to
+        // PSTATE.SP, whether or not SCTLR_ELx.NMI is set.
+        if self.config.system_features.nmi {
+            p.allint = !f::SCTLR_EL1_SPINTMASK.is_set(sctlr);
+        }
         self.monitor.marked = None;
         let vbar = self.state.sr(VBAR[t]);
         self.state.pc = (vbar & !0x7ff).wrapping_add(base + type_offset);
@@ -390,7 +395,7 @@ impl Cpu {
                 continue;
             }
             let maskable = target == el || (target == El::EL1 && el == El::EL0);
-            if maskable && masked {
+            if (maskable && masked) || self.all_int_masked(target) {
                 continue;
             }
             return Some((target, kind));
@@ -398,20 +403,44 @@ impl Cpu {
         self.virtual_interrupt().map(|kind| (El::EL1, kind))
     }
 
+    /// FEAT_NMI's `AllIntMask` for an interrupt taken to `target`: at that level, with
+    /// SCTLR_ELx.NMI set, PSTATE.ALLINT masks every IRQ and FIQ (those with Superpriority
+    /// too), and so does SCTLR_ELx.SPINTMASK while the PE uses SP_ELx.
+    fn all_int_masked(&self, target: El) -> bool {
+        if !self.config.system_features.nmi || target != self.state.pstate.el {
+            return false;
+        }
+        let sctlr = self.sctlr(target);
+        f::SCTLR_EL1_NMI.is_set(sctlr)
+            && (self.state.pstate.allint
+                || (f::SCTLR_EL1_SPINTMASK.is_set(sctlr) && self.state.pstate.sp))
+    }
+
     /// The virtual interrupts, FIQ first: `(asserted and routed to EL2, PSTATE mask, kind)`.
+    /// HCR_EL2.VF and VI's interrupts have Superpriority with HCRX_EL2.VFNMI and VINMI
+    /// (FEAT_NMI) under SCTLR_EL1.NMI: PSTATE.F and I do not mask them, only `AllIntMask`.
     /// Each is asserted by HCR_EL2.VF/VI/VSE or the GIC's virtual CPU interface, and routed
     /// by HCR_EL2.FMO/IMO/AMO.
     fn virtual_lines(&self) -> [(bool, bool, Interrupt); 3] {
         let hcr = self.hcr_el2();
+        let hcrx = self.hcrx_el2();
+        let nmi = f::SCTLR_EL1_NMI.is_set(self.state.sr(sr::SCTLR_EL1));
+        let all_int = self.all_int_masked(El::EL1);
         let p = &self.state.pstate;
         let line = |v: bool, route: sr::Field| v && route.is_set(hcr);
+        // Superpriority comes with HCR_EL2's line; when the GIC's is also up, the interrupt
+        // taken is the same.
+        let mask = |masked: bool, vx: sr::Field, vnmi: sr::Field| {
+            let superpriority = nmi && vx.is_set(hcr) && vnmi.is_set(hcrx);
+            all_int || (masked && !superpriority)
+        };
         [
             (
                 line(
                     f::HCR_EL2_VF.is_set(hcr) || self.vgic_fiq_line,
                     f::HCR_EL2_FMO,
                 ),
-                p.f,
+                mask(p.f, f::HCR_EL2_VF, f::HCRX_EL2_VFNMI),
                 Interrupt::VirtualFiq,
             ),
             (
@@ -419,7 +448,7 @@ impl Cpu {
                     f::HCR_EL2_VI.is_set(hcr) || self.vgic_irq_line,
                     f::HCR_EL2_IMO,
                 ),
-                p.i,
+                mask(p.i, f::HCR_EL2_VI, f::HCRX_EL2_VINMI),
                 Interrupt::VirtualIrq,
             ),
             (
@@ -575,6 +604,7 @@ impl Cpu {
         // Fields of features this PE does not have are RES0 in SPSR and stay 0 in PSTATE.
         p.pan &= sys.pan;
         p.uao &= sys.uao;
+        p.allint &= sys.nmi;
         p.tco = false;
         if !feats.dit {
             p.dit = false;

@@ -18,6 +18,7 @@ mod fastops;
 mod flagm;
 mod fp;
 mod ldst;
+mod mops;
 mod pauth;
 mod probe;
 mod pseudocode;
@@ -141,6 +142,15 @@ pub struct SystemFeatures {
     pub xs: bool,
     /// FEAT_WFxT: WFET and WFIT, WFE and WFI with a timeout on the virtual count.
     pub wfxt: bool,
+    /// FEAT_TIDCP1: SCTLR_EL1.TIDCP (SCTLR_EL2.TIDCP in the host) traps EL0's accesses to
+    /// the IMPLEMENTATION DEFINED encodings.
+    pub tidcp1: bool,
+    /// FEAT_CMOW: SCTLR_ELx.CMOW and HCRX_EL2.CMOW (this PE has no caches beyond the point
+    /// of coherency, so no cache maintenance instruction faults for them).
+    pub cmow: bool,
+    /// FEAT_NMI: PSTATE.ALLINT, SCTLR_ELx.NMI and SPINTMASK (no interrupt has
+    /// Superpriority: the GIC has no NMIs).
+    pub nmi: bool,
 }
 
 impl SystemFeatures {
@@ -177,6 +187,9 @@ impl SystemFeatures {
             hcx: has("FEAT_HCX"),
             xs: has("FEAT_XS"),
             wfxt: has("FEAT_WFxT"),
+            tidcp1: has("FEAT_TIDCP1"),
+            cmow: has("FEAT_CMOW"),
+            nmi: has("FEAT_NMI"),
         }
     }
 
@@ -214,6 +227,9 @@ impl SystemFeatures {
             "FEAT_HCX" => self.hcx,
             "FEAT_XS" => self.xs,
             "FEAT_WFxT" => self.wfxt,
+            "FEAT_TIDCP1" => self.tidcp1,
+            "FEAT_CMOW" => self.cmow,
+            "FEAT_NMI" => self.nmi,
             _ => false,
         }
     }
@@ -336,6 +352,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "FEAT_AFP",
     "FEAT_RPRES",
     "FEAT_HBC",
+    "FEAT_MOPS",
     // The cryptographic extension: the umbrella name for AES, PMULL, SHA1 and SHA256 together.
     "FEAT_Crypto",
     "FEAT_AES",
@@ -384,6 +401,9 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_XS",
     "FEAT_WFxT",
     "FEAT_LPA2",
+    "FEAT_TIDCP1",
+    "FEAT_CMOW",
+    "FEAT_NMI",
 ];
 
 /// The features above EL0 the system model has with no switch of their own: the Exception
@@ -391,7 +411,9 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
 /// hint (this TLB invalidates everything on any TLBI), break-before-make level 0 (nothing to
 /// do), the RAS system architecture's v1.1 record interface (no records), the debug
 /// architecture versions (no debug events are generated, so what they change, breakpoint and
-/// watchpoint matching, is not reached), FEAT_ASMv8p2 (assembler syntax, the BFC alias
+/// watchpoint matching, is not reached; v8.8 only changes external debug's Exception Catch),
+/// FEAT_ETS2 (a translation table walk sees every earlier store of the PE: this PE does one
+/// thing at a time, never caches a faulting walk, and a TLBI is done when it retires), FEAT_ASMv8p2 (assembler syntax, the BFC alias
 /// and others, with no behaviour of its own), FEAT_CSV2 and FEAT_CSV3 (guarantees about
 /// speculation, which this PE does not do) and FEAT_GTG (stage 2's granules reported apart
 /// in ID_AA64MMFR0_EL1.TGranX_2: both stages have all three).
@@ -420,6 +442,8 @@ pub const SYSTEM_ARCHITECTURAL: &[&str] = &[
     "FEAT_CSV2",
     "FEAT_CSV3",
     "FEAT_GTG",
+    "FEAT_ETS2",
+    "FEAT_Debugv8p8",
 ];
 
 /// The FPCR bits this PE implements: AHP, DN, FZ, RMode, FZ16, and with FEAT_AFP also NEP, AH
@@ -734,7 +758,7 @@ pub enum Stop {
 }
 
 /// How many groups [`Cpu::execute_group`] knows.
-const GROUPS: u8 = 15;
+const GROUPS: u8 = 16;
 
 /// The outcome of executing one instruction: `Ok` or an exception.
 pub(crate) type Exec = Result<(), Exception>;
@@ -1097,6 +1121,7 @@ impl Cpu {
             12 => flagm::execute(self, i),
             13 => pauth::execute(self, mem, i),
             14 => simd_int::execute(self, i),
+            15 => mops::execute(self, mem, i),
             _ => None,
         }
     }

@@ -882,6 +882,7 @@ impl Cpu {
             sr::SPSel => u64::from(p.sp),
             sr::CurrentEL => (p.el as u64) << 2,
             sr::PAN => u64::from(p.pan) << 22,
+            sr::ALLINT => u64::from(p.allint) << 13,
             sr::UAO => u64::from(p.uao) << 23,
             sr::DAIF => p.daif(),
             sr::NZCV => p.nzcv(),
@@ -937,6 +938,7 @@ impl Cpu {
             sr::NZCV => s.pstate.set_nzcv((v >> 28) as u8),
             sr::DIT => s.pstate.dit = (v >> 24) & 1 != 0,
             sr::PAN => s.pstate.pan = (v >> 22) & 1 != 0,
+            sr::ALLINT => s.pstate.allint = (v >> 13) & 1 != 0,
             sr::UAO => s.pstate.uao = (v >> 23) & 1 != 0,
             sr::SSBS => s.pstate.ssbs = (v >> 12) & 1 != 0,
             sr::FPCR => s.fpcr = v & fpcr_mask,
@@ -1039,6 +1041,40 @@ fn reserved_id_space(packed: u32) -> bool {
     packed >> 7 == 0b11_000_0000 && matches!((packed >> 3) & 15, 1..=7)
 }
 
+/// The trap of an access to an IMPLEMENTATION DEFINED encoding (op0 = 1 or 3, CRn 11 or
+/// 15), which comes before the UNDEFINED this PE gives them (it implements none): at EL0
+/// SCTLR_EL1.TIDCP, or SCTLR_EL2.TIDCP in the host (FEAT_TIDCP1); at EL1 HCR_EL2.TIDCP. Whether
+/// HCR_EL2.TIDCP also traps EL0 is IMPLEMENTATION DEFINED: here it does not.
+fn impdef_trap(cpu: &Cpu, i: Insn, read: bool) -> Option<Exception> {
+    // Bit 19 is op0's low bit: 1 for SYS/SYSL (op0 = 1) and MRS/MSR of op0 = 3.
+    if !matches!(i.bits(15, 12), 11 | 15) || !i.bit(19) {
+        return None;
+    }
+    match cpu.state.pstate.el {
+        El::EL0 if f::SCTLR_EL1_TIDCP.is_set(cpu.sctlr(El::EL0)) => {
+            let target = if cpu.in_host(El::EL0) {
+                El::EL2
+            } else {
+                El::EL1
+            };
+            Some(cpu.sysreg_trap(i, target, read))
+        }
+        El::EL1 if f::HCR_EL2_TIDCP.is_set(cpu.hcr_el2()) => {
+            Some(cpu.sysreg_trap(i, El::EL2, read))
+        }
+        _ => None,
+    }
+}
+
+/// SYSL: only IMPLEMENTATION DEFINED encodings, of which this PE has none, so UNDEFINED after
+/// their traps.
+pub(super) fn sysl(cpu: &mut Cpu, i: Insn) -> Exec {
+    if let Some(e) = impdef_trap(cpu, i, true) {
+        return Err(e);
+    }
+    Err(cpu.unmodelled(i, true))
+}
+
 pub(super) fn mrs(cpu: &mut Cpu, i: Insn) -> Exec {
     let packed = i.bits(20, 5);
     // FEAT_IDST: EL0's reads of the ID register space (op0 = 3, op1 = 0, CRn = 0, CRm 0-7)
@@ -1058,6 +1094,9 @@ pub(super) fn mrs(cpu: &mut Cpu, i: Insn) -> Exec {
             cpu.state.set_xr(i.rd(), 0);
             return Ok(());
         }
+        if let Some(e) = impdef_trap(cpu, i, true) {
+            return Err(e);
+        }
         return Err(cpu.unmodelled(i, true));
     };
     cpu.check_access(i, reg, true)?;
@@ -1073,9 +1112,19 @@ pub(super) fn mrs(cpu: &mut Cpu, i: Insn) -> Exec {
 pub(super) fn msr(cpu: &mut Cpu, i: Insn) -> Exec {
     let packed = i.bits(20, 5);
     let Some(reg) = sr::lookup(packed) else {
+        if let Some(e) = impdef_trap(cpu, i, false) {
+            return Err(e);
+        }
         return Err(cpu.unmodelled(i, false));
     };
     cpu.check_access(i, reg, false)?;
+    // HCRX_EL2.TALLINT traps EL1's writes of ALLINT (not its reads).
+    if reg == sr::ALLINT
+        && cpu.state.pstate.el == El::EL1
+        && f::HCRX_EL2_TALLINT.is_set(cpu.hcrx_el2())
+    {
+        return Err(cpu.sysreg_trap(i, El::EL2, false));
+    }
     if reg.info().kind == Kind::Gic {
         return Err(board_sysreg(cpu, i, reg, false));
     }
@@ -1106,7 +1155,7 @@ fn board_sysreg(cpu: &mut Cpu, i: Insn, reg: Reg, read: bool) -> Exception {
 }
 
 /// MSR (immediate) of the PSTATE fields in system mode: SPSel, DAIFSet, DAIFClr, DIT, SSBS,
-/// PAN and UAO (EL1 and above: op1 = 0).
+/// PAN and UAO (EL1 and above: op1 = 0), and ALLINT (op1 = 1).
 pub(super) fn msr_imm(cpu: &mut Cpu, i: Insn) -> Exec {
     let (op1, crm, op2) = (i.bits(18, 16), i.bits(11, 8), i.bits(7, 5));
     let el = cpu.state.pstate.el;
@@ -1133,6 +1182,14 @@ pub(super) fn msr_imm(cpu: &mut Cpu, i: Insn) -> Exec {
         (0, 3) if cpu.config.system_features.uao && el != El::EL0 => {
             cpu.state.pstate.uao = crm & 1 != 0;
         }
+        // MSR ALLINT, #imm (FEAT_NMI): HCRX_EL2.TALLINT traps EL1's setting it, not clearing.
+        (1, 0) if cpu.config.system_features.nmi && el != El::EL0 && crm >> 1 == 0 => {
+            if crm & 1 != 0 && el == El::EL1 && f::HCRX_EL2_TALLINT.is_set(cpu.hcrx_el2()) {
+                return Err(cpu.sysreg_trap(i, El::EL2, false));
+            }
+            cpu.state.pstate.allint = crm & 1 != 0;
+            cpu.system_state_changed();
+        }
         _ => return Err(undefined(i)),
     }
     Ok(())
@@ -1142,6 +1199,9 @@ pub(super) fn msr_imm(cpu: &mut Cpu, i: Insn) -> Exec {
 /// caches, no TLB yet (the MMU is off and not modelled) and a decoded-instruction cache that
 /// follows stores by itself, these do no more than their checks; DC ZVA zeroes.
 pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
+    if let Some(e) = impdef_trap(cpu, i, false) {
+        return Err(e);
+    }
     let op1 = i.bits(18, 16);
     // FEAT_XS: TLBI <op>nXS is TLBI <op> with CRn 9; this PE's TLB keeps no XS attribute, so
     // the two do the same. HFGITR_EL2's trap of a TLBI covers its nXS form unless

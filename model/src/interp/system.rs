@@ -95,6 +95,7 @@ pub(super) fn execute(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Option<E
             E::MRS_RS_systemmove => return Some(super::sysreg::mrs(cpu, i)),
             E::MSR_SR_systemmove => return Some(super::sysreg::msr(cpu, i)),
             E::SYS_CR_systeminstrs => return Some(super::sysreg::sys(cpu, mem, i)),
+            E::SYSL_RC_systeminstrs => return Some(super::sysreg::sysl(cpu, i)),
             _ => {}
         }
     }
