@@ -89,7 +89,7 @@ fn debian_kernel_boots_to_the_initramfs() {
             "max",
             "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm \
              jscvt fcma lrcpc dcpop sha3 sm3 sm4 asimddp sha512 asimdfhm dit uscat ilrcpc \
-             flagm sb paca pacg dcpodp flagm2 frint i8mm bf16 bti ecv afp wfxt",
+             flagm sb paca pacg dcpodp flagm2 frint i8mm bf16 bti ecv afp rpres wfxt",
         ),
         ("v8.0", "fp asimd evtstrm cpuid"),
         // Armv8.2 without the optional features: the kernel uses PAN, RAS and CnP.

@@ -687,7 +687,9 @@ pub enum Exception {
 /// processing groups, and loads and stores of SIMD&FP registers (the V bit, 26).
 fn fp_instruction(id: EncodingId, word: u32) -> bool {
     let g = id.info().group;
-    g.starts_with("simd_dp/") || (g.starts_with("ldst/") && word & (1 << 26) != 0)
+    // Bit 26 of the memory copy and set instructions picks CPY or CPYF, SET or SETG.
+    g.starts_with("simd_dp/")
+        || (g.starts_with("ldst/") && g != "ldst/memcms" && word & (1 << 26) != 0)
 }
 
 /// The local exclusive monitor of one PE.
