@@ -35,6 +35,9 @@ pub enum FaultKind {
     AddressSize,
     /// A synchronous External abort on a translation table walk.
     ExternalOnWalk,
+    /// Not a fault but a watchpoint that matched (self-hosted debug): the PE takes a
+    /// Watchpoint exception instead of a Data Abort.
+    Watchpoint,
 }
 
 /// A memory fault, as a value: the faulting virtual address and what was attempted.

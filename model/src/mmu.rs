@@ -93,6 +93,10 @@ pub struct Translation {
     /// VSTCR_EL2 (its T0SZ, SL0 and TG0; the other fields are VTCR_EL2's).
     pub vsttbr: u64,
     pub vstcr: u64,
+    /// The watchpoints that can match data accesses at this level (self-hosted debug), and
+    /// whether any can.
+    pub watchpoints: [crate::interp::debug::Watchpoint; crate::interp::debug::WATCHPOINTS],
+    pub watching: bool,
 }
 
 /// What a successful translation gives.
@@ -413,6 +417,31 @@ impl<M: Memory> Mmu<M> {
             guarded: out.guarded,
         };
         Ok((out.pa, out.device))
+    }
+
+    /// A watchpoint that matches a data access of `size` bytes at `va`: after the access's
+    /// translation and alignment faults, before it happens. The fault's address is FAR_ELx's.
+    #[inline]
+    fn check_watchpoints(&self, va: u64, size: usize, write: bool) -> Result<(), Fault> {
+        if !self.ctx.watching {
+            return Ok(());
+        }
+        self.watchpoint_hit(va, size, write)
+    }
+
+    #[inline(never)]
+    fn watchpoint_hit(&self, va: u64, size: usize, write: bool) -> Result<(), Fault> {
+        let access = if write {
+            AccessKind::Write
+        } else {
+            AccessKind::Read
+        };
+        for w in &self.ctx.watchpoints {
+            if let Some(far) = w.hit(va, size, write, self.unprivileged) {
+                return Err(Fault::new(far, access, FaultKind::Watchpoint));
+            }
+        }
+        Ok(())
     }
 
     /// A Non-secure access to an address only the Secure physical address space has reaches
@@ -975,11 +1004,11 @@ impl<M: Memory> Memory for Mmu<M> {
             let a = va.wrapping_add(done as u64);
             let n = Self::first_piece(a, buf.len() - done);
             let (pa, device) = self.translate(a, access)?;
-            if access != AccessKind::Fetch
-                && done == 0
-                && !self.check_alignment(va, buf.len(), device)
-            {
-                return Err(Fault::new(va, access, FaultKind::Alignment));
+            if access != AccessKind::Fetch && done == 0 {
+                if !self.check_alignment(va, buf.len(), device) {
+                    return Err(Fault::new(va, access, FaultKind::Alignment));
+                }
+                self.check_watchpoints(va, buf.len(), false)?;
             }
             self.phys
                 .read(pa, &mut buf[done..done + n], access)
@@ -995,8 +1024,11 @@ impl<M: Memory> Memory for Mmu<M> {
             let a = va.wrapping_add(done as u64);
             let n = Self::first_piece(a, buf.len() - done);
             let (pa, device) = self.translate(a, AccessKind::Write)?;
-            if done == 0 && !self.check_alignment(va, buf.len(), device) {
-                return Err(Fault::new(va, AccessKind::Write, FaultKind::Alignment));
+            if done == 0 {
+                if !self.check_alignment(va, buf.len(), device) {
+                    return Err(Fault::new(va, AccessKind::Write, FaultKind::Alignment));
+                }
+                self.check_watchpoints(va, buf.len(), true)?;
             }
             self.phys
                 .write(pa, &buf[done..done + n])
@@ -1013,6 +1045,7 @@ impl<M: Memory> Memory for Mmu<M> {
             if !self.check_alignment(va, size, device) {
                 return Err(Fault::new(va, AccessKind::Read, FaultKind::Alignment));
             }
+            self.check_watchpoints(va, size, false)?;
             return self.phys.read_le(pa, size).map_err(|f| Fault { va, ..f });
         }
         let mut buf = [0u8; 8];
@@ -1027,6 +1060,7 @@ impl<M: Memory> Memory for Mmu<M> {
             if !self.check_alignment(va, size, device) {
                 return Err(Fault::new(va, AccessKind::Write, FaultKind::Alignment));
             }
+            self.check_watchpoints(va, size, true)?;
             return self
                 .phys
                 .write_le(pa, size, value)

@@ -68,6 +68,7 @@ void exit(int status) {
 
 volatile struct record last;
 void (*volatile irq_hook)(u64 el, u64 offset);
+u64 (*volatile sync_hook)(u64 el, u64 esr, u64 elr);
 
 struct frame {
     u64 x[31];
@@ -121,6 +122,13 @@ u64 on_exception(struct frame *f, u64 offset) {
     last.elr = elr;
     last.far = far;
     last.spsr = spsr;
+    if (sync_hook) {
+        u64 resume = sync_hook(el, esr, elr);
+        if (resume) {
+            in_handler = 0;
+            return resume;
+        }
+    }
     // An Illegal Execution state exception: return with PSTATE.IL clear.
     if (ec == 0x0e) {
         spsr &= ~(1ul << 20);

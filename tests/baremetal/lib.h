@@ -23,6 +23,9 @@ struct record {
 extern volatile struct record last;
 // Called for each IRQ or FIQ with the level taking it and the vector offset.
 extern void (*volatile irq_hook)(u64 el, u64 offset);
+// Called for each other exception the handler records (after `last`), with the level taking
+// it: returns where to resume, or 0 for the handler's default.
+extern u64 (*volatile sync_hook)(u64 el, u64 esr, u64 elr);
 
 u64 run_at(u64 el, u64 (*fn)(u64), u64 arg);
 // The level run_at is running code at (3 outside it).

@@ -274,6 +274,7 @@ impl Board {
             | Exception::Trap { pc, .. }
             | Exception::IllegalState { pc }
             | Exception::BoardSysreg { pc, .. }
+            | Exception::Debug { pc, .. }
             | Exception::WaitForInterrupt { pc } => {
                 (SIGILL, pc, format!("system-mode exception {e:?}"))
             }
@@ -302,6 +303,7 @@ impl Board {
                     FaultKind::Alignment => (SIGBUS, "misaligned"),
                     FaultKind::External | FaultKind::ExternalOnWalk => (SIGBUS, "nonexistent"),
                     FaultKind::AccessFlag | FaultKind::AddressSize => (SIGSEGV, "unmapped"),
+                    FaultKind::Watchpoint => (SIGTRAP, "watched"),
                 };
                 (
                     signal,

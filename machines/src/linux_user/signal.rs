@@ -187,6 +187,7 @@ fn classify(e: &Exception) -> (i32, Info, u64, u64) {
             FaultKind::External | FaultKind::ExternalOnWalk => 0b010000,
             FaultKind::AccessFlag => 0b001011,
             FaultKind::AddressSize => 0b000011,
+            FaultKind::Watchpoint => 0b100010,
         }
     };
     match *e {
@@ -199,6 +200,7 @@ fn classify(e: &Exception) -> (i32, Info, u64, u64) {
         | Exception::Trap { pc, .. }
         | Exception::IllegalState { pc }
         | Exception::BoardSysreg { pc, .. }
+        | Exception::Debug { pc, .. }
         | Exception::WaitForInterrupt { pc } => {
             (SIGILL, fault(1, pc), 0, IL) // ILL_ILLOPC; EC 0x00
         }
@@ -233,6 +235,7 @@ fn classify(e: &Exception) -> (i32, Info, u64, u64) {
                 FaultKind::Alignment => (SIGBUS, 1),    // BUS_ADRALN
                 FaultKind::External | FaultKind::ExternalOnWalk => (SIGBUS, 3), // BUS_OBJERR
                 FaultKind::AccessFlag | FaultKind::AddressSize => (SIGSEGV, 1),
+                FaultKind::Watchpoint => (SIGTRAP, 4), // TRAP_HWBKPT
             };
             let wnr = if f.access == AccessKind::Write {
                 1 << 6
@@ -585,6 +588,7 @@ impl Board {
             | Exception::PacFail { pc, .. }
             | Exception::Trap { pc, .. }
             | Exception::BoardSysreg { pc, .. }
+            | Exception::Debug { pc, .. }
             | Exception::IllegalState { pc } => pc,
             Exception::HypervisorCall { .. }
             | Exception::SecureMonitorCall { .. }

@@ -174,6 +174,7 @@ fn e_pc(e: &Exception) -> u64 {
         | Exception::BoardSysreg { pc, .. }
         | Exception::WaitForInterrupt { pc }
         | Exception::BranchTarget { pc, .. }
+        | Exception::Debug { pc, .. }
         | Exception::PacFail { pc, .. } => pc,
     }
 }
@@ -212,7 +213,8 @@ pub struct Virt {
 /// Exception levels exist (ID_AA64PFR0_EL1.EL0-EL3: 1 = AArch64 only), the physical address
 /// size (ID_AA64MMFR0_EL1.PARange: 48 bits, or 52 where the feature model says FEAT_LPA), the
 /// EL2 traps FEAT_EVT adds (ID_AA64MMFR2_EL1.EVT), and the debug architecture (ID_AA64DFR0_EL1: the feature model's debug version, at least
-/// Armv8.0's; two breakpoints and two watchpoints, matching the DBG*0/1 registers).
+/// Armv8.0's; six breakpoints, two of them context-aware, and four watchpoints, as
+/// `model::interp::debug` has).
 pub fn board_id_registers(cfg: &mut Config, el2: bool, el3: bool) {
     let set = |cfg: &mut Config, name: &'static str, f: &dyn Fn(u64) -> u64| match cfg
         .id_registers
@@ -239,7 +241,7 @@ pub fn board_id_registers(cfg: &mut Config, el2: bool, el3: bool) {
         if v & 0xf != 0 { (v & !0xf) | 2 } else { v }
     });
     set(cfg, "ID_AA64DFR0_EL1", &|v| {
-        (v & !0xf0_f00f) | (v & 0xf).max(6) | (1 << 12) | (1 << 20)
+        (v & !0xf0f0_f00f) | (v & 0xf).max(6) | (5 << 12) | (3 << 20) | (1 << 28)
     });
     // EVT (59:56): with FEAT_EVT, 2, the PE having all five HCR_EL2 traps (TTLBIS and
     // TTLBOS too; from Armv8.5 with EL2, 1 is not permitted); without EL2, 0, the only

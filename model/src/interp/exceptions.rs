@@ -195,6 +195,24 @@ impl Cpu {
                 let iss = fault_status(fault.kind, fault.level) | s1ptw_bit(&fault);
                 (t, class, iss, Some(fault.va), pc)
             }
+            Exception::DataAbort { pc, fault, .. } if fault.kind == FaultKind::Watchpoint => {
+                // A Watchpoint exception: to the debug target, FAR the watched address.
+                let t = self.debug_target();
+                let class = if t == el {
+                    super::debug::ec::WATCHPOINT_SAME
+                } else {
+                    super::debug::ec::WATCHPOINT_LOWER
+                };
+                let wnr = u32::from(fault.access == AccessKind::Write) << 6;
+                (t, class, wnr | super::debug::DEBUG_FSC, Some(fault.va), pc)
+            }
+            Exception::Debug { pc, event } => {
+                let (t, class, iss) = self.debug_syndrome(event);
+                // FAR_ELx is UNKNOWN after a Breakpoint exception: this PE writes 0 (as
+                // QEMU does), so no address leaks; software step leaves it alone.
+                let far = (event == super::debug::DebugEvent::Breakpoint).then_some(0);
+                (t, class, iss, far, pc)
+            }
             Exception::DataAbort {
                 pc,
                 word,
@@ -345,6 +363,7 @@ impl Cpu {
             p.allint = !f::SCTLR_EL1_SPINTMASK.is_set(sctlr);
         }
         self.monitor.marked = None;
+        self.debug.stepped = None;
         let vbar = self.state.sr(VBAR[t]);
         self.state.pc = (vbar & !0x7ff).wrapping_add(base + type_offset);
         self.exceptions_taken += 1;
@@ -583,15 +602,21 @@ impl Cpu {
         let el = self.state.pstate.el;
         let spsr = self.state.sr(SPSR[el as usize]);
         self.monitor.marked = None;
+        self.debug.stepped = None;
         if self.illegal_return(spsr) {
             let (cur_el, cur_sp) = (self.state.pstate.el, self.state.pstate.sp);
+            let ss = self.exception_return_ss(spsr, cur_el);
             self.restore_pstate(spsr);
             let p = &mut self.state.pstate;
             p.el = cur_el;
             p.sp = cur_sp;
             p.il = true;
+            p.ss = ss;
         } else {
+            let dest = El::from_bits(spsr >> 2);
+            let ss = self.exception_return_ss(spsr, dest);
             self.restore_pstate(spsr);
+            self.state.pstate.ss = ss;
         }
         self.state.pc = elr;
     }
@@ -615,7 +640,7 @@ impl Cpu {
         if !feats.bti {
             p.btype = 0;
         }
-        // No self-hosted debug: PSTATE.SS stays 0 (MDSCR_EL1.SS never enables stepping).
+        // The caller sets PSTATE.SS (`DebugExceptionReturnSS`).
         p.ss = false;
     }
 
@@ -665,6 +690,7 @@ pub fn fault_status(kind: FaultKind, level: i8) -> u32 {
         FaultKind::External => 0x10,
         FaultKind::ExternalOnWalk => 0x14 | l,
         FaultKind::Alignment => 0x21,
+        FaultKind::Watchpoint => super::debug::DEBUG_FSC,
     }
 }
 

@@ -11,6 +11,7 @@ mod branch;
 mod bti;
 mod crc;
 mod crypto;
+pub mod debug;
 mod decode_cache;
 mod dp;
 pub mod exceptions;
@@ -681,6 +682,10 @@ pub enum Exception {
     /// A PAC Fail exception (FEAT_FPAC): an authentication failed; `data` for a data key,
     /// `key_b` for key B (the ISS's DnI and BnA bits).
     PacFail { pc: u64, data: bool, key_b: bool },
+    /// A breakpoint or software step exception (self-hosted debug, `debug`), before the
+    /// instruction at `pc` executes. Watchpoints are data aborts with
+    /// [`crate::memory::FaultKind::Watchpoint`].
+    Debug { pc: u64, event: debug::DebugEvent },
 }
 
 /// Whether an instruction is a SIMD&FP one for `CheckFPAdvSIMDEnabled`: the SIMD&FP data
@@ -690,6 +695,12 @@ fn fp_instruction(id: EncodingId, word: u32) -> bool {
     // Bit 26 of the memory copy and set instructions picks CPY or CPYF, SET or SETG.
     g.starts_with("simd_dp/")
         || (g.starts_with("ldst/") && g != "ldst/memcms" && word & (1 << 26) != 0)
+}
+
+/// A Load-Exclusive (single register or pair), for software step's ESR_ELx.EX.
+fn load_exclusive(id: EncodingId, word: u32) -> bool {
+    let g = id.info().group;
+    (g == "ldst/ldstexclr" || g == "ldst/ldstexclp") && word & (1 << 22) != 0
 }
 
 /// The local exclusive monitor of one PE.
@@ -749,6 +760,10 @@ pub struct Cpu {
     /// Each System register's `(writable, RES1)` bits for this PE's features
     /// ([`crate::sysregs::Info::masks`]), by `Reg` index.
     pub sysreg_masks: Box<[(u64, u64)]>,
+    /// What the debug registers arm at the current level (kept up to date by
+    /// [`Cpu::system_state_changed`]), and whether any of it needs the step loop's attention.
+    pub debug: debug::DebugState,
+    pub debug_armed: bool,
 }
 
 /// Why [`Cpu::run`] returned.
@@ -848,6 +863,8 @@ impl Cpu {
             exceptions_taken: 0,
             translation: crate::mmu::Translation::default(),
             translation_pending: false,
+            debug: debug::DebugState::default(),
+            debug_armed: false,
         }
     }
 
@@ -859,6 +876,8 @@ impl Cpu {
         }
         self.state.pc = self.state.pc.wrapping_add(4);
         self.retired += 1;
+        let stepping = self.debug.step && self.state.pstate.ss;
+        self.step_advance(stepping, false);
     }
 
     /// Puts the PE in its reset state for system mode: the highest implemented Exception level
@@ -929,6 +948,7 @@ impl Cpu {
             || self.irq_line
             || self.fiq_line
             || self.virtual_pending
+            || self.debug_armed
         {
             return false;
         }
@@ -969,11 +989,24 @@ impl Cpu {
             self.decode_cache.clear();
             self.translation_pending = false;
         }
+        // Software step: the exception an instruction just stepped leaves pending comes
+        // before any interrupt; one an exception return left pending, after.
+        if self.debug_armed
+            && self.debug.stepped.is_some()
+            && let Some(event) = self.step_pending()
+        {
+            return Err(Exception::Debug { pc, event });
+        }
         if (self.irq_line || self.fiq_line || self.virtual_pending)
             && let Some((target, kind)) = self.interrupt_target()
         {
             self.take_interrupt(target, kind);
             return Ok(());
+        }
+        if self.debug_armed
+            && let Some(event) = self.step_pending()
+        {
+            return Err(Exception::Debug { pc, event });
         }
         if pc & 3 != 0 {
             return Err(Exception::PcAlignment { pc });
@@ -985,6 +1018,13 @@ impl Cpu {
             .decode_cache
             .lookup(mem, pc)
             .map_err(|fault| Exception::InstructionAbort { pc, fault })?;
+        // Breakpoints: after the fetch's own faults, before Illegal Execution state.
+        if self.debug_armed && self.breakpoint_at(pc) {
+            return Err(Exception::Debug {
+                pc,
+                event: debug::DebugEvent::Breakpoint,
+            });
+        }
         if self.state.pstate.il {
             return Err(Exception::IllegalState { pc });
         }
@@ -1025,10 +1065,14 @@ impl Cpu {
         }
         // Branches overwrite this; everything else falls through to the next instruction.
         self.state.pc = pc.wrapping_add(4);
+        let stepping = self.debug.step && self.state.pstate.ss;
         let r = self.execute(mem, word, id, pc, entry.group);
         match r {
             Ok(()) => {
                 self.retired += 1;
+                if stepping {
+                    self.step_advance(true, load_exclusive(id, word));
+                }
                 Ok(())
             }
             Err(
@@ -1040,6 +1084,9 @@ impl Cpu {
                 | Exception::WaitForInterrupt { .. }),
             ) => {
                 self.retired += 1;
+                // BRK and HLT do not complete: the step stays active-not-pending.
+                let completes = !matches!(e, Exception::Breakpoint { .. } | Exception::Halt { .. });
+                self.step_advance(stepping && completes, false);
                 Err(e)
             }
             Err(e) => {

@@ -125,7 +125,9 @@ impl Cpu {
                 && (self.hcr_el2() & virtual_lines != 0
                     || self.vgic_irq_line
                     || self.vgic_fiq_line);
-            let t = self.translation_for(self.state.pstate.el, true);
+            let mut t = self.translation_for(self.state.pstate.el, true);
+            t.watchpoints = self.update_debug();
+            t.watching = t.watchpoints.iter().any(|w| w.privileged || w.unprivileged);
             if t != self.translation {
                 self.translation = t;
                 self.translation_pending = true;
@@ -230,6 +232,7 @@ impl Cpu {
                     pan: el == El::EL1 && s.pstate.pan,
                     xnx: sys.xnx,
                     fwb: f::HCR_EL2_FWB.is_set(hcr),
+                    ..Translation::default()
                 }
             }
         }
@@ -1172,6 +1175,11 @@ pub(super) fn msr_imm(cpu: &mut Cpu, i: Insn) -> Exec {
             cpu.state
                 .pstate
                 .set_daif(if op2 == 6 { daif | bits } else { daif & !bits });
+            // PSTATE.D decides whether debug exceptions are enabled at the debug target.
+            let mdscr = cpu.state.sr(sr::MDSCR_EL1);
+            if crm & 8 != 0 && (f::MDSCR_EL1_SS.is_set(mdscr) || f::MDSCR_EL1_MDE.is_set(mdscr)) {
+                cpu.system_state_changed();
+            }
         }
         (3, 2) if f_.dit => cpu.state.pstate.dit = crm & 1 != 0,
         (3, 1) if f_.ssbs => cpu.state.pstate.ssbs = crm & 1 != 0,
