@@ -877,6 +877,7 @@ impl Virt {
                     Outcome::BadBlock => self.cpu.state.x[0] = u64::MAX,
                     Outcome::Exit(status) => return Some(Exit::Semihosting(status)),
                 }
+                self.cpu.completed_by_board();
                 None
             }
             // PSCI on the board's conduit: with no EL2 (HVC) or no EL3 (SMC) the instruction
@@ -893,6 +894,7 @@ impl Virt {
             {
                 self.cpu.state.pc = self.cpu.state.pc.wrapping_add(4);
                 self.cpu.retired += 1;
+                self.cpu.completed_by_board();
                 self.psci_call()
             }
             Exception::BoardSysreg { reg, rt, read, pc } => {

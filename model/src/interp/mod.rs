@@ -876,6 +876,12 @@ impl Cpu {
         }
         self.state.pc = self.state.pc.wrapping_add(4);
         self.retired += 1;
+        self.completed_by_board();
+    }
+
+    /// The board completed an instruction the PE handed it (semihosting's HLT, a PSCI call,
+    /// a `gic` register): software step moves on as after any instruction (`SSAdvance`).
+    pub fn completed_by_board(&mut self) {
         let stepping = self.debug.step && self.state.pstate.ss;
         self.step_advance(stepping, false);
     }
