@@ -165,6 +165,20 @@ pub trait Memory {
     fn set_unprivileged(&mut self, on: bool) {
         let _ = on;
     }
+    /// The translation a cache maintenance instruction by VA makes (DC CVAC, IC IVAU, ...):
+    /// its faults, with no access. `s1` is the stage 1 permission it needs, if any (EL0's
+    /// read permission; write permission for DC IVAC and under CMOW); `s2_write` whether it
+    /// needs stage 2 write permission (HCRX_EL2.CMOW). Memory without an MMU never faults
+    /// here (as qemu-user, which does not check these addresses either).
+    fn cache_maintenance(
+        &mut self,
+        va: u64,
+        s1: Option<AccessKind>,
+        s2_write: bool,
+    ) -> Result<(), Fault> {
+        let _ = (va, s1, s2_write);
+        Ok(())
+    }
     /// Translates `va` for AT under context `t`. Memory without an MMU is the flat mapping.
     fn translate_at(
         &mut self,
@@ -732,5 +746,14 @@ impl<M: Memory> Memory for Recording<'_, M> {
 
     fn is_guarded(&mut self, va: u64) -> bool {
         self.inner.is_guarded(va)
+    }
+
+    fn cache_maintenance(
+        &mut self,
+        va: u64,
+        s1: Option<AccessKind>,
+        s2_write: bool,
+    ) -> Result<(), Fault> {
+        self.inner.cache_maintenance(va, s1, s2_write)
     }
 }

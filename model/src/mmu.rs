@@ -1131,6 +1131,45 @@ impl<M: Memory> Memory for Mmu<M> {
         self.unprivileged = on;
     }
 
+    /// Cache maintenance by VA (Arm ARM D7.5.9, "Effects of instructions that operate by
+    /// VA"): every fault a translation can give except Permission faults, which only what
+    /// `s1` and `s2_write` ask for raise. PSTATE.PAN does not apply. No TLB fill.
+    fn cache_maintenance(
+        &mut self,
+        va: u64,
+        s1: Option<AccessKind>,
+        s2_write: bool,
+    ) -> Result<(), Fault> {
+        // A translation the TLB holds cannot fault but on permissions.
+        let vpn = va >> 12;
+        if s1.is_none() && !s2_write && self.tlb[vpn as usize % TLB_ENTRIES].vpn == vpn {
+            return Ok(());
+        }
+        let ctx = Translation {
+            pan: false,
+            ..self.ctx
+        };
+        let wanted = |f: &Fault, write: bool| {
+            f.kind != FaultKind::Permission
+                || match f.stage2 {
+                    Some(_) => s2_write,
+                    None => s1.is_some_and(|a| !write || a == AccessKind::Write),
+                }
+        };
+        if let Err(f) = self.translate_with(&ctx, va, AccessKind::Read) {
+            if wanted(&f, false) {
+                return Err(f);
+            }
+        }
+        if (s1 == Some(AccessKind::Write) || s2_write)
+            && let Err(f) = self.translate_with(&ctx, va, AccessKind::Write)
+            && wanted(&f, true)
+        {
+            return Err(f);
+        }
+        Ok(())
+    }
+
     fn translate_at(
         &mut self,
         t: &Translation,

@@ -4,7 +4,8 @@
 // registers in Option B's format and for an epilogue given a page, a fault part way (the
 // registers left to restart), the unprivileged forms, SCTLR_EL1.MSCEn, HCRX_EL2.MSCEn and
 // MCE2; TIDCP1 (SCTLR_EL1.TIDCP at EL0) and HCR_EL2.TIDCP at EL1; NMI's PSTATE.ALLINT (MRS, MSR
-// and MSR #imm, HCRX_EL2.TALLINT, SPSR bit 13 and ERET).
+// and MSR #imm, HCRX_EL2.TALLINT, SPSR bit 13 and ERET); the faults of cache maintenance by
+// VA at EL1 (CM set; DC IVAC needing write permission).
 #include "pt.h"
 
 __asm__(".arch armv8.8-a+mops");
@@ -141,6 +142,23 @@ static u64 mops_el0(u64 arg) {
     return arg;
 }
 
+// Cache maintenance by VA translates its address (CMOW's controls are about which permission
+// it needs): unmapped TV + 8K faults with CM set; DC IVAC needs write permission (TV + 12K is
+// read-only), the others none at EL1.
+static u64 cmo_el1(u64 arg) {
+    TRY_VA("dc civac, unmapped", "dc civac, %[a]", TV + 0x2000);
+    TRY_VA("dc cvac, unmapped", "dc cvac, %[a]", TV + 0x2008);
+    TRY_VA("dc cvau, unmapped", "dc cvau, %[a]", TV + 0x2010);
+    TRY_VA("dc cvap, unmapped", "dc cvap, %[a]", TV + 0x2018);
+    TRY_VA("dc ivac, unmapped", "dc ivac, %[a]", TV + 0x2020);
+    TRY_VA("ic ivau, unmapped", "ic ivau, %[a]", TV + 0x2028);
+    TRY_VA("dc civac, read-only", "dc civac, %[a]", TV + 0x3000);
+    TRY_VA("dc ivac, read-only", "dc ivac, %[a]", TV + 0x3040);
+    TRY_VA("dc ivac, EL1 page", "dc ivac, %[a]", TV + 0x1000);
+    TRY_VA("dc zva, read-only", "dc zva, %[a]", TV + 0x3000);
+    return arg;
+}
+
 static u64 bc_cond(u64 arg) {
     u64 r;
     __asm__ volatile("mov %0, #0\n cmp %0, #0\n bc.ne 1f\n add %0, %0, #1\n"
@@ -233,6 +251,12 @@ int main(void) {
     __asm__ volatile("dsb sy; tlbi alle1; dsb sy; isb" ::: "memory");
     u64 sctlr = read_sysreg(sctlr_el1) | 1 | (1 << 2) | (1 << 12);
     write_sysreg(sctlr_el1, sctlr);
+
+    l3_tv[3] = (u64)data | NORMAL | ISH | AF | AP_RO | XN | PXN | PAGE;
+    __asm__ volatile("dsb sy; tlbi vmalle1; dsb sy; isb" ::: "memory");
+    run_at(1, cmo_el1, 0);
+    l3_tv[3] = 0;
+    __asm__ volatile("dsb sy; tlbi vmalle1; dsb sy; isb" ::: "memory");
 
     // MOPS at EL1 is UNDEFINED while HCRX_EL2.MSCEn is 0 in effect (SCR_EL3.HXEn 0 makes it so).
     run_at(1, mops_el1_short, 0);

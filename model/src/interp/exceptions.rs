@@ -228,7 +228,13 @@ impl Cpu {
                 // The instruction syndrome (ISV and ISS[23:14]) is valid only for stage 2
                 // faults reported to EL2, not on stage 1's walk: the ones a hypervisor emulates
                 // (ESR_ELx, ISS encoding for a Data Abort: ISV).
-                let insn = if fault.stage2.is_some_and(|(_, w)| !w) {
+                // A cache maintenance instruction (SYS, not DC ZVA, which is a store) reports
+                // CM, with WnR 1 and no instruction syndrome.
+                let cmo = encoding == crate::decode::EncodingId::SYS_CR_systeminstrs
+                    && (word >> 5) & 0x3fff != 0b011_0111_0100_001;
+                let insn = if cmo {
+                    1 << 8 | 1 << 6
+                } else if fault.stage2.is_some_and(|(_, w)| !w) {
                     data_abort_iss(word, encoding, fault.access)
                 } else {
                     u32::from(fault.access == AccessKind::Write) << 6

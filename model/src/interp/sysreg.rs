@@ -10,7 +10,7 @@
 
 use super::exceptions::ec;
 use super::{Cpu, Exception, Exec, Insn};
-use crate::memory::Memory;
+use crate::memory::{AccessKind, Memory};
 use crate::state::ExceptionLevel as El;
 use crate::sysregs::{self as sr, FineGrainedTrap, Kind, Reg, Trap, field as f};
 
@@ -1204,8 +1204,8 @@ pub(super) fn msr_imm(cpu: &mut Cpu, i: Insn) -> Exec {
 }
 
 /// SYS (op0 = 1): cache maintenance, address translation and TLB maintenance. With no data
-/// caches, no TLB yet (the MMU is off and not modelled) and a decoded-instruction cache that
-/// follows stores by itself, these do no more than their checks; DC ZVA zeroes.
+/// caches and a decoded-instruction cache that follows stores by itself, cache maintenance
+/// does no more than its checks and, by VA, its translation (which may fault); DC ZVA zeroes.
 pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
     if let Some(e) = impdef_trap(cpu, i, false) {
         return Err(e);
@@ -1259,6 +1259,25 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
             Ok(())
         }
     };
+    // The translation of a cache maintenance instruction by VA (after its traps): EL0 needs
+    // read permission, or write permission for IC IVAU and DC CIVAC under SCTLR_ELx.CMOW;
+    // EL1 and EL0 need stage 2 write permission for those two under HCRX_EL2.CMOW (FEAT_CMOW).
+    let cmo = |cpu: &Cpu, mem: &mut _, s1_at_el1: Option<AccessKind>, cmow: bool| -> Exec {
+        let s1 = if el == El::EL0 {
+            let cmow = cmow && f::SCTLR_EL1_CMOW.is_set(sctlr1);
+            Some(if cmow {
+                AccessKind::Write
+            } else {
+                AccessKind::Read
+            })
+        } else {
+            s1_at_el1
+        };
+        let s2_write =
+            cmow && el <= El::EL1 && !cpu.in_host(el) && f::HCRX_EL2_CMOW.is_set(cpu.hcrx_el2());
+        let va = cpu.state.xr(i.rd());
+        Memory::cache_maintenance(mem, va, s1, s2_write).map_err(|f| i.data_abort(f))
+    };
     match (op1, crn, crm, op2) {
         // IC IALLUIS (HCR_EL2.TPU, TICAB), IC IALLU (TPU, TOCU)
         (0, 7, 1, 0) if level_ok(El::EL1) => {
@@ -1277,12 +1296,18 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
                 return Err(trap_sys(cpu));
             }
             to_el2(&[f::HCR_EL2_TPU, f::HCR_EL2_TOCU], true)?;
+            cmo(cpu, mem, None, true)?;
             let va = cpu.state.xr(i.rd());
             cpu.decode_cache.drop_page(va / crate::memory::PAGE_SIZE);
             Ok(())
         }
-        // DC IVAC (EL1; HCR_EL2.TPCP), DC ISW, DC CSW, DC CISW (EL1; HCR_EL2.TSW)
-        (0, 7, 6, 1) if level_ok(El::EL1) => to_el2(&[f::HCR_EL2_TPCP], false),
+        // DC IVAC (EL1; HCR_EL2.TPCP): it may destroy data, so it needs write permission
+        // (under stage 2 without write permission it cleans too, and does not fault there).
+        (0, 7, 6, 1) if level_ok(El::EL1) => {
+            to_el2(&[f::HCR_EL2_TPCP], false)?;
+            cmo(cpu, mem, Some(AccessKind::Write), false)
+        }
+        // DC ISW, DC CSW, DC CISW (EL1; HCR_EL2.TSW)
         (0, 7, 6, 2) | (0, 7, 10, 2) | (0, 7, 14, 2) if level_ok(El::EL1) => {
             to_el2(&[f::HCR_EL2_TSW], false)
         }
@@ -1326,13 +1351,15 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
             if el == El::EL0 && !f::SCTLR_EL1_UCI.is_set(sctlr1) {
                 return Err(trap_sys(cpu));
             }
-            to_el2(&[f::HCR_EL2_TPCP], true)
+            to_el2(&[f::HCR_EL2_TPCP], true)?;
+            cmo(cpu, mem, None, crm == 14)
         }
         (3, 7, 11, 1) => {
             if el == El::EL0 && !f::SCTLR_EL1_UCI.is_set(sctlr1) {
                 return Err(trap_sys(cpu));
             }
-            to_el2(&[f::HCR_EL2_TPU, f::HCR_EL2_TOCU], true)
+            to_el2(&[f::HCR_EL2_TPU, f::HCR_EL2_TOCU], true)?;
+            cmo(cpu, mem, None, false)
         }
         (3, 7, 12 | 13, 1)
             if (crm == 12 && cpu.config.features.dpb)
@@ -1341,7 +1368,8 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
             if el == El::EL0 && !f::SCTLR_EL1_UCI.is_set(sctlr1) {
                 return Err(trap_sys(cpu));
             }
-            to_el2(&[f::HCR_EL2_TPCP], true)
+            to_el2(&[f::HCR_EL2_TPCP], true)?;
+            cmo(cpu, mem, None, false)
         }
         // AT S1E1R/W, S1E0R/W (EL1); S1E2R/W, S12E1R/W, S12E0R/W (EL2); S1E3R/W (EL3). With
         // every stage of translation off the result is the flat mapping: PA = VA.
