@@ -283,6 +283,92 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
             cpu.state.set_xr(i.rd(), r & ones(datasize));
             Ok(())
         }
+        // FEAT_CSSC: ABS, CNT, CTZ; SMAX, SMIN, UMAX, UMIN with a register or an 8-bit
+        // immediate (signed for SMAX and SMIN).
+        E::ABS_32_dp_1src
+        | E::ABS_64_dp_1src
+        | E::CNT_32_dp_1src
+        | E::CNT_64_dp_1src
+        | E::CTZ_32_dp_1src
+        | E::CTZ_64_dp_1src => {
+            if !cpu.config.features.cssc {
+                return Some(i.undefined());
+            }
+            let x = cpu.state.xr(i.rn()) & ones(datasize);
+            // opcode (15:10): 000110 CTZ, 000111 CNT, 001000 ABS.
+            let r = match i.bits(15, 10) {
+                0b000110 => u64::from(if datasize == 64 {
+                    x.trailing_zeros()
+                } else {
+                    (x as u32).trailing_zeros()
+                }),
+                0b000111 => u64::from(x.count_ones()),
+                _ => {
+                    let negative = (x >> (datasize - 1)) & 1 != 0;
+                    if negative { x.wrapping_neg() } else { x }
+                }
+            };
+            cpu.state.set_xr(i.rd(), r & ones(datasize));
+            Ok(())
+        }
+        E::SMAX_32_dp_2src
+        | E::SMAX_64_dp_2src
+        | E::SMIN_32_dp_2src
+        | E::SMIN_64_dp_2src
+        | E::UMAX_32_dp_2src
+        | E::UMAX_64_dp_2src
+        | E::UMIN_32_dp_2src
+        | E::UMIN_64_dp_2src
+        | E::SMAX_32_minmax_imm
+        | E::SMAX_64_minmax_imm
+        | E::SMIN_32_minmax_imm
+        | E::SMIN_64_minmax_imm
+        | E::UMAX_32U_minmax_imm
+        | E::UMAX_64U_minmax_imm
+        | E::UMIN_32U_minmax_imm
+        | E::UMIN_64U_minmax_imm => {
+            if !cpu.config.features.cssc {
+                return Some(i.undefined());
+            }
+            let imm_form = matches!(
+                i.id,
+                E::SMAX_32_minmax_imm
+                    | E::SMAX_64_minmax_imm
+                    | E::SMIN_32_minmax_imm
+                    | E::SMIN_64_minmax_imm
+                    | E::UMAX_32U_minmax_imm
+                    | E::UMAX_64U_minmax_imm
+                    | E::UMIN_32U_minmax_imm
+                    | E::UMIN_64U_minmax_imm
+            );
+            // (unsigned, min): opc<1:0> of the immediate form, opcode<1:0> of the register one.
+            let op = if imm_form {
+                i.bits(19, 18)
+            } else {
+                i.bits(11, 10)
+            };
+            let (unsigned, min) = (op & 1 != 0, op & 2 != 0);
+            let a = cpu.state.xr(i.rn()) & ones(datasize);
+            let b = if imm_form {
+                let imm = u64::from(i.bits(17, 10));
+                if unsigned {
+                    imm
+                } else {
+                    (imm as i8) as i64 as u64
+                }
+            } else {
+                cpu.state.xr(i.rm())
+            } & ones(datasize);
+            let sext = |v: u64| ((v << (64 - datasize)) as i64) >> (64 - datasize);
+            let a_wins = match (unsigned, min) {
+                (true, false) => a >= b,
+                (true, true) => a <= b,
+                (false, false) => sext(a) >= sext(b),
+                (false, true) => sext(a) <= sext(b),
+            };
+            cpu.state.set_xr(i.rd(), if a_wins { a } else { b });
+            Ok(())
+        }
         E::CLZ_32_dp_1src | E::CLZ_64_dp_1src => {
             let x = cpu.state.xr(i.rn());
             let r = if datasize == 64 {

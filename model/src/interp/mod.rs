@@ -301,6 +301,8 @@ pub struct Features {
     /// FEAT_HBC: BC.cond.
     pub hbc: bool,
     /// FEAT_MOPS: the CPY* and SET* memory copy and set instructions.
+    /// FEAT_CSSC: ABS, CNT, CTZ, SMAX, SMIN, UMAX, UMIN on general-purpose registers.
+    pub cssc: bool,
     pub mops: bool,
     /// FEAT_AES: AESE, AESD, AESMC, AESIMC.
     pub aes: bool,
@@ -354,6 +356,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "FEAT_RPRES",
     "FEAT_HBC",
     "FEAT_MOPS",
+    "FEAT_CSSC",
     // The cryptographic extension: the umbrella name for AES, PMULL, SHA1 and SHA256 together.
     "FEAT_Crypto",
     "FEAT_AES",
@@ -411,8 +414,8 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
 /// levels and Security states (`Config::el2`, `el3`), the translation granules, TLBI's TTL
 /// hint (this TLB invalidates everything on any TLBI), break-before-make level 0 (nothing to
 /// do), the RAS system architecture's v1.1 record interface (no records), the debug
-/// architecture versions (no debug events are generated, so what they change, breakpoint and
-/// watchpoint matching, is not reached; v8.8 only changes external debug's Exception Catch),
+/// architecture versions (self-hosted debug is `debug`; what v8.1 to v8.8 add beyond it is
+/// external debug's, or AArch32's),
 /// FEAT_ETS2 (a translation table walk sees every earlier store of the PE: this PE does one
 /// thing at a time, never caches a faulting walk, and a TLBI is done when it retires), FEAT_ASMv8p2 (assembler syntax, the BFC alias
 /// and others, with no behaviour of its own), FEAT_CSV2 and FEAT_CSV3 (guarantees about
@@ -490,6 +493,7 @@ impl Features {
             rpres: on,
             hbc: on,
             mops: on,
+            cssc: on,
             aes: on,
             pmull: on,
             sha1: on,
@@ -535,6 +539,7 @@ impl Features {
             "FEAT_RPRES" => self.rpres,
             "FEAT_HBC" => self.hbc,
             "FEAT_MOPS" => self.mops,
+            "FEAT_CSSC" => self.cssc,
             "FEAT_AES" => self.aes,
             "FEAT_PMULL" => self.pmull,
             "FEAT_SHA1" => self.sha1,
@@ -582,6 +587,7 @@ impl Features {
             rpres: has("FEAT_AFP") && has("FEAT_RPRES"),
             hbc: has("FEAT_HBC"),
             mops: has("FEAT_MOPS"),
+            cssc: has("FEAT_CSSC"),
             aes: has("FEAT_AES"),
             pmull: has("FEAT_PMULL"),
             sha1: has("FEAT_SHA1"),

@@ -765,3 +765,57 @@ fn wait_traps_only_what_would_wait() {
         }
     }
 }
+
+/// FEAT_CSSC, as a table: (instruction, word, X1, X2, X0 after).
+#[test]
+fn cssc() {
+    const M64: u64 = 0x8000_0000_0000_0000;
+    let cases: &[(&str, u32, u64, u64, u64)] = &[
+        ("abs x0, x1", 0xdac02020, (-5i64) as u64, 0, 5),
+        ("abs x0, x1", 0xdac02020, M64, 0, M64),
+        (
+            "abs w0, w1",
+            0x5ac02020,
+            0xffff_ffff_8000_0001,
+            0,
+            0x7fff_ffff,
+        ),
+        ("abs w0, w1", 0x5ac02020, 0xffff_ffff_0000_0007, 0, 7),
+        ("cnt x0, x1", 0xdac01c20, u64::MAX, 0, 64),
+        ("cnt w0, w1", 0x5ac01c20, u64::MAX, 0, 32),
+        ("ctz x0, x1", 0xdac01820, 0, 0, 64),
+        ("ctz x0, x1", 0xdac01820, 0x100, 0, 8),
+        ("ctz w0, w1", 0x5ac01820, 0x1_0000_0000, 0, 32),
+        ("smax x0, x1, x2", 0x9ac26020, (-1i64) as u64, 1, 1),
+        ("smin w0, w1, w2", 0x1ac26820, 0x8000_0000, 1, 0x8000_0000),
+        ("umax x0, x1, x2", 0x9ac26420, u64::MAX, 1, u64::MAX),
+        ("umin w0, w1, w2", 0x1ac26c20, 0x1_0000_0005, 9, 5),
+        (
+            "smax x0, x1, #-3",
+            0x91c3f420,
+            (-7i64) as u64,
+            0,
+            (-3i64) as u64,
+        ),
+        ("smin w0, w1, #100", 0x11c99020, 0x7fff_ffff, 0, 100),
+        ("umax x0, x1, #200", 0x91c72020, 3, 0, 200),
+        ("umin w0, w1, #7", 0x11cc1c20, 0xffff_ffff, 0, 7),
+    ];
+    for &(name, word, x1, x2, want) in cases {
+        let mut mem = memory(&[word]);
+        let mut cpu = Cpu::new(Config::default());
+        cpu.state = initial(|_| {});
+        cpu.state.x[1] = x1;
+        cpu.state.x[2] = x2;
+        assert_eq!(cpu.run(&mut mem, 1), Stop::Budget, "{name}");
+        assert_eq!(cpu.state.x[0], want, "{name} with {x1:#x}, {x2:#x}");
+    }
+    // Without the feature the encodings are UNDEFINED.
+    let mut config = Config::default();
+    config.features.cssc = false;
+    let (_, stop) = run_with(config, &[0xdac01c20], |_| {});
+    assert!(
+        matches!(stop, Stop::Exception(Exception::Undefined { .. })),
+        "{stop:?}"
+    );
+}
