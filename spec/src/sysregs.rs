@@ -11,7 +11,8 @@ pub const SYSREGS_TXT: &str = include_str!("../data/sysregs.txt");
 pub const TRAPS: &[&str] = &[
     "TID1", "TID2", "TID3", "TID4", "TACR", "TVM", "TRVM", "APK", "EL0PCT", "EL0VCT", "EL0PT",
     "EL0VT", "EL1PCT", "EL1PT", "UCT", "UMA", "ST", "FP", "TCPAC", "TLOR", "TERR", "EA", "FGTEN",
-    "ECVEN", "HXEN", "EL1TVT", "EL1TVCT", "TDA", "TDOSA", "TDRA", "TDCC",
+    "ECVEN", "HXEN", "EL1TVT", "EL1TVCT", "TDA", "TDOSA", "TDRA", "TDCC", "FGTEN2", "SCTLR2EN",
+    "TCR2EN",
 ];
 
 /// A fine-grained trap (FEAT_FGT) of a register's EL1 and EL0 accesses: the bit of

@@ -145,15 +145,15 @@ mod tests {
     use super::*;
 
     /// The system board's `max` is the newest version whose features the system model has
-    /// (Armv9.3, which is Armv8.8 with FP16, FHM and FlagM2: PAN, RAS, UAO, PAuth2 at every
+    /// (Armv9.4, which is Armv8.9 with FP16, FHM and FlagM2: PAN, RAS, UAO, PAuth2 at every
     /// level, TLBI by range, BTI, E0PD, FGT, ECV, PAN3, XS, WFxT, HCX, AFP, MOPS, HBC, NMI,
-    /// TIDCP1 and CMOW), with the
+    /// TIDCP1, CMOW, CSSC, SCTLR2, TCR2, FGT2, RASv2, SPECRES2 and Debugv8p9), with the
     /// optional features (52-bit addresses with every granule) included, and has EL2 and EL3
     /// only when asked (both: Secure EL2 too).
     #[test]
     fn boot_max_follows_the_system_model() {
         let (spec, r) = resolve_for_boot("max", false, false).unwrap();
-        assert!(spec.starts_with("v9.3"), "{spec}");
+        assert!(spec.starts_with("v9.4"), "{spec}");
         for f in [
             "FEAT_LSE",
             "FEAT_PAN",
@@ -177,6 +177,12 @@ mod tests {
             "FEAT_NMI",
             "FEAT_TIDCP1",
             "FEAT_CMOW",
+            "FEAT_CSSC",
+            "FEAT_SCTLR2",
+            "FEAT_TCR2",
+            "FEAT_SPECRES2",
+            "FEAT_CLRBHB",
+            "FEAT_Debugv8p9",
         ] {
             assert!(r.has(f), "{spec}: {f}");
         }
@@ -184,12 +190,13 @@ mod tests {
         let (spec, r) = resolve_for_boot("max", false, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_S2FWB") && r.has("FEAT_EVT"));
         assert!(r.has("FEAT_FGT") && r.has("FEAT_HCX"), "{spec}");
-        assert!(spec.starts_with("v9.3"), "{spec}");
+        assert!(spec.starts_with("v9.4"), "{spec}");
         let (spec, r) = resolve_for_boot("max", true, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_EL3") && r.has("FEAT_VHE"));
         assert!(r.has("FEAT_SEL2") && r.has("FEAT_BTI"), "{spec}");
-        assert!(spec.starts_with("v9.3"), "{spec}");
-        let e = resolve_for_boot("v8.9", false, false).unwrap_err();
+        assert!(spec.starts_with("v9.4"), "{spec}");
+        assert!(r.has("FEAT_FGT2") && r.has("FEAT_RASv2"), "{spec}");
+        let e = resolve_for_boot("v9.5", false, false).unwrap_err();
         assert!(e.contains("not implemented by the system model"), "{e}");
     }
 

@@ -145,6 +145,14 @@ fn run_qemu(qemu: &(PathBuf, PathBuf), elf: &Path) -> (Option<i32>, String) {
     (out.status.code(), text)
 }
 
+/// The tests of features QEMU 10 does not have, so that it cannot be their oracle: only their
+/// expected output (written from the Arm ARM) checks them. `(test, why)`.
+const NO_QEMU_ORACLE: &[(&str, &str)] = &[(
+    "v89",
+    "QEMU 10.0 has none of Armv8.9's features: CSSC, CLRBHB, SPECRES2, SCTLR2, TCR2, FGT2 and \
+     RASv2 are all UNDEFINED or absent there",
+)];
+
 /// `(test, line prefix)` pairs from qemu-differences.txt.
 fn differences() -> Vec<(String, String)> {
     let text = std::fs::read_to_string(dir().join("qemu-differences.txt")).unwrap();
@@ -235,7 +243,9 @@ fn baremetal_programs() {
                 "--clock wall"
             );
         }
-        if let Some(q) = &qemu {
+        if let Some(q) = &qemu
+            && !NO_QEMU_ORACLE.iter().any(|(t, _)| t == name)
+        {
             let (qstatus, qemu) = run_qemu(q, &elf);
             assert_eq!(qstatus, Some(0), "{name}: qemu's exit status\n{qemu}");
             check_against_qemu(name, &ours, &qemu, &listed);

@@ -146,9 +146,21 @@ pub struct SystemFeatures {
     /// FEAT_TIDCP1: SCTLR_EL1.TIDCP (SCTLR_EL2.TIDCP in the host) traps EL0's accesses to
     /// the IMPLEMENTATION DEFINED encodings.
     pub tidcp1: bool,
-    /// FEAT_CMOW: SCTLR_ELx.CMOW and HCRX_EL2.CMOW (this PE has no caches beyond the point
-    /// of coherency, so no cache maintenance instruction faults for them).
+    /// FEAT_CMOW: SCTLR_ELx.CMOW and HCRX_EL2.CMOW: IC IVAU and DC CIVAC need write
+    /// permission (EL0's at stage 1; EL1's and EL0's at stage 2).
     pub cmow: bool,
+    /// FEAT_SCTLR2: SCTLR2_ELx (every field another feature's: RES0 here), SCR_EL3 and HCRX_EL2's SCTLR2En.
+    pub sctlr2: bool,
+    /// FEAT_TCR2: TCR2_ELx (RES0 here, as SCTLR2), SCR_EL3 and HCRX_EL2's TCR2En.
+    pub tcr2: bool,
+    /// FEAT_FGT2: the second fine-grained trap registers and SCR_EL3.FGTEn2; every field is another feature's, so they trap nothing here.
+    pub fgt2: bool,
+    /// FEAT_RASv2: ERXGSR_EL1 (RAZ: no error records).
+    pub rasv2: bool,
+    /// FEAT_SPECRES2: COSP RCTX.
+    pub specres2: bool,
+    /// FEAT_Debugv8p9: MDSELR_EL1 (RAZ/WI: 16 or fewer breakpoints and watchpoints).
+    pub debugv8p9: bool,
     /// FEAT_NMI: PSTATE.ALLINT, SCTLR_ELx.NMI and SPINTMASK (no interrupt has
     /// Superpriority: the GIC has no NMIs).
     pub nmi: bool,
@@ -190,6 +202,12 @@ impl SystemFeatures {
             wfxt: has("FEAT_WFxT"),
             tidcp1: has("FEAT_TIDCP1"),
             cmow: has("FEAT_CMOW"),
+            sctlr2: has("FEAT_SCTLR2"),
+            tcr2: has("FEAT_TCR2"),
+            fgt2: has("FEAT_FGT2"),
+            rasv2: has("FEAT_RASv2"),
+            specres2: has("FEAT_SPECRES2"),
+            debugv8p9: has("FEAT_Debugv8p9"),
             nmi: has("FEAT_NMI"),
         }
     }
@@ -230,6 +248,12 @@ impl SystemFeatures {
             "FEAT_WFxT" => self.wfxt,
             "FEAT_TIDCP1" => self.tidcp1,
             "FEAT_CMOW" => self.cmow,
+            "FEAT_SCTLR2" => self.sctlr2,
+            "FEAT_TCR2" => self.tcr2,
+            "FEAT_FGT2" => self.fgt2,
+            "FEAT_RASv2" => self.rasv2,
+            "FEAT_SPECRES2" => self.specres2,
+            "FEAT_Debugv8p9" => self.debugv8p9,
             "FEAT_NMI" => self.nmi,
             _ => false,
         }
@@ -357,6 +381,10 @@ pub const IMPLEMENTED: &[&str] = &[
     "FEAT_HBC",
     "FEAT_MOPS",
     "FEAT_CSSC",
+    // Hints that are NOPs here: CLRBHB (no branch history), CHKFEAT X16 (no FEAT_GCS, so X16
+    // comes back unchanged).
+    "FEAT_CLRBHB",
+    "FEAT_CHK",
     // The cryptographic extension: the umbrella name for AES, PMULL, SHA1 and SHA256 together.
     "FEAT_Crypto",
     "FEAT_AES",
@@ -408,6 +436,12 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_TIDCP1",
     "FEAT_CMOW",
     "FEAT_NMI",
+    "FEAT_SCTLR2",
+    "FEAT_TCR2",
+    "FEAT_FGT2",
+    "FEAT_RASv2",
+    "FEAT_SPECRES2",
+    "FEAT_Debugv8p9",
 ];
 
 /// The features above EL0 the system model has with no switch of their own: the Exception
@@ -448,6 +482,9 @@ pub const SYSTEM_ARCHITECTURAL: &[&str] = &[
     "FEAT_GTG",
     "FEAT_ETS2",
     "FEAT_Debugv8p8",
+    "FEAT_ECBHB",
+    "FEAT_EDHSR",
+    "FEAT_RASSAv2",
 ];
 
 /// The FPCR bits this PE implements: AHP, DN, FZ, RMode, FZ16, and with FEAT_AFP also NEP, AH

@@ -386,13 +386,30 @@ impl Cpu {
                 }
             }
             // SCR_EL3's enables of EL2's registers: clear, EL2's accesses trap to EL3.
-            Trap::FGTEN | Trap::ECVEN | Trap::HXEN => {
+            Trap::FGTEN | Trap::ECVEN | Trap::HXEN | Trap::FGTEN2 => {
                 let enable = match t {
                     Trap::FGTEN => f::SCR_EL3_FGTEn,
                     Trap::ECVEN => f::SCR_EL3_ECVEn,
+                    Trap::FGTEN2 => f::SCR_EL3_FGTEn2,
                     _ => f::SCR_EL3_HXEn,
                 };
                 (el == El::EL2 && self.have_el3() && !enable.is_set(scr)).then_some(El::EL3)
+            }
+            // FEAT_SCTLR2, FEAT_TCR2: HCRX_EL2's enable (0 in effect when HCRX_EL2 is not
+            // enabled) traps EL1 to EL2, then SCR_EL3's traps EL1 and EL2 to EL3.
+            Trap::SCTLR2EN | Trap::TCR2EN => {
+                let (hcrx_bit, scr_bit) = if t == Trap::SCTLR2EN {
+                    (f::HCRX_EL2_SCTLR2En, f::SCR_EL3_SCTLR2En)
+                } else {
+                    (f::HCRX_EL2_TCR2En, f::SCR_EL3_TCR2En)
+                };
+                if el1 && self.el2_enabled() && !hcrx_bit.is_set(self.hcrx_el2()) {
+                    Some(El::EL2)
+                } else if (el1 || el == El::EL2) && self.have_el3() && !scr_bit.is_set(scr) {
+                    Some(El::EL3)
+                } else {
+                    None
+                }
             }
         }
     }
@@ -1313,7 +1330,8 @@ pub(super) fn sys(cpu: &mut Cpu, mem: &mut impl Memory, i: Insn) -> Exec {
         }
         // CFP, DVP and CPP RCTX (FEAT_SPECRES): restrict predictions, of which this PE makes
         // none that one context could train for another; EL0 needs SCTLR_EL1.EnRCTX.
-        (3, 7, 3, 4 | 5 | 7) if sysf.specres => {
+        // COSP RCTX (FEAT_SPECRES2), the same for other-speculation predictions.
+        (3, 7, 3, 4 | 5 | 7) | (3, 7, 3, 6) if sysf.specres && (op2 != 6 || sysf.specres2) => {
             if el == El::EL0 && !f::SCTLR_EL1_EnRCTX.is_set(sctlr1) {
                 return Err(trap_sys(cpu));
             }
@@ -1467,6 +1485,7 @@ fn fgt_instruction_bit(op1: u32, crn: u32, crm: u32, op2: u32) -> Option<u8> {
         (3, 7, 3, 4) => Some(48),  // CFP RCTX
         (3, 7, 3, 5) => Some(49),  // DVP RCTX
         (3, 7, 3, 7) => Some(50),  // CPP RCTX
+        (3, 7, 3, 6) => Some(60),  // COSP RCTX (FEAT_SPECRES2)
         _ => None,
     }
 }

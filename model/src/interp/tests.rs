@@ -614,7 +614,8 @@ fn decode_bit_masks_agrees_with_a_bitwise_reference_everywhere() {
 #[test]
 fn feature_names_round_trip() {
     use super::{Config, Features, IMPLEMENTED, SYSTEM_IMPLEMENTED, SystemFeatures};
-    // The EL0 names that are the base architecture (or an umbrella), with no flag.
+    // The EL0 names that are the base architecture (or an umbrella), with no flag, and the
+    // hints that are NOPs with or without their feature.
     let base = [
         "FEAT_AA64",
         "FEAT_AA64EL0",
@@ -622,6 +623,8 @@ fn feature_names_round_trip() {
         "FEAT_FP",
         "FEAT_AdvSIMD",
         "FEAT_Crypto",
+        "FEAT_CLRBHB",
+        "FEAT_CHK",
     ];
     for &name in IMPLEMENTED.iter().chain(SYSTEM_IMPLEMENTED) {
         if base.contains(&name) {
