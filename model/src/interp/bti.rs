@@ -251,7 +251,7 @@ mod tests {
     }
 
     /// `v9.0` asks for these features; SSBS, PAuth2, FPAC, I8MM, BF16 and the cryptographic
-    /// extensions are optional there.
+    /// extensions are optional there, and the later versions' (AFP, HBC, MOPS, CSSC, ...) out.
     #[test]
     fn v9_0_resolves_to_implemented_features() {
         let v9 = spec::features::resolve_str("v9.0").unwrap();
@@ -269,6 +269,7 @@ mod tests {
                 rpres: false,
                 hbc: false,
                 mops: false,
+                cssc: false,
                 aes: false,
                 pmull: false,
                 sha1: false,
