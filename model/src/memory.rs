@@ -165,6 +165,14 @@ pub trait Memory {
     fn set_unprivileged(&mut self, on: bool) {
         let _ = on;
     }
+    /// The watchpoints that apply at the PE's level now (self-hosted debug), which data
+    /// accesses check after their translation. Memory without an MMU has none.
+    fn set_watchpoints(
+        &mut self,
+        w: &[crate::interp::debug::Watchpoint; crate::interp::debug::WATCHPOINTS],
+    ) {
+        let _ = w;
+    }
     /// The translation a cache maintenance instruction by VA makes (DC CVAC, IC IVAU, ...):
     /// its faults, with no access. `s1` is the stage 1 permission it needs, if any (EL0's
     /// read permission; write permission for DC IVAC and under CMOW); `s2_write` whether it
@@ -755,5 +763,12 @@ impl<M: Memory> Memory for Recording<'_, M> {
         s2_write: bool,
     ) -> Result<(), Fault> {
         self.inner.cache_maintenance(va, s1, s2_write)
+    }
+
+    fn set_watchpoints(
+        &mut self,
+        w: &[crate::interp::debug::Watchpoint; crate::interp::debug::WATCHPOINTS],
+    ) {
+        self.inner.set_watchpoints(w)
     }
 }

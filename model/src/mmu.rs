@@ -27,6 +27,7 @@
 //! the TCR). Not yet: the contiguous hint's TLB effects (it is a hint: ignoring it is
 //! allowed).
 
+use crate::interp::debug::{WATCHPOINTS, Watchpoint};
 use std::collections::HashMap;
 
 use crate::memory::{AccessKind, Fault, FaultKind, Memory, PAGE_SIZE};
@@ -93,10 +94,6 @@ pub struct Translation {
     /// VSTCR_EL2 (its T0SZ, SL0 and TG0; the other fields are VTCR_EL2's).
     pub vsttbr: u64,
     pub vstcr: u64,
-    /// The watchpoints that can match data accesses at this level (self-hosted debug), and
-    /// whether any can.
-    pub watchpoints: [crate::interp::debug::Watchpoint; crate::interp::debug::WATCHPOINTS],
-    pub watching: bool,
 }
 
 /// What a successful translation gives.
@@ -340,6 +337,14 @@ pub struct Mmu<M> {
     code_seen: u64,
     /// LDTR/STTR at EL1: translate with EL0's permissions, bypassing the TLB.
     unprivileged: bool,
+    /// Translating for a permission check only (cache maintenance): a write's hardware
+    /// dirty-state update is not made, though the write counts as allowed.
+    check_only: bool,
+    /// The watchpoints that can match data accesses at the PE's level (self-hosted debug),
+    /// and whether any can: apart from the translation context, so that arming them (or
+    /// PSTATE.D changing what they match) costs no TLB flush.
+    watchpoints: [Watchpoint; WATCHPOINTS],
+    watching: bool,
 }
 
 impl<M: Memory> Mmu<M> {
@@ -353,6 +358,9 @@ impl<M: Memory> Mmu<M> {
             tlb: Box::new([TLB_EMPTY; TLB_ENTRIES]),
             watched: HashMap::new(),
             unprivileged: false,
+            check_only: false,
+            watchpoints: [Watchpoint::default(); WATCHPOINTS],
+            watching: false,
             tlbi_epoch: 0,
             code_epoch: 0,
             tlbi_seen: 0,
@@ -423,7 +431,7 @@ impl<M: Memory> Mmu<M> {
     /// translation and alignment faults, before it happens. The fault's address is FAR_ELx's.
     #[inline]
     fn check_watchpoints(&self, va: u64, size: usize, write: bool) -> Result<(), Fault> {
-        if !self.ctx.watching {
+        if !self.watching {
             return Ok(());
         }
         self.watchpoint_hit(va, size, write)
@@ -436,7 +444,7 @@ impl<M: Memory> Mmu<M> {
         } else {
             AccessKind::Read
         };
-        for w in &self.ctx.watchpoints {
+        for w in &self.watchpoints {
             if let Some(far) = w.hit(va, size, write, self.unprivileged) {
                 return Err(Fault::new(far, access, FaultKind::Watchpoint));
             }
@@ -774,6 +782,7 @@ impl<M: Memory> Mmu<M> {
             if !perms.allows(access) {
                 return Err(fault(va, access, FaultKind::Permission, level));
             }
+            let dirty_write = dirty_write && !self.check_only;
             let updated = (desc | 1 << 10) & if dirty_write { !(1u64 << 7) } else { !0 };
             if updated != desc && ctx.stage2 {
                 // The update is a write to the table: stage 2 must allow it (a Permission
@@ -955,6 +964,7 @@ impl<M: Memory> Mmu<M> {
             if !perms.allows(needed) {
                 return Err(s2fault(FaultKind::Permission, level));
             }
+            let dirty_write = dirty_write && !self.check_only;
             let updated = (desc | 1 << 10) | if dirty_write { 1 << 7 } else { 0 };
             if updated != desc {
                 self.phys
@@ -1131,6 +1141,11 @@ impl<M: Memory> Memory for Mmu<M> {
         self.unprivileged = on;
     }
 
+    fn set_watchpoints(&mut self, w: &[Watchpoint; WATCHPOINTS]) {
+        self.watchpoints = *w;
+        self.watching = w.iter().any(|w| w.privileged || w.unprivileged);
+    }
+
     /// Cache maintenance by VA (Arm ARM D7.5.9, "Effects of instructions that operate by
     /// VA"): every fault a translation can give except Permission faults, which only what
     /// `s1` and `s2_write` ask for raise. PSTATE.PAN does not apply. No TLB fill.
@@ -1149,10 +1164,11 @@ impl<M: Memory> Memory for Mmu<M> {
             pan: false,
             ..self.ctx
         };
+        // Stage 2's Permission faults on stage 1's walk (S1PTW) are always reported.
         let wanted = |f: &Fault, write: bool| {
             f.kind != FaultKind::Permission
                 || match f.stage2 {
-                    Some(_) => s2_write,
+                    Some((_, s1ptw)) => s1ptw || s2_write,
                     None => s1.is_some_and(|a| !write || a == AccessKind::Write),
                 }
         };
@@ -1161,11 +1177,16 @@ impl<M: Memory> Memory for Mmu<M> {
                 return Err(f);
             }
         }
-        if (s1 == Some(AccessKind::Write) || s2_write)
-            && let Err(f) = self.translate_with(&ctx, va, AccessKind::Write)
-            && wanted(&f, true)
-        {
-            return Err(f);
+        if s1 == Some(AccessKind::Write) || s2_write {
+            // A permission check: a writable-clean page (DBM) passes and stays clean.
+            self.check_only = true;
+            let r = self.translate_with(&ctx, va, AccessKind::Write);
+            self.check_only = false;
+            if let Err(f) = r
+                && wanted(&f, true)
+            {
+                return Err(f);
+            }
         }
         Ok(())
     }

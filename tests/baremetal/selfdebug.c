@@ -45,6 +45,11 @@ __asm__(".text\n .balign 4\n .global bp_code, bp_insn, step_code, step_el1_code\
         " clrex\n"
         " nop\n"
         " msr daifset, #8\n"
+        // Inactive here; active again (pending, nothing stepped: ISV 0) after the DAIFClr.
+        " nop\n"
+        " msr daifclr, #8\n"
+        " nop\n"
+        " msr daifset, #8\n"
         " mov x0, #0\n"
         " ret\n");
 
@@ -85,7 +90,7 @@ static void put_code_addr(u64 a) {
     } labels[] = {{"step_code", step_code}, {"step_el1_code", step_el1_code}};
     for (unsigned i = 0; i < sizeof labels / sizeof labels[0]; i++) {
         u64 base = (u64)labels[i].at;
-        if (a >= base && a - base < 64) {
+        if (a >= base && a - base < 96) {
             puts_(labels[i].name);
             puts_("+");
             put_dec(a - base);

@@ -195,16 +195,23 @@ impl Cpu {
 
     /// Works out what the debug registers arm now (after any change of level, PSTATE.D or a
     /// System register): software step, the breakpoints, and the watchpoints the MMU checks
-    /// (returned, for the translation context the caller compares with the MMU's).
+    /// (returned, for the caller to hand the memory through `Memory::set_watchpoints`).
     pub(super) fn update_debug(&mut self) -> [Watchpoint; WATCHPOINTS] {
         let s = &self.state;
         let mdscr = s.sr(sr::MDSCR_EL1);
         let enabled = self.debug_exceptions_here();
         let mde = enabled && f::MDSCR_EL1_MDE.is_set(mdscr);
         let el = self.state.pstate.el;
+        let step = enabled && f::MDSCR_EL1_SS.is_set(mdscr);
         let mut d = DebugState {
-            step: enabled && f::MDSCR_EL1_SS.is_set(mdscr),
-            stepped: self.debug.stepped,
+            step,
+            // Software step going active again (PSTATE.D cleared, the OS Lock unlocked, ...)
+            // did not step the instruction before: `SoftwareStep_DidNotStep()`.
+            stepped: if step && !self.debug.step {
+                None
+            } else {
+                self.debug.stepped
+            },
             ..DebugState::default()
         };
         if mde {
@@ -365,7 +372,7 @@ impl Cpu {
                 };
                 el10 && self.el2_enabled() && vmid == want
             }
-            0b1100 | 0b1110 | 0b0110 => el != El::EL3 && self.el2_enabled() && cid2 == high,
+            0b1100 | 0b1110 => el != El::EL3 && self.el2_enabled() && cid2 == high,
             _ => true,
         };
         matches!(t, 0b0010 | 0b0110 | 0b1000 | 0b1010 | 0b1100 | 0b1110) && bvr_match && bxvr_match

@@ -807,6 +807,10 @@ pub struct Cpu {
     /// [`Cpu::system_state_changed`]), and whether any of it needs the step loop's attention.
     pub debug: debug::DebugState,
     pub debug_armed: bool,
+    /// The watchpoints that apply now, and whether the memory has yet to be told
+    /// ([`Memory::set_watchpoints`], before the next instruction).
+    pub watchpoints: [debug::Watchpoint; debug::WATCHPOINTS],
+    pub watch_pending: bool,
 }
 
 /// Why [`Cpu::run`] returned.
@@ -908,6 +912,8 @@ impl Cpu {
             translation_pending: false,
             debug: debug::DebugState::default(),
             debug_armed: false,
+            watchpoints: [debug::Watchpoint::default(); debug::WATCHPOINTS],
+            watch_pending: false,
         }
     }
 
@@ -998,6 +1004,7 @@ impl Cpu {
             || self.fiq_line
             || self.virtual_pending
             || self.debug_armed
+            || self.watch_pending
         {
             return false;
         }
@@ -1037,6 +1044,10 @@ impl Cpu {
             mem.set_translation(&self.translation);
             self.decode_cache.clear();
             self.translation_pending = false;
+        }
+        if self.watch_pending {
+            mem.set_watchpoints(&self.watchpoints);
+            self.watch_pending = false;
         }
         // Software step: the exception an instruction just stepped leaves pending comes
         // before any interrupt; one an exception return left pending, after.

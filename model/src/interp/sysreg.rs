@@ -125,9 +125,12 @@ impl Cpu {
                 && (self.hcr_el2() & virtual_lines != 0
                     || self.vgic_irq_line
                     || self.vgic_fiq_line);
-            let mut t = self.translation_for(self.state.pstate.el, true);
-            t.watchpoints = self.update_debug();
-            t.watching = t.watchpoints.iter().any(|w| w.privileged || w.unprivileged);
+            let watchpoints = self.update_debug();
+            if watchpoints != self.watchpoints {
+                self.watchpoints = watchpoints;
+                self.watch_pending = true;
+            }
+            let t = self.translation_for(self.state.pstate.el, true);
             if t != self.translation {
                 self.translation = t;
                 self.translation_pending = true;
