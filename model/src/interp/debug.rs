@@ -138,9 +138,15 @@ pub struct DebugState {
 }
 
 impl DebugState {
-    /// Whether the step loop must look at each instruction.
+    /// Whether the step loop must take each instruction through the reference path:
+    /// software step, or a context breakpoint that breaks on every instruction.
     pub fn armed(&self) -> bool {
-        self.step || self.context_break || self.breakpoints.iter().any(Option::is_some)
+        self.step || self.context_break
+    }
+
+    /// Whether an address breakpoint may match: the fast path compares the PC with them.
+    pub fn breakpoints_armed(&self) -> bool {
+        self.breakpoints.iter().any(Option::is_some)
     }
 }
 
@@ -290,6 +296,7 @@ impl Cpu {
         }
         self.debug = d;
         self.debug_armed = d.armed();
+        self.breakpoints_armed = d.breakpoints_armed();
         watch
     }
 

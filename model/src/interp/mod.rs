@@ -804,9 +804,11 @@ pub struct Cpu {
     /// ([`crate::sysregs::Info::masks`]), by `Reg` index.
     pub sysreg_masks: Box<[(u64, u64)]>,
     /// What the debug registers arm at the current level (kept up to date by
-    /// [`Cpu::system_state_changed`]), and whether any of it needs the step loop's attention.
+    /// [`Cpu::system_state_changed`]): whether every instruction needs the reference path
+    /// (software step, a context breakpoint), and whether an address breakpoint may match.
     pub debug: debug::DebugState,
     pub debug_armed: bool,
+    pub breakpoints_armed: bool,
     /// The watchpoints that apply now, and whether the memory has yet to be told
     /// ([`Memory::set_watchpoints`], before the next instruction).
     pub watchpoints: [debug::Watchpoint; debug::WATCHPOINTS],
@@ -912,6 +914,7 @@ impl Cpu {
             translation_pending: false,
             debug: debug::DebugState::default(),
             debug_armed: false,
+            breakpoints_armed: false,
             watchpoints: [debug::Watchpoint::default(); debug::WATCHPOINTS],
             watch_pending: false,
         }
@@ -1005,6 +1008,7 @@ impl Cpu {
             || self.virtual_pending
             || self.debug_armed
             || self.watch_pending
+            || (self.breakpoints_armed && self.breakpoint_at(pc))
         {
             return false;
         }
@@ -1079,7 +1083,7 @@ impl Cpu {
             .lookup(mem, pc)
             .map_err(|fault| Exception::InstructionAbort { pc, fault })?;
         // Breakpoints: after the fetch's own faults, before Illegal Execution state.
-        if self.debug_armed && self.breakpoint_at(pc) {
+        if (self.debug_armed || self.breakpoints_armed) && self.breakpoint_at(pc) {
             return Err(Exception::Debug {
                 pc,
                 event: debug::DebugEvent::Breakpoint,
