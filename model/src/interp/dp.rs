@@ -330,17 +330,7 @@ pub(super) fn execute(cpu: &mut Cpu, i: Insn) -> Option<Exec> {
             if !cpu.config.features.cssc {
                 return Some(i.undefined());
             }
-            let imm_form = matches!(
-                i.id,
-                E::SMAX_32_minmax_imm
-                    | E::SMAX_64_minmax_imm
-                    | E::SMIN_32_minmax_imm
-                    | E::SMIN_64_minmax_imm
-                    | E::UMAX_32U_minmax_imm
-                    | E::UMAX_64U_minmax_imm
-                    | E::UMIN_32U_minmax_imm
-                    | E::UMIN_64U_minmax_imm
-            );
+            let imm_form = i.id.info().group == "dpimm/minmax_imm";
             // (unsigned, min): opc<1:0> of the immediate form, opcode<1:0> of the register one.
             let op = if imm_form {
                 i.bits(19, 18)
