@@ -6,8 +6,12 @@
 //! redistributor. The virtual CPU interface ([`Vcpu`]): four list registers, ICH_HCR_EL2,
 //! ICH_VMCR_EL2, the active priorities, the maintenance interrupt (PPI 25), and the ICV_*
 //! view EL1 gets of the ICC_* registers under HCR_EL2.IMO/FMO (the board decides when).
-//! Not yet: LPIs and the ITS, two Security states, the ICH_HCR_EL2 trap controls other than
-//! TALL0, TALL1 and TC (applied by the board).
+//! NMIs (GICv3.3, with a PE that has FEAT_NMI): GICD_INMIR and GICR_INMIR0 make Group 1
+//! interrupts NMIs, which have superpriority (priority 0x00, not masked by PMR, preempting
+//! every active interrupt but another NMI), are acknowledged by ICC_NMIAR1_EL1 (ICC_IAR1_EL1
+//! reads 1022 for one while SCTLR_ELx.NMI is set) and show in ICC_RPR_EL1 and ICC_AP1R0_EL1's
+//! bit 63. Not yet: LPIs and the ITS, two Security states, virtual NMIs, the ICH_HCR_EL2 trap
+//! controls other than TALL0, TALL1 and TC (applied by the board).
 //!
 //! The memory-mapped frames are [`Distributor`] and [`Redistributor`], views of one shared
 //! [`Gicv3`].
@@ -22,6 +26,11 @@ pub const SPIS: usize = 256;
 pub const INTIDS: usize = 32 + SPIS;
 /// What ICC_IAR reads when nothing is pending.
 pub const SPURIOUS: u64 = 1023;
+/// What ICC_IAR1_EL1 reads when the highest-priority pending interrupt is an NMI that
+/// ICC_NMIAR1_EL1 must acknowledge.
+pub const NMI_PENDING: u64 = 1022;
+/// ICC_RPR_EL1.NMI and ICC_AP1R0_EL1.NMI: an NMI is active.
+const NMI_BIT: u64 = 1 << 63;
 /// Implemented priority bits: 5 (bits 7:3).
 const PRIO_MASK: u8 = 0xf8;
 
@@ -35,6 +44,8 @@ struct Irq {
     edge: bool,
     group1: bool,
     grpmod: bool,
+    /// GICD_INMIR / GICR_INMIR0 (an NMI only while in Group 1).
+    nmi: bool,
     priority: u8,
     route: u64,
 }
@@ -51,6 +62,11 @@ pub struct Gicv3 {
     /// with their SGIs and PPIs, until [`Gicv3::select_cpu`] brings them in.
     current: usize,
     saved: Vec<Option<(PerCpu, Vec<Irq>)>>,
+    /// GICD_TYPER.NMI: the PEs have FEAT_NMI ([`Gicv3::set_nmi`]).
+    nmi: bool,
+    /// SCTLR_ELx.NMI at the level of the ICC_IAR1_EL1 read being answered
+    /// ([`Gicv3::set_pe_nmi`]).
+    pe_nmi: bool,
 }
 
 /// One PE's CPU interface and redistributor state.
@@ -301,6 +317,8 @@ impl Default for Gicv3 {
             },
             current: 0,
             saved: vec![None],
+            nmi: false,
+            pe_nmi: false,
         }
     }
 }
@@ -367,6 +385,31 @@ impl Gicv3 {
         aff == self.cpu.affinity & 0xff_00ff_ffff
     }
 
+    /// Gives the distributor NMIs (GICv3.3: GICD_TYPER.NMI, the INMIR registers), for PEs
+    /// with FEAT_NMI.
+    pub fn set_nmi(&mut self, on: bool) {
+        self.nmi = on;
+    }
+
+    /// SCTLR_ELx.NMI of the level about to read a CPU interface register: with it set,
+    /// ICC_IAR1_EL1 leaves an NMI to ICC_NMIAR1_EL1.
+    pub fn set_pe_nmi(&mut self, on: bool) {
+        self.pe_nmi = on;
+    }
+
+    /// Whether INTID `i` is an NMI: its INMIR bit, in Group 1, on a GIC that has NMIs.
+    fn is_nmi(&self, i: usize) -> bool {
+        self.nmi && self.irqs[i].nmi && self.irqs[i].group1
+    }
+
+    /// Whether an NMI is active (the running priority is an NMI's).
+    fn nmi_active(&self) -> bool {
+        self.cpu
+            .running
+            .iter()
+            .any(|&(_, i)| self.is_nmi(i as usize))
+    }
+
     /// Drives the input line of a PPI or SPI (timers, devices).
     pub fn set_line(&mut self, intid: usize, high: bool) {
         if let Some(irq) = self.irqs.get_mut(intid) {
@@ -398,9 +441,10 @@ impl Gicv3 {
 
     /// The highest-priority interrupt that is pending, inactive, enabled in its group at the
     /// distributor and the CPU interface, of `group1` (or either), above PMR and able to
-    /// preempt the running priority.
+    /// preempt the running priority. An NMI has superpriority: priority 0x00, PMR does not
+    /// mask it, it preempts anything but another NMI, and it wins a tie.
     fn highest(&self, group: Option<bool>) -> Option<usize> {
-        let mut best: Option<(u8, usize)> = None;
+        let mut best: Option<(u8, bool, usize)> = None;
         for i in 0..INTIDS {
             let irq = &self.irqs[i];
             if !irq.enabled || irq.active || !self.is_pending(i) || !self.routed_here(i) {
@@ -414,20 +458,36 @@ impl Gicv3 {
             } else {
                 (self.ctlr & 1 != 0, self.cpu.igrpen0)
             };
-            if !dist_on || !cpu_on || irq.priority >= self.cpu.pmr {
+            if !dist_on || !cpu_on {
                 continue;
             }
-            if self.group_priority(irq.priority, irq.group1)
-                >= self.group_priority(self.running_priority(), irq.group1)
-                && !self.cpu.running.is_empty()
-            {
-                continue;
+            let nmi = self.is_nmi(i);
+            if nmi {
+                if self.nmi_active() {
+                    continue;
+                }
+            } else {
+                if irq.priority >= self.cpu.pmr {
+                    continue;
+                }
+                if self.group_priority(irq.priority, irq.group1)
+                    >= self.group_priority(self.running_priority(), irq.group1)
+                    && !self.cpu.running.is_empty()
+                {
+                    continue;
+                }
             }
-            if best.is_none_or(|(p, _)| irq.priority < p) {
-                best = Some((irq.priority, i));
+            let p = if nmi { 0 } else { irq.priority };
+            if best.is_none_or(|(bp, bnmi, _)| p < bp || (p == bp && nmi && !bnmi)) {
+                best = Some((p, nmi, i));
             }
         }
-        best.map(|(_, i)| i)
+        best.map(|(_, _, i)| i)
+    }
+
+    /// Whether the IRQ the PE sees has superpriority: the interrupt signalled is an NMI.
+    pub fn superpriority(&self) -> bool {
+        self.highest(None).is_some_and(|i| self.is_nmi(i))
     }
 
     /// The (IRQ, FIQ) lines into the PE: group 1 signals IRQ, group 0 FIQ.
@@ -439,14 +499,32 @@ impl Gicv3 {
         }
     }
 
+    /// ICC_IAR0_EL1, ICC_IAR1_EL1: an NMI is ICC_NMIAR1_EL1's to acknowledge while
+    /// SCTLR_ELx.NMI is set (1022), an ordinary interrupt's otherwise.
     fn acknowledge(&mut self, group1: bool) -> u64 {
         let Some(i) = self.highest(Some(group1)) else {
             return SPURIOUS;
         };
+        if self.is_nmi(i) && self.pe_nmi {
+            return NMI_PENDING;
+        }
+        self.activate(i)
+    }
+
+    /// ICC_NMIAR1_EL1: the highest-priority pending interrupt if it is an NMI.
+    fn acknowledge_nmi(&mut self) -> u64 {
+        match self.highest(Some(true)) {
+            Some(i) if self.is_nmi(i) => self.activate(i),
+            _ => SPURIOUS,
+        }
+    }
+
+    fn activate(&mut self, i: usize) -> u64 {
+        let nmi = self.is_nmi(i);
         let irq = &mut self.irqs[i];
         irq.active = true;
         irq.pending = false;
-        let p = irq.priority;
+        let p = if nmi { 0 } else { irq.priority };
         self.cpu.running.push((p, i as u16));
         i as u64
     }
@@ -478,7 +556,13 @@ impl Gicv3 {
             .running
             .iter()
             .filter(|&&(_, i)| self.irqs[i as usize].group1 == group1)
-            .fold(0, |m, &(p, _)| m | 1 << (p >> 3))
+            .fold(0, |m, &(p, i)| {
+                if self.is_nmi(i as usize) {
+                    m | NMI_BIT
+                } else {
+                    m | 1 << (p >> 3)
+                }
+            })
     }
 
     /// The live PE's virtual CPU interface.
@@ -604,15 +688,16 @@ impl Gicv3 {
             "ICC_PMR_EL1" => u64::from(self.cpu.pmr),
             "ICC_IAR0_EL1" => self.acknowledge(false),
             "ICC_IAR1_EL1" => self.acknowledge(true),
-            // The distributor has no NMIs (GICv3.3), so there is none to acknowledge.
-            "ICC_NMIAR1_EL1" => SPURIOUS,
+            "ICC_NMIAR1_EL1" => self.acknowledge_nmi(),
             "ICC_HPPIR0_EL1" => self.highest(Some(false)).map_or(SPURIOUS, |i| i as u64),
             "ICC_HPPIR1_EL1" => self.highest(Some(true)).map_or(SPURIOUS, |i| i as u64),
             "ICC_BPR0_EL1" => u64::from(self.cpu.bpr0),
             "ICC_BPR1_EL1" => u64::from(self.cpu.bpr1),
             "ICC_AP0R0_EL1" => self.active_priorities(false),
             "ICC_AP1R0_EL1" => self.active_priorities(true),
-            "ICC_RPR_EL1" => u64::from(self.running_priority()),
+            "ICC_RPR_EL1" => {
+                u64::from(self.running_priority()) | if self.nmi_active() { NMI_BIT } else { 0 }
+            }
             // PRIbits = 4 (5 bits), IDbits = 0 (16), A3V = 1, EOImode, CBPR.
             "ICC_CTLR_EL1" => {
                 (4 << 8) | (1 << 15) | (u64::from(self.cpu.eoimode) << 1) | u64::from(self.cpu.cbpr)
@@ -718,6 +803,9 @@ impl Gicv3 {
                 })
             }
             0xd00..=0xd7c => bitwise(&|q, _| q.grpmod, (reg - 0xd00) / 4),
+            // INMIR: RES0 for Group 0 interrupts, and RAZ/WI without NMIs.
+            0xf80..=0xffc if self.nmi => bitwise(&|q, _| q.nmi && q.group1, (reg - 0xf80) / 4),
+            0xf80..=0xffc => 0,
             _ => return None,
         })
     }
@@ -757,6 +845,8 @@ impl Gicv3 {
                 }
             }
             0xd00..=0xd7c => each((reg - 0xd00) / 4, &mut |q, on| q.grpmod = on),
+            0xf80..=0xffc if self.nmi => each((reg - 0xf80) / 4, &mut |q, on| q.nmi = on),
+            0xf80..=0xffc => {}
             _ => return false,
         }
         true
@@ -768,7 +858,7 @@ impl Gicv3 {
 fn banked_word(word: u64) -> bool {
     matches!(
         word,
-        0x080 | 0x100 | 0x180 | 0x200 | 0x280 | 0x300 | 0x380 | 0xd00 | 0xc00 | 0xc04
+        0x080 | 0x100 | 0x180 | 0x200 | 0x280 | 0x300 | 0x380 | 0xd00 | 0xc00 | 0xc04 | 0xf80
     ) || (0x400..0x420).contains(&word)
 }
 
@@ -790,8 +880,8 @@ impl Device for Distributor {
         let g = self.0.borrow();
         Some(match offset {
             0x0000 => u64::from(g.ctlr),
-            // ITLinesNumber, IDbits = 9 (10-bit INTIDs), no security extension.
-            0x0004 => (INTIDS as u64 / 32 - 1) | (9 << 19),
+            // ITLinesNumber, NMI (9), IDbits = 9 (10-bit INTIDs), no security extension.
+            0x0004 => (INTIDS as u64 / 32 - 1) | (u64::from(g.nmi) << 9) | (9 << 19),
             0x0008 => 0x0300_043b,
             0x6100..=0x7fd8 if size == 8 || size == 4 => {
                 let n = ((offset - 0x6000) / 8) as usize;
@@ -800,7 +890,7 @@ impl Device for Distributor {
             }
             PIDR2 => PIDR2_V3,
             // The SGI and PPI words are the redistributor's (RAZ here, with ARE).
-            0x0080..=0x0d7c => {
+            0x0080..=0x0d7c | 0x0f80..=0x0ffc => {
                 let word = offset & !3;
                 let v = u64::from(g.read_array(word, 0).unwrap_or(0));
                 if banked_word(word) {
@@ -829,7 +919,7 @@ impl Device for Distributor {
                     };
                 }
             }
-            0x0080..=0x0d7c => {
+            0x0080..=0x0d7c | 0x0f80..=0x0ffc => {
                 let word = offset & !3;
                 if word >= 0x400 && word < 0x800 {
                     // Priority bytes may be written one at a time.
@@ -912,7 +1002,7 @@ impl Redistributor {
             }
             0x0014 => u64::from(g.cpu.waker),
             PIDR2 => PIDR2_V3,
-            0x1_0080..=0x1_0d7c => {
+            0x1_0080..=0x1_0d7c | 0x1_0f80 => {
                 let word = (offset - 0x1_0000) & !3;
                 let v = u64::from(g.read_array(word, 0).unwrap_or(0));
                 (v >> (8 * (offset & 3))) & mask(size)
@@ -937,7 +1027,7 @@ impl Redistributor {
                     }
                 }
             }
-            0x1_0080..=0x1_0d7c => {
+            0x1_0080..=0x1_0d7c | 0x1_0f80 => {
                 let word = (offset - 0x1_0000) & !3;
                 // Only the first word of each array (INTIDs 0-31) is the redistributor's.
                 if banked_word(word) {

@@ -359,6 +359,8 @@ impl Virt {
         });
         let smp = cfg.smp.max(1);
         gic.borrow_mut().set_cpus(smp, |k| k as u64);
+        // GICv3.3's NMIs, for PEs that have FEAT_NMI (as QEMU virt does under TCG).
+        gic.borrow_mut().set_nmi(config.system_features.nmi);
         let parked = (0..smp)
             .map(|k| {
                 (k > 0).then(|| {
@@ -785,6 +787,7 @@ impl Virt {
             let (irq, fiq) = g.signals();
             cpu.irq_line = irq;
             cpu.fiq_line = fiq;
+            cpu.irq_superpriority = irq && g.superpriority();
             if irq || fiq || virq || vfiq || cpu.wait_timed_out() {
                 self.waiting[k] = false;
             }
@@ -913,6 +916,8 @@ impl Virt {
                     return None;
                 }
                 let mut g = self.gic.borrow_mut();
+                let el = self.cpu.state.pstate.el;
+                g.set_pe_nmi(model::sysregs::field::SCTLR_EL1_NMI.is_set(self.cpu.sctlr(el)));
                 let x = self.cpu.state.xr(rt);
                 let value = match (name.starts_with("ICH_"), view, read) {
                     (true, _, true) => g.read_ich(name),

@@ -420,7 +420,13 @@ impl Cpu {
                 continue;
             }
             let maskable = target == el || (target == El::EL1 && el == El::EL0);
-            if (maskable && masked) || self.all_int_masked(target) {
+            // FEAT_NMI: an IRQ with superpriority ignores PSTATE.I when its target's
+            // SCTLR_ELx.NMI is set (ALLINT, below, still masks it).
+            let superpriority = kind == Interrupt::Irq
+                && self.irq_superpriority
+                && self.config.system_features.nmi
+                && f::SCTLR_EL1_NMI.is_set(self.sctlr(target));
+            if (maskable && masked && !superpriority) || self.all_int_masked(target) {
                 continue;
             }
             return Some((target, kind));

@@ -161,8 +161,8 @@ pub struct SystemFeatures {
     pub specres2: bool,
     /// FEAT_Debugv8p9: MDSELR_EL1 (RAZ/WI: 16 or fewer breakpoints and watchpoints).
     pub debugv8p9: bool,
-    /// FEAT_NMI: PSTATE.ALLINT, SCTLR_ELx.NMI and SPINTMASK (no interrupt has
-    /// Superpriority: the GIC has no NMIs).
+    /// FEAT_NMI: PSTATE.ALLINT, SCTLR_ELx.NMI and SPINTMASK, and IRQs with superpriority
+    /// (`Cpu::irq_superpriority`, from the GIC's NMIs).
     pub nmi: bool,
 }
 
@@ -772,6 +772,9 @@ pub struct Cpu {
     /// The interrupt request lines into the PE, driven by the board's interrupt controller.
     pub irq_line: bool,
     pub fiq_line: bool,
+    /// The IRQ has superpriority (a GICv3.3 NMI, FEAT_NMI): with SCTLR_ELx.NMI set at its
+    /// target, PSTATE.I does not mask it.
+    pub irq_superpriority: bool,
     /// HCR_EL2 asserts a virtual interrupt (VI, VF or VSE) with EL2 enabled: kept up to date
     /// by [`Cpu::system_state_changed`], so the step loop looks for interrupts.
     pub virtual_pending: bool,
@@ -900,6 +903,7 @@ impl Cpu {
             fp_trap: None,
             idle_ns: 0,
             irq_line: false,
+            irq_superpriority: false,
             fiq_line: false,
             virtual_pending: false,
             vgic_irq_line: false,
