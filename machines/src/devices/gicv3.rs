@@ -1090,4 +1090,66 @@ mod tests {
         g.write_icc("ICC_EOIR1_EL1", 3);
         assert_eq!(g.read_icc("ICC_IAR1_EL1"), SPURIOUS, "edge: consumed");
     }
+
+    /// NMIs' superpriority, as a table of steps on SGI 1 (an NMI, priority 0xa0) and SGI 2
+    /// (ordinary, priority 0x40), both Group 1: `(ICC_PMR_EL1, SGIs to raise, SCTLR_ELx.NMI,
+    /// register to read, value it reads)`. PMR does not mask an NMI; an NMI wins over a
+    /// higher-priority ordinary interrupt and preempts an active one, but not another NMI.
+    #[test]
+    fn nmi_superpriority() {
+        let gic = Gicv3::new();
+        gic.borrow_mut().set_nmi(true);
+        let mut d = Distributor(gic.clone());
+        let mut r = Redistributor(gic.clone());
+        d.write(0, 4, 2);
+        r.write(0x1_0080, 4, 0b110);
+        r.write(0x1_0400 + 1, 1, 0xa0);
+        r.write(0x1_0400 + 2, 1, 0x40);
+        r.write(0x1_0100, 4, 0b110);
+        r.write(0x1_0f80, 4, 0b10);
+        assert_eq!(r.read(0x1_0f80, 4), Some(0b10));
+        assert_eq!(
+            d.read(4, 4).map(|t| (t >> 9) & 1),
+            Some(1),
+            "GICD_TYPER.NMI"
+        );
+        let mut g = gic.borrow_mut();
+        g.write_icc("ICC_IGRPEN1_EL1", 1);
+        let steps: &[(u64, &[u64], bool, &str, u64)] = &[
+            // PMR 0 masks everything but the NMI.
+            (0x00, &[1, 2], true, "ICC_HPPIR1_EL1", 1),
+            (0x00, &[], true, "ICC_IAR1_EL1", NMI_PENDING),
+            (0x00, &[], true, "ICC_NMIAR1_EL1", 1),
+            (0x00, &[], true, "ICC_RPR_EL1", NMI_BIT),
+            (0x00, &[], true, "ICC_AP1R0_EL1", NMI_BIT),
+            // Nothing preempts the active NMI, not even another.
+            (0xff, &[1], true, "ICC_NMIAR1_EL1", SPURIOUS),
+            (0xff, &[], true, "ICC_IAR1_EL1", SPURIOUS),
+            (0xff, &[], true, "EOI 1", 0),
+            // The second NMI (pending) beats SGI 2's better priority.
+            (0xff, &[], true, "ICC_HPPIR1_EL1", 1),
+            (0xff, &[], false, "ICC_IAR1_EL1", 1),
+            (0xff, &[], true, "EOI 1", 0),
+            // An ordinary interrupt active: an NMI still preempts it.
+            (0xff, &[], true, "ICC_IAR1_EL1", 2),
+            (0xff, &[], true, "ICC_RPR_EL1", 0x40),
+            (0xff, &[1], true, "ICC_NMIAR1_EL1", 1),
+            (0xff, &[], true, "ICC_AP1R0_EL1", NMI_BIT | 1 << (0x40 >> 3)),
+            (0xff, &[], true, "EOI 1", 0),
+            (0xff, &[], true, "EOI 2", 0),
+            (0xff, &[], true, "ICC_RPR_EL1", 0xff),
+        ];
+        for (k, &(pmr, sgis, pe_nmi, reg, want)) in steps.iter().enumerate() {
+            g.write_icc("ICC_PMR_EL1", pmr);
+            for &i in sgis {
+                g.write_icc("ICC_SGI1R_EL1", (i << 24) | 1);
+            }
+            g.set_pe_nmi(pe_nmi);
+            if let Some(i) = reg.strip_prefix("EOI ") {
+                g.write_icc("ICC_EOIR1_EL1", i.parse().unwrap());
+                continue;
+            }
+            assert_eq!(g.read_icc(reg), want, "step {k}: {reg}");
+        }
+    }
 }
