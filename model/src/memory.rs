@@ -54,6 +54,9 @@ pub struct Fault {
     pub stage2: Option<(u64, bool)>,
     /// A stage 2 fault from Secure state on a Non-secure IPA (HPFAR_EL2.NS, FEAT_SEL2).
     pub ipa_ns: bool,
+    /// The fault of a cache maintenance instruction's translation
+    /// ([`Memory::cache_maintenance`]): ISS.CM, with WnR 1.
+    pub cache_maintenance: bool,
 }
 
 impl Fault {
@@ -65,6 +68,7 @@ impl Fault {
             level: 0,
             stage2: None,
             ipa_ns: false,
+            cache_maintenance: false,
         }
     }
 }

@@ -27,9 +27,9 @@
 //! the TCR). Not yet: the contiguous hint's TLB effects (it is a hint: ignoring it is
 //! allowed).
 
-use crate::interp::debug::{WATCHPOINTS, Watchpoint};
 use std::collections::HashMap;
 
+use crate::interp::debug::{WATCHPOINTS, Watchpoint};
 use crate::memory::{AccessKind, Fault, FaultKind, Memory, PAGE_SIZE};
 use crate::state::ExceptionLevel as El;
 
@@ -1164,7 +1164,12 @@ impl<M: Memory> Memory for Mmu<M> {
             pan: false,
             ..self.ctx
         };
-        // Stage 2's Permission faults on stage 1's walk (S1PTW) are always reported.
+        // Stage 2's Permission faults on stage 1's walk (S1PTW) are always reported. Every
+        // fault reported is the instruction's (ISS.CM).
+        let cm = |f: Fault| Fault {
+            cache_maintenance: true,
+            ..f
+        };
         let wanted = |f: &Fault, write: bool| {
             f.kind != FaultKind::Permission
                 || match f.stage2 {
@@ -1174,7 +1179,7 @@ impl<M: Memory> Memory for Mmu<M> {
         };
         if let Err(f) = self.translate_with(&ctx, va, AccessKind::Read) {
             if wanted(&f, false) {
-                return Err(f);
+                return Err(cm(f));
             }
         }
         if s1 == Some(AccessKind::Write) || s2_write {
@@ -1185,7 +1190,7 @@ impl<M: Memory> Memory for Mmu<M> {
             if let Err(f) = r
                 && wanted(&f, true)
             {
-                return Err(f);
+                return Err(cm(f));
             }
         }
         Ok(())

@@ -258,37 +258,27 @@ impl Cpu {
                 let wvr = s.sr(DBGWVR[n]) & VA_BITS;
                 let mask = (wcr >> 24) & 31;
                 let bas = ((wcr >> 5) & 0xff) as u8;
-                *w = if mask >= 3 {
+                let (base, len, bas) = if mask >= 3 {
                     // MASK (3..=31): the low `mask` address bits are not compared. With a
                     // BAS other than all ones it is CONSTRAINED UNPREDICTABLE: this PE
                     // watches the whole range.
-                    Watchpoint {
-                        base: wvr & !((1 << mask) - 1),
-                        len: 1 << mask,
-                        bas: 0xff,
-                        ..Watchpoint::default()
-                    }
+                    (wvr & !((1 << mask) - 1), 1 << mask, 0xff)
                 } else if wvr & 4 != 0 {
                     // A word-aligned address: BAS[3:0] select its bytes.
-                    Watchpoint {
-                        base: wvr & !3,
-                        len: 8,
-                        bas: bas & 0xf,
-                        ..Watchpoint::default()
-                    }
+                    (wvr & !3, 8, bas & 0xf)
                 } else {
-                    Watchpoint {
-                        base: wvr & !7,
-                        len: 8,
-                        bas,
-                        ..Watchpoint::default()
-                    }
+                    (wvr & !7, 8, bas)
                 };
                 let lsc = (wcr >> 3) & 3;
-                w.load = lsc & 1 != 0;
-                w.store = lsc & 2 != 0;
-                w.privileged = self.state_match(wcr, el);
-                w.unprivileged = self.state_match(wcr, El::EL0);
+                *w = Watchpoint {
+                    base,
+                    len,
+                    bas,
+                    load: lsc & 1 != 0,
+                    store: lsc & 2 != 0,
+                    privileged: self.state_match(wcr, el),
+                    unprivileged: self.state_match(wcr, El::EL0),
+                };
                 if !(w.privileged || w.unprivileged) || !(w.load || w.store) || w.bas == 0 {
                     *w = Watchpoint::default();
                 }

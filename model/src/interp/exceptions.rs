@@ -228,11 +228,9 @@ impl Cpu {
                 // The instruction syndrome (ISV and ISS[23:14]) is valid only for stage 2
                 // faults reported to EL2, not on stage 1's walk: the ones a hypervisor emulates
                 // (ESR_ELx, ISS encoding for a Data Abort: ISV).
-                // A cache maintenance instruction (SYS, not DC ZVA, which is a store) reports
-                // CM, with WnR 1 and no instruction syndrome.
-                let cmo = encoding == crate::decode::EncodingId::SYS_CR_systeminstrs
-                    && (word >> 5) & 0x3fff != 0b011_0111_0100_001;
-                let insn = if cmo {
+                // A cache maintenance instruction (not DC ZVA, which is a store) reports CM,
+                // with WnR 1 and no instruction syndrome.
+                let insn = if fault.cache_maintenance {
                     1 << 8 | 1 << 6
                 } else if fault.stage2.is_some_and(|(_, w)| !w) {
                     data_abort_iss(word, encoding, fault.access)
@@ -615,21 +613,22 @@ impl Cpu {
         let spsr = self.state.sr(SPSR[el as usize]);
         self.monitor.marked = None;
         self.debug.stepped = None;
-        if self.illegal_return(spsr) {
-            let (cur_el, cur_sp) = (self.state.pstate.el, self.state.pstate.sp);
-            let ss = self.exception_return_ss(spsr, cur_el);
-            self.restore_pstate(spsr);
-            let p = &mut self.state.pstate;
-            p.el = cur_el;
+        let illegal = self.illegal_return(spsr);
+        let dest = if illegal {
+            el
+        } else {
+            El::from_bits(spsr >> 2)
+        };
+        let ss = self.exception_return_ss(spsr, dest);
+        let cur_sp = self.state.pstate.sp;
+        self.restore_pstate(spsr);
+        let p = &mut self.state.pstate;
+        if illegal {
+            p.el = el;
             p.sp = cur_sp;
             p.il = true;
-            p.ss = ss;
-        } else {
-            let dest = El::from_bits(spsr >> 2);
-            let ss = self.exception_return_ss(spsr, dest);
-            self.restore_pstate(spsr);
-            self.state.pstate.ss = ss;
         }
+        p.ss = ss;
         self.state.pc = elr;
     }
 

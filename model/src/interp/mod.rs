@@ -325,9 +325,9 @@ pub struct Features {
     /// FEAT_HBC: BC.cond.
     pub hbc: bool,
     /// FEAT_MOPS: the CPY* and SET* memory copy and set instructions.
+    pub mops: bool,
     /// FEAT_CSSC: ABS, CNT, CTZ, SMAX, SMIN, UMAX, UMIN on general-purpose registers.
     pub cssc: bool,
-    pub mops: bool,
     /// FEAT_AES: AESE, AESD, AESMC, AESIMC.
     pub aes: bool,
     /// FEAT_PMULL: PMULL and PMULL2 of 64-bit elements.
