@@ -8,6 +8,7 @@ pub mod fw_cfg;
 pub mod gicv3;
 pub mod pl011;
 pub mod pl031;
+pub mod pl061;
 
 /// A memory-mapped device.
 pub trait Device {
@@ -19,6 +20,11 @@ pub trait Device {
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
     /// Whether the device asserts its interrupt line now.
     fn interrupt(&self) -> bool {
+        false
+    }
+    /// Whether the device's outputs changed in a way its board must act on before the next
+    /// instruction (a power-off line); asked after each write, and true once per change.
+    fn board_event(&mut self) -> bool {
         false
     }
 }

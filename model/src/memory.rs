@@ -144,6 +144,13 @@ pub trait Memory {
     fn code_changed(&self) -> bool;
     /// Hands each changed watched page's number (`va / PAGE_SIZE`) to `f`, and forgets them.
     fn drain_code_changes(&mut self, f: &mut dyn FnMut(u64));
+    /// Whether a device asked its board to act before the next instruction (a write that
+    /// drives a power-off or reset line). A memory that reports one also reports
+    /// [`Memory::code_changed`], so the PE's fast path stops without a check of its own;
+    /// [`crate::interp::Cpu::run`] then ends its run early for the board to look.
+    fn board_event(&self) -> bool {
+        false
+    }
     /// Whether the page holding `va` is a guarded page (FEAT_BTI's GP bit); unmapped is not.
     /// Asked only after an indirect branch.
     fn is_guarded(&mut self, va: u64) -> bool {
@@ -729,6 +736,10 @@ impl<M: Memory> Memory for Recording<'_, M> {
 
     fn code_changed(&self) -> bool {
         self.inner.code_changed()
+    }
+
+    fn board_event(&self) -> bool {
+        self.inner.board_event()
     }
 
     fn drain_code_changes(&mut self, f: &mut dyn FnMut(u64)) {

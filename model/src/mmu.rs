@@ -1093,6 +1093,10 @@ impl<M: Memory> Memory for Mmu<M> {
         self.phys.code_changed()
     }
 
+    fn board_event(&self) -> bool {
+        self.phys.board_event()
+    }
+
     fn drain_code_changes(&mut self, f: &mut dyn FnMut(u64)) {
         let watched = &mut self.watched;
         let mut changed = 0;

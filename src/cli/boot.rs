@@ -260,8 +260,8 @@ pub fn run(args: BootArgs) -> ExitCode {
         Some(Exit::Semihosting(status)) => ExitCode::from(status as u8),
         Some(Exit::WaitsForever { pc }) => {
             eprintln!(
-                "specula: the PE waits for an interrupt (WFI/WFE at {pc:#x}) and nothing can \
-                 send one: no interrupt controller is modelled yet"
+                "specula: every PE waits (WFI/WFE at {pc:#x}) with no timer armed, no interrupt \
+                 pending and no console input to wait for: nothing can wake them"
             );
             ExitCode::from(124)
         }
@@ -346,6 +346,13 @@ impl Host for BootHost {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(bytes);
         let _ = out.flush();
+    }
+
+    /// The Secure UART (TF-A's crash console) goes to stderr, apart from the guest's console.
+    fn secure_console_write(&mut self, bytes: &[u8]) {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(bytes);
+        let _ = err.flush();
     }
 
     fn console_read(&mut self, buf: &mut [u8]) -> usize {

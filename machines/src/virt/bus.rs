@@ -32,6 +32,8 @@ pub struct Bus {
     /// with EL3 flash bank 0.
     secure_only: Vec<(u64, u64)>,
     pub windows: Vec<Window>,
+    /// A device's write asked the board to act ([`Device::board_event`]) and it has not yet.
+    event: bool,
 }
 
 impl Bus {
@@ -45,6 +47,7 @@ impl Bus {
             ram: (ram_base, ram_base + ram_size),
             secure_only: Vec::new(),
             windows: Vec::new(),
+            event: false,
         }
     }
 
@@ -88,6 +91,11 @@ impl Bus {
 
     pub fn poke(&mut self, pa: u64, buf: &[u8]) -> Option<()> {
         self.memory.poke(pa, buf).ok()
+    }
+
+    /// Whether a device asked the board to act since the last call ([`Memory::board_event`]).
+    pub fn take_event(&mut self) -> bool {
+        std::mem::take(&mut self.event)
     }
 
     /// RAM's start and end (exclusive).
@@ -183,6 +191,7 @@ impl Memory for Bus {
                 let mut b = [0u8; 8];
                 b[..size].copy_from_slice(buf);
                 if w.device.write(off, size, u64::from_le_bytes(b)) {
+                    self.event |= w.device.board_event();
                     Ok(())
                 } else {
                     Err(fault(FaultKind::External))
@@ -217,7 +226,11 @@ impl Memory for Bus {
     }
 
     fn code_changed(&self) -> bool {
-        self.memory.code_changed()
+        self.memory.code_changed() || self.event
+    }
+
+    fn board_event(&self) -> bool {
+        self.event
     }
 
     fn drain_code_changes(&mut self, f: &mut dyn FnMut(u64)) {

@@ -15,6 +15,7 @@ pub struct Chosen<'a> {
 
 const GIC_PHANDLE: u32 = 1;
 const CLOCK_PHANDLE: u32 = 2;
+const SECURE_GPIO_PHANDLE: u32 = 3;
 /// GIC interrupt specifier types and flags.
 const SPI: u32 = 0;
 const PPI: u32 = 1;
@@ -24,9 +25,11 @@ const PPI_ONE_CPU: u32 = 1 << 8;
 
 /// The DTB for a board with `ram_bytes` of RAM whose PSCI conduit is `hvc` or `smc`;
 /// `hyp_virt_timer`: the PEs have EL2's virtual timer (FEAT_VHE), the timer node's fifth
-/// interrupt; `secure`: the board has EL3, and flash bank 0 is in the Secure physical
-/// address space only (as QEMU's `secure=on`), so it gets a node of its own that only Secure
-/// software may use (`status = "disabled"`, `secure-status = "okay"`).
+/// interrupt; `secure`: the board has EL3, as QEMU's `secure=on`. Then flash bank 0, Secure
+/// RAM, the Secure UART and the Secure GPIO (with its power-off and reset pins) are in the
+/// Secure physical address space only, so their nodes are for Secure software alone
+/// (`status = "disabled"`, `secure-status = "okay"`), and there is no /psci: the EL3
+/// firmware answers PSCI and adds the node itself (TF-A's BL2 does).
 pub fn generate(
     ram_bytes: u64,
     smp: usize,
@@ -53,14 +56,17 @@ pub fn generate(
     f.end_node(c)?;
 
     let bank = map::FLASH_SIZE / 2;
-    let mut flash = |name: &str, reg: &[u64], secure_only: bool| -> Result<(), Error> {
+    let secure_only = |f: &mut FdtWriter| -> Result<(), Error> {
+        f.property_string("status", "disabled")?;
+        f.property_string("secure-status", "okay")
+    };
+    let mut flash = |name: &str, reg: &[u64], secure: bool| -> Result<(), Error> {
         let node = f.begin_node(&format!("{name}@{:x}", reg[0]))?;
         f.property_string("compatible", "cfi-flash")?;
         f.property_array_u64("reg", reg)?;
         f.property_u32("bank-width", 4)?;
-        if secure_only {
-            f.property_string("status", "disabled")?;
-            f.property_string("secure-status", "okay")?;
+        if secure {
+            secure_only(&mut f)?;
         }
         f.end_node(node)
     };
@@ -71,11 +77,51 @@ pub fn generate(
         flash("flash", &[map::FLASH, bank, map::FLASH + bank, bank], false)?;
     }
 
+    if secure {
+        let ram = f.begin_node(&format!("secram@{:x}", map::SECURE_RAM))?;
+        secure_only(&mut f)?;
+        f.property_string("device_type", "memory")?;
+        f.property_array_u64("reg", &[map::SECURE_RAM, map::SECURE_RAM_SIZE])?;
+        f.end_node(ram)?;
+
+        let uart = f.begin_node(&format!("pl011@{:x}", map::SECURE_UART))?;
+        secure_only(&mut f)?;
+        primecell(&mut f, "arm,pl011")?;
+        f.property_array_u64("reg", &[map::SECURE_UART, map::UART_SIZE])?;
+        let spi = (map::SPI_SECURE_UART - 32) as u32;
+        f.property_array_u32("interrupts", &[SPI, spi, LEVEL_HIGH])?;
+        f.property_array_u32("clocks", &[CLOCK_PHANDLE, CLOCK_PHANDLE])?;
+        f.property_string_list("clock-names", vec!["uartclk".into(), "apb_pclk".into()])?;
+        f.end_node(uart)?;
+
+        let gpio = f.begin_node(&format!("pl061@{:x}", map::SECURE_GPIO))?;
+        secure_only(&mut f)?;
+        primecell(&mut f, "arm,pl061")?;
+        f.property_array_u64("reg", &[map::SECURE_GPIO, map::SECURE_GPIO_SIZE])?;
+        let spi = (map::SPI_SECURE_GPIO - 32) as u32;
+        f.property_array_u32("interrupts", &[SPI, spi, LEVEL_HIGH])?;
+        f.property_null("gpio-controller")?;
+        f.property_u32("#gpio-cells", 2)?;
+        f.property_u32("clocks", CLOCK_PHANDLE)?;
+        f.property_string("clock-names", "apb_pclk")?;
+        f.property_phandle(SECURE_GPIO_PHANDLE)?;
+        f.end_node(gpio)?;
+
+        for (name, pin) in [
+            ("gpio-poweroff", map::GPIO_POWEROFF),
+            ("gpio-restart", map::GPIO_RESET),
+        ] {
+            let node = f.begin_node(name)?;
+            secure_only(&mut f)?;
+            f.property_string("compatible", name)?;
+            let pin = pin.trailing_zeros();
+            f.property_array_u32("gpios", &[SECURE_GPIO_PHANDLE, pin, 0])?;
+            f.end_node(node)?;
+        }
+    }
+
     let rtc = f.begin_node(&format!("pl031@{:x}", map::RTC))?;
-    f.property_string_list(
-        "compatible",
-        vec!["arm,pl031".into(), "arm,primecell".into()],
-    )?;
+    primecell(&mut f, "arm,pl031")?;
     f.property_array_u64("reg", &[map::RTC, map::RTC_SIZE])?;
     f.property_array_u32("interrupts", &[SPI, (map::SPI_RTC - 32) as u32, LEVEL_HIGH])?;
     f.property_u32("clocks", CLOCK_PHANDLE)?;
@@ -106,21 +152,23 @@ pub fn generate(
     }
     f.end_node(cpus)?;
 
-    let psci = f.begin_node("psci")?;
-    f.property_string_list(
-        "compatible",
-        vec![
-            "arm,psci-1.0".into(),
-            "arm,psci-0.2".into(),
-            "arm,psci".into(),
-        ],
-    )?;
-    f.property_string("method", psci_method)?;
-    f.property_u32("cpu_suspend", 0xc400_0001)?;
-    f.property_u32("cpu_off", 0x8400_0002)?;
-    f.property_u32("cpu_on", 0xc400_0003)?;
-    f.property_u32("migrate", 0xc400_0005)?;
-    f.end_node(psci)?;
+    if !secure {
+        let psci = f.begin_node("psci")?;
+        f.property_string_list(
+            "compatible",
+            vec![
+                "arm,psci-1.0".into(),
+                "arm,psci-0.2".into(),
+                "arm,psci".into(),
+            ],
+        )?;
+        f.property_string("method", psci_method)?;
+        f.property_u32("cpu_suspend", 0xc400_0001)?;
+        f.property_u32("cpu_off", 0x8400_0002)?;
+        f.property_u32("cpu_on", 0xc400_0003)?;
+        f.property_u32("migrate", 0xc400_0005)?;
+        f.end_node(psci)?;
+    }
 
     let timer = f.begin_node("timer")?;
     f.property_string_list(
@@ -172,10 +220,7 @@ pub fn generate(
     f.end_node(clk)?;
 
     let uart = f.begin_node(&format!("pl011@{:x}", map::UART))?;
-    f.property_string_list(
-        "compatible",
-        vec!["arm,pl011".into(), "arm,primecell".into()],
-    )?;
+    primecell(&mut f, "arm,pl011")?;
     f.property_array_u64("reg", &[map::UART, map::UART_SIZE])?;
     f.property_array_u32(
         "interrupts",
@@ -187,6 +232,11 @@ pub fn generate(
 
     f.end_node(root)?;
     f.finish()
+}
+
+/// A PrimeCell's `compatible`: its own name, then "arm,primecell".
+fn primecell(f: &mut FdtWriter, name: &str) -> Result<(), Error> {
+    f.property_string_list("compatible", vec![name.into(), "arm,primecell".into()])
 }
 
 #[cfg(test)]
@@ -221,12 +271,26 @@ mod tests {
         // With EL2's virtual timer the timer node lists a fifth interrupt (PPI 12: INTID 28).
         let with = super::generate(128 << 20, 2, "hvc", true, false, &chosen).unwrap();
         assert_eq!(with.len(), b.len() + 12);
-        // With EL3, flash bank 0 is a Secure-only node and bank 1 a node of its own.
+        // With EL3, flash bank 0 is a Secure-only node and bank 1 a node of its own; the
+        // Secure devices are described for Secure software, and PSCI is the firmware's.
         let secure = super::generate(128 << 20, 2, "smc", false, true, &chosen).unwrap();
         let text = String::from_utf8_lossy(&secure);
-        for s in ["secflash@0", "secure-status", "flash@4000000"] {
+        for s in [
+            "secflash@0",
+            "secure-status",
+            "flash@4000000",
+            "secram@e000000",
+            "pl011@9040000",
+            "pl061@90b0000",
+            "gpio-poweroff",
+            "gpio-restart",
+        ] {
             assert!(text.contains(s), "{s}");
         }
-        assert!(!String::from_utf8_lossy(&b).contains("secflash"));
+        assert!(!text.contains("arm,psci"));
+        let text = String::from_utf8_lossy(&b);
+        for s in ["secflash", "secram", "pl061", "gpio-poweroff"] {
+            assert!(!text.contains(s), "{s}");
+        }
     }
 }

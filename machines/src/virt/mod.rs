@@ -39,6 +39,12 @@ pub mod map {
     pub const RTC: u64 = 0x0901_0000;
     pub const RTC_SIZE: u64 = 0x1000;
     pub const FW_CFG: u64 = 0x0902_0000;
+    pub const SECURE_UART: u64 = 0x0904_0000;
+    pub const SECURE_GPIO: u64 = 0x090b_0000;
+    pub const SECURE_GPIO_SIZE: u64 = 0x1000;
+    /// The Secure GPIO's output pins that QEMU's virt wires to power-off and reset.
+    pub const GPIO_POWEROFF: u8 = 1 << 0;
+    pub const GPIO_RESET: u8 = 1 << 1;
     pub const SECURE_RAM: u64 = 0x0e00_0000;
     pub const SECURE_RAM_SIZE: u64 = 0x0100_0000;
     pub const RAM: u64 = 0x4000_0000;
@@ -54,6 +60,8 @@ pub mod map {
     pub const PPI_SECURE_HYP_VIRT_TIMER: usize = 19;
     pub const SPI_UART: usize = 33;
     pub const SPI_RTC: usize = 34;
+    pub const SPI_SECURE_GPIO: usize = 32;
+    pub const SPI_SECURE_UART: usize = 40;
     /// The RTC's reading at guest time zero: 2026-01-01T00:00:00Z, so runs repeat.
     pub const RTC_EPOCH: u64 = 1_767_225_600;
 }
@@ -62,6 +70,11 @@ pub mod map {
 pub trait Host {
     /// UART and semihosting console output.
     fn console_write(&mut self, bytes: &[u8]);
+    /// The Secure UART's output (with `--secure`: TF-A's crash console). Dropped unless the
+    /// host shows it, as QEMU's virt drops it without a second `-serial`.
+    fn secure_console_write(&mut self, bytes: &[u8]) {
+        let _ = bytes;
+    }
     /// Console input available now, without blocking (0 when none).
     fn console_read(&mut self, buf: &mut [u8]) -> usize;
     /// Whether more console input may come (stdin is not at end of file).
@@ -194,6 +207,8 @@ pub struct Virt {
     pub psci: Option<Conduit>,
     /// Index of the UART in `bus.windows`.
     uart: usize,
+    /// With `--secure`: the windows of the Secure UART and the Secure GPIO.
+    secure_devices: Option<(usize, usize)>,
     pub gic: gicv3::Shared,
     /// Guest time in nanoseconds for the devices that read it (the RTC).
     clock: std::rc::Rc<std::cell::Cell<u64>>,
@@ -321,6 +336,18 @@ impl Virt {
         }
         bus.add_device(map::UART, map::UART_SIZE, Box::new(Pl011::new()));
         let uart = bus.windows.len() - 1;
+        // As QEMU's secure=on: a Secure UART and a Secure GPIO whose pins power off and reset.
+        let secure_devices = cfg.secure.then(|| {
+            bus.add_device(map::SECURE_UART, map::UART_SIZE, Box::new(Pl011::new()));
+            bus.mark_secure_only(map::SECURE_UART, map::UART_SIZE);
+            bus.add_device(
+                map::SECURE_GPIO,
+                map::SECURE_GPIO_SIZE,
+                Box::new(crate::devices::pl061::Pl061::new()),
+            );
+            bus.mark_secure_only(map::SECURE_GPIO, map::SECURE_GPIO_SIZE);
+            (bus.windows.len() - 2, bus.windows.len() - 1)
+        });
         let clock = std::rc::Rc::new(std::cell::Cell::new(0));
         bus.add_device(
             map::RTC,
@@ -383,6 +410,7 @@ impl Virt {
             semihosting,
             psci,
             uart,
+            secure_devices,
             gic,
             clock,
             tracer: None,
@@ -572,7 +600,40 @@ impl Virt {
         .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
         self.bus.phys.load(ram.0, &blob);
         self.cpu.reset_system(map::FLASH);
+        // EL3 firmware answers PSCI itself, so every PE leaves reset together, as on QEMU's
+        // virt with secure=on: the firmware holds the secondaries until CPU_ON (TF-A's BL1).
+        if self.psci.is_none() {
+            self.powered.fill(true);
+        }
         Ok(())
+    }
+
+    /// The Secure GPIO's pins driven high, with `--secure`.
+    fn secure_gpio_outputs(&mut self) -> u8 {
+        let Some((_, gpio)) = self.secure_devices else {
+            return 0;
+        };
+        self.bus.phys.windows[gpio]
+            .device
+            .as_any_mut()
+            .downcast_mut::<crate::devices::pl061::Pl061>()
+            .expect("the board put a PL061 in this window")
+            .outputs_high()
+    }
+
+    /// A device asked the board to act: the Secure GPIO's power-off or reset line went high.
+    fn board_event(&mut self) -> Option<Exit> {
+        if !self.bus.phys.take_event() {
+            return None;
+        }
+        let high = self.secure_gpio_outputs();
+        if high & map::GPIO_POWEROFF != 0 {
+            Some(Exit::PowerOff)
+        } else if high & map::GPIO_RESET != 0 {
+            Some(Exit::Reset)
+        } else {
+            None
+        }
     }
 
     pub fn uart(&mut self) -> &mut Pl011 {
@@ -708,6 +769,9 @@ impl Virt {
                     ));
                 }
             }
+            if let Some(exit) = self.board_event() {
+                return Some(exit);
+            }
             match stop {
                 Stop::Budget => {
                     if self.uart().wants_input() {
@@ -747,16 +811,24 @@ impl Virt {
         self.time_ns = self.time_ns.max(self.cpu.retired + self.cpu.idle_ns);
         self.clock.set(self.time_ns);
         let uart = self.uart().interrupt_line();
-        let rtc = self
-            .bus
-            .phys
-            .windows
-            .iter()
-            .any(|w| w.base == map::RTC && w.device.interrupt());
+        let line = |base| {
+            self.bus
+                .phys
+                .windows
+                .iter()
+                .any(|w| w.base == base && w.device.interrupt())
+        };
+        let (rtc, secure_uart, secure_gpio) = (
+            line(map::RTC),
+            line(map::SECURE_UART),
+            line(map::SECURE_GPIO),
+        );
         let time_ns = self.time_ns;
         let mut g = self.gic.borrow_mut();
         g.set_line(map::SPI_UART, uart);
         g.set_line(map::SPI_RTC, rtc);
+        g.set_line(map::SPI_SECURE_UART, secure_uart);
+        g.set_line(map::SPI_SECURE_GPIO, secure_gpio);
         let active = self.active;
         for k in 0..self.parked.len() {
             let cpu = match self.parked[k].as_mut() {
@@ -858,6 +930,17 @@ impl Virt {
         let out = std::mem::take(&mut self.uart().output);
         if !out.is_empty() {
             host.console_write(&out);
+        }
+        if let Some((secure_uart, _)) = self.secure_devices {
+            let uart = self.bus.phys.windows[secure_uart]
+                .device
+                .as_any_mut()
+                .downcast_mut::<Pl011>()
+                .expect("the board put a PL011 in this window");
+            let out = std::mem::take(&mut uart.output);
+            if !out.is_empty() {
+                host.secure_console_write(&out);
+            }
         }
     }
 

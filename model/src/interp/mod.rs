@@ -641,8 +641,11 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             id_registers: Vec::new(),
-            // Arm Ltd, architecture "defined by ID registers", a made-up part number 0x5EC.
-            midr_el1: 0x410f_5ec0,
+            // Implementer 0x00 is reserved by the Arm ARM for software use, which is what a
+            // model is; architecture 0xF ("defined by ID registers"). The part number is QEMU
+            // `max`'s (MIDR 0x000F0510), so firmware that knows that CPU by its MIDR (TF-A's
+            // `qemu_max` CPU operations) runs here unchanged: no Arm Ltd part is claimed.
+            midr_el1: 0x000f_0510,
             // DIC=1, IDC=1, CWG=4 (64-byte), ERG=4, DminLine=4, L1Ip=PIPT, IminLine=4.
             ctr_el0: (1 << 29) | (1 << 28) | (4 << 24) | (4 << 20) | (4 << 16) | (3 << 14) | 4,
             // DC ZVA allowed, 64-byte blocks (BS = log2(words) = 4).
@@ -822,7 +825,8 @@ pub struct Cpu {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {
     Exception(Exception),
-    /// The instruction budget ran out.
+    /// The instruction budget ran out, or a device asked the board to act before the next
+    /// instruction ([`Memory::board_event`]).
     Budget,
 }
 
@@ -985,6 +989,9 @@ impl Cpu {
                 continue;
             }
             self.retired = start + done;
+            if mem.board_event() {
+                return Stop::Budget;
+            }
             let r = self.step_reference(mem);
             done = self.retired - start;
             if let Err(e) = r {
