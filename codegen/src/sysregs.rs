@@ -52,6 +52,10 @@ pub fn generate(regs: &[SysReg]) -> Result<String, String> {
                 let b = Literal::u8_unsuffixed(b);
                 quote!(Some(FineGrainedTrap::Hdfg(#b)))
             }
+            Some(spec::sysregs::FineGrainedTrap::HdfgWrite(b)) => {
+                let b = Literal::u8_unsuffixed(b);
+                quote!(Some(FineGrainedTrap::HdfgWrite(#b)))
+            }
         };
         let gated = r.gated().into_iter().map(|(feat, mask)| {
             let mask = hex(mask);

@@ -47,6 +47,8 @@ pub struct Info {
 pub enum FineGrainedTrap {
     Hfg(u8),
     Hdfg(u8),
+    /// A bit of HDFGWTR_EL2 only: reads are not trapped finely (`dfgtw=`).
+    HdfgWrite(u8),
 }
 
 impl Info {

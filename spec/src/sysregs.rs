@@ -12,7 +12,7 @@ pub const TRAPS: &[&str] = &[
     "TID1", "TID2", "TID3", "TID4", "TACR", "TVM", "TRVM", "APK", "EL0PCT", "EL0VCT", "EL0PT",
     "EL0VT", "EL1PCT", "EL1PT", "UCT", "UMA", "ST", "FP", "TCPAC", "TLOR", "TERR", "EA", "FGTEN",
     "ECVEN", "HXEN", "EL1TVT", "EL1TVCT", "TDA", "TDOSA", "TDRA", "TDCC", "FGTEN2", "SCTLR2EN",
-    "TCR2EN",
+    "TCR2EN", "PMU",
 ];
 
 /// A fine-grained trap (FEAT_FGT) of a register's EL1 and EL0 accesses: the bit of
@@ -22,6 +22,9 @@ pub const TRAPS: &[&str] = &[
 pub enum FineGrainedTrap {
     Hfg(u8),
     Hdfg(u8),
+    /// Writes only (`dfgtw=`): a bit of HDFGWTR_EL2 whose HDFGRTR_EL2 bit is RES0
+    /// (PMCR_EL0's reads cannot be trapped finely).
+    HdfgWrite(u8),
 }
 
 /// Where a register's value lives.
@@ -34,10 +37,11 @@ pub enum Kind {
     Timer,
     Gic,
     Alias,
+    Pmu,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Plain,
         Kind::State,
         Kind::Id,
@@ -45,6 +49,7 @@ impl Kind {
         Kind::Timer,
         Kind::Gic,
         Kind::Alias,
+        Kind::Pmu,
     ];
 
     fn parse(s: &str) -> Option<Kind> {
@@ -56,6 +61,7 @@ impl Kind {
             "timer" => Kind::Timer,
             "gic" => Kind::Gic,
             "alias" => Kind::Alias,
+            "pmu" => Kind::Pmu,
             _ => return None,
         })
     }
@@ -69,6 +75,7 @@ impl Kind {
             Kind::Timer => "Timer",
             Kind::Gic => "Gic",
             Kind::Alias => "Alias",
+            Kind::Pmu => "Pmu",
         }
     }
 }
@@ -209,6 +216,8 @@ pub fn parse(text: &str) -> Result<Vec<SysReg>, String> {
                         fgt = Some(FineGrainedTrap::Hfg(small(v, 63, line)? as u8));
                     } else if let Some(v) = extra.strip_prefix("dfgt=") {
                         fgt = Some(FineGrainedTrap::Hdfg(small(v, 63, line)? as u8));
+                    } else if let Some(v) = extra.strip_prefix("dfgtw=") {
+                        fgt = Some(FineGrainedTrap::HdfgWrite(small(v, 63, line)? as u8));
                     } else {
                         return Err(format!("sysregs.txt:{line}: unknown column `{extra}`"));
                     }
@@ -305,10 +314,13 @@ fn check(regs: &[SysReg]) -> Result<(), String> {
     for r in regs {
         let (read, write, bit) = match r.fgt {
             None => continue,
-            Some(FineGrainedTrap::Hfg(b)) => ("HFGRTR_EL2", "HFGWTR_EL2", b),
-            Some(FineGrainedTrap::Hdfg(b)) => ("HDFGRTR_EL2", "HDFGWTR_EL2", b),
+            Some(FineGrainedTrap::Hfg(b)) => (Some("HFGRTR_EL2"), "HFGWTR_EL2", b),
+            Some(FineGrainedTrap::Hdfg(b)) => (Some("HDFGRTR_EL2"), "HDFGWTR_EL2", b),
+            Some(FineGrainedTrap::HdfgWrite(b)) => (None, "HDFGWTR_EL2", b),
         };
-        if r.read.is_some() && !has_bit(read, bit) || r.write.is_some() && !has_bit(write, bit) {
+        if r.read.is_some() && read.is_some_and(|read| !has_bit(read, bit))
+            || r.write.is_some() && !has_bit(write, bit)
+        {
             return Err(format!(
                 "sysregs.txt:{}: {}: no fine-grained trap field at bit {bit}",
                 r.line, r.name

@@ -271,3 +271,73 @@ fn edk2_reaches_the_uefi_shell() {
     assert!(out.contains("Shell>"), "{out}");
     assert_eq!(status, Some(124));
 }
+
+/// Trusted Firmware-A (machines/fetch-tfa.sh: BL1 and a FIP with BL2, BL31 and U-Boot in the
+/// Secure flash) boots from EL3 on two PEs: BL1 holds the second PE, BL31 answers PSCI, U-Boot
+/// loads the kernel and initrd from fw_cfg and boots them at EL2, the kernel brings up the
+/// second PE through BL31's CPU_ON and finds the PMU, and SYSTEM_OFF reaches the board
+/// through TF-A's Secure GPIO. The CPU is Armv9.3 with FEAT_PMUv3, because TF-A programs
+/// PMCR_EL0 and Armv9.4's PMU needs FEAT_EBEP, which the model lacks.
+#[test]
+fn tf_a_boots_u_boot_and_the_kernel_on_two_pes() {
+    let Some(bin) = specula() else { return };
+    let flash = Path::new(env!("CARGO_MANIFEST_DIR")).join("work/tfa/flash.bin");
+    if !flash.exists() || !work().join("Image").exists() {
+        assert!(
+            !ci(),
+            "work/tfa/flash.bin is missing: the test command runs machines/fetch-tfa.sh"
+        );
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("linux");
+    std::fs::create_dir_all(&dir).unwrap();
+    let initrd = dir.join("initrd-tfa.cpio");
+    let busybox = std::fs::read(work().join("busybox")).unwrap();
+    std::fs::write(
+        &initrd,
+        machines::initramfs::busybox(busybox, specula_init()),
+    )
+    .unwrap();
+    let image = work().join("Image");
+    let (status, out) = boot_with(
+        &bin,
+        &[
+            "--secure",
+            "--virtualization",
+            "--cpu",
+            "v9.3,+FEAT_PMUv3",
+            "--smp",
+            "2",
+            "-m",
+            "1024",
+            "--bios",
+            flash.to_str().unwrap(),
+            "--kernel",
+            image.to_str().unwrap(),
+            "--initrd",
+            initrd.to_str().unwrap(),
+            "--append",
+            "console=ttyAMA0 panic=-1",
+            "--max-insns",
+            "8000000000",
+        ],
+        b"",
+    );
+    for s in [
+        "NOTICE:  BL1: Booting BL2",
+        "NOTICE:  BL1: Booting BL31",
+        "U-Boot 2023.01",
+        "Starting kernel ...",
+        "psci: PSCIv1.1 detected in firmware.",
+        "CPU: All CPU(s) started at EL2",
+        "smp: Brought up 1 node, 2 CPUs",
+        "hw perfevents: enabled with armv8_pmuv3 PMU driver, 7 counters available",
+        "specula: initramfs reached",
+        "processor\t: 1",
+        "reboot: Power down",
+        "QEMU System Power off: with GPIO.",
+    ] {
+        assert!(out.contains(s), "{s}\n{out}");
+    }
+    assert_eq!(status, Some(0), "{out}");
+}

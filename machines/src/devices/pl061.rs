@@ -71,7 +71,7 @@ impl Device for Pl061 {
             RIS => self.ris(),
             MIS => self.ris() & self.ie,
             AFSEL => self.afsel,
-            0xfe0..=0xffc if offset % 4 == 0 => ID[((offset - 0xfe0) / 4) as usize],
+            0xfe0..=0xffc if offset.is_multiple_of(4) => ID[((offset - 0xfe0) / 4) as usize],
             _ => 0,
         }))
     }

@@ -29,13 +29,15 @@ const PPI_ONE_CPU: u32 = 1 << 8;
 /// RAM, the Secure UART and the Secure GPIO (with its power-off and reset pins) are in the
 /// Secure physical address space only, so their nodes are for Secure software alone
 /// (`status = "disabled"`, `secure-status = "okay"`), and there is no /psci: the EL3
-/// firmware answers PSCI and adds the node itself (TF-A's BL2 does).
+/// firmware answers PSCI and adds the node itself (TF-A's BL2 does). `pmu`: the PEs have
+/// FEAT_PMUv3, whose overflow interrupt is PPI 7 (INTID 23), as QEMU's /pmu node says.
 pub fn generate(
     ram_bytes: u64,
     smp: usize,
     psci_method: &str,
     hyp_virt_timer: bool,
     secure: bool,
+    pmu: bool,
     chosen: &Chosen,
 ) -> Result<Vec<u8>, Error> {
     let mut f = FdtWriter::new()?;
@@ -194,6 +196,13 @@ pub fn generate(
     f.property_null("always-on")?;
     f.end_node(timer)?;
 
+    if pmu {
+        let node = f.begin_node("pmu")?;
+        f.property_string("compatible", "arm,armv8-pmuv3")?;
+        f.property_array_u32("interrupts", &ppi(map::PPI_PMU))?;
+        f.end_node(node)?;
+    }
+
     let gic = f.begin_node(&format!("intc@{:x}", map::GIC_DIST))?;
     f.property_string("compatible", "arm,gic-v3")?;
     f.property_u32("#interrupt-cells", 3)?;
@@ -248,7 +257,7 @@ mod tests {
             bootargs: "console=ttyAMA0",
             initrd: Some((0x4800_0000, 0x4810_0000)),
         };
-        let b = super::generate(128 << 20, 2, "hvc", false, false, &chosen).unwrap();
+        let b = super::generate(128 << 20, 2, "hvc", false, false, false, &chosen).unwrap();
         assert_eq!(&b[..4], &[0xd0, 0x0d, 0xfe, 0xed]);
         assert_eq!(
             u32::from_be_bytes(b[4..8].try_into().unwrap()) as usize,
@@ -269,11 +278,11 @@ mod tests {
             assert!(text.contains(s), "{s}");
         }
         // With EL2's virtual timer the timer node lists a fifth interrupt (PPI 12: INTID 28).
-        let with = super::generate(128 << 20, 2, "hvc", true, false, &chosen).unwrap();
+        let with = super::generate(128 << 20, 2, "hvc", true, false, false, &chosen).unwrap();
         assert_eq!(with.len(), b.len() + 12);
         // With EL3, flash bank 0 is a Secure-only node and bank 1 a node of its own; the
         // Secure devices are described for Secure software, and PSCI is the firmware's.
-        let secure = super::generate(128 << 20, 2, "smc", false, true, &chosen).unwrap();
+        let secure = super::generate(128 << 20, 2, "smc", false, true, true, &chosen).unwrap();
         let text = String::from_utf8_lossy(&secure);
         for s in [
             "secflash@0",
@@ -284,12 +293,13 @@ mod tests {
             "pl061@90b0000",
             "gpio-poweroff",
             "gpio-restart",
+            "arm,armv8-pmuv3",
         ] {
             assert!(text.contains(s), "{s}");
         }
         assert!(!text.contains("arm,psci"));
         let text = String::from_utf8_lossy(&b);
-        for s in ["secflash", "secram", "pl061", "gpio-poweroff"] {
+        for s in ["secflash", "secram", "pl061", "gpio-poweroff", "pmuv3"] {
             assert!(!text.contains(s), "{s}");
         }
     }

@@ -54,6 +54,8 @@ pub mod map {
     pub const PPI_VIRT_TIMER: usize = 27;
     pub const PPI_SECURE_TIMER: usize = 29;
     pub const PPI_PHYS_TIMER: usize = 30;
+    /// The PMU's overflow interrupt (PMUIRQ), as QEMU's virt wires it.
+    pub const PPI_PMU: usize = 23;
     /// Secure EL2's physical and virtual timers (FEAT_SEL2), as QEMU virt wires them; not in
     /// the DTB, whose timer binding has no place for them.
     pub const PPI_SECURE_HYP_TIMER: usize = 20;
@@ -500,6 +502,7 @@ impl Virt {
                     method,
                     self.hyp_virt_timer(),
                     self.cpu.config.el3,
+                    self.cpu.config.system_features.pmuv3,
                     &chosen,
                 )
                 .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
@@ -595,6 +598,7 @@ impl Virt {
             method,
             self.hyp_virt_timer(),
             self.cpu.config.el3,
+            self.cpu.config.system_features.pmuv3,
             &chosen,
         )
         .map_err(|e| LoadError::Unsupported(format!("building the DTB: {e}")))?;
@@ -742,6 +746,10 @@ impl Virt {
             if let Some(ns) = self.cpu.next_timer_deadline_ns() {
                 slice = slice.min(ns.max(1));
             }
+            // And at the next PMU counter overflow, for its interrupt.
+            if let Some(n) = self.cpu.pmu_next_overflow() {
+                slice = slice.min(n.max(1));
+            }
             let stop = match self.tracer.as_deref_mut() {
                 None => self.cpu.run(&mut self.bus, slice),
                 Some(t) => crate::trace::run_traced(
@@ -852,6 +860,7 @@ impl Virt {
             ] {
                 g.set_line(ppi, cpu.timer_asserted(timer));
             }
+            g.set_line(map::PPI_PMU, cpu.pmu_irq());
             let maintenance = g.vcpu().maintenance();
             g.set_line(crate::devices::gicv3::PPI_MAINTENANCE, maintenance);
             let (virq, vfiq) = g.vcpu().signals();

@@ -316,6 +316,7 @@ impl Cpu {
     ) {
         // An exception ends any WFET or WFIT the PE waited in.
         self.wfxt_deadline = None;
+        self.pmu_exception_taken();
         let from = self.state.pstate.el;
         let base = if target as u8 > from as u8 {
             0x400 // from a lower EL, using AArch64
@@ -602,6 +603,7 @@ impl Cpu {
         if auth {
             elr = super::pauth::authenticate_instruction(self, i, key_b, elr, self.state.sp())?;
         }
+        self.pmu_exception_return();
         self.exception_return_to(elr);
         self.system_state_changed();
         Ok(())

@@ -21,6 +21,7 @@ mod fp;
 mod ldst;
 mod mops;
 mod pauth;
+mod pmu;
 mod probe;
 mod pseudocode;
 mod rcpc;
@@ -164,6 +165,17 @@ pub struct SystemFeatures {
     /// FEAT_NMI: PSTATE.ALLINT, SCTLR_ELx.NMI and SPINTMASK, and IRQs with superpriority
     /// (`Cpu::irq_superpriority`, from the GIC's NMIs).
     pub nmi: bool,
+    /// FEAT_PMUv3: the Performance Monitors (`pmu`), and what PMUv3p1 (16-bit event numbers,
+    /// MDCR_EL2.HPMD), p4 (PMMIR_EL1), p5 (64-bit event counters, HLP, HCCD, SCCD), p7 (FZO,
+    /// HPMFZO, MPMX, MCCD), p8 (unimplemented events count nothing) and FEAT_HPMN0 (HPMN = 0)
+    /// add.
+    pub pmuv3: bool,
+    pub pmuv3p1: bool,
+    pub pmuv3p4: bool,
+    pub pmuv3p5: bool,
+    pub pmuv3p7: bool,
+    pub pmuv3p8: bool,
+    pub hpmn0: bool,
 }
 
 impl SystemFeatures {
@@ -209,6 +221,13 @@ impl SystemFeatures {
             specres2: has("FEAT_SPECRES2"),
             debugv8p9: has("FEAT_Debugv8p9"),
             nmi: has("FEAT_NMI"),
+            pmuv3: has("FEAT_PMUv3"),
+            pmuv3p1: has("FEAT_PMUv3p1"),
+            pmuv3p4: has("FEAT_PMUv3p4"),
+            pmuv3p5: has("FEAT_PMUv3p5"),
+            pmuv3p7: has("FEAT_PMUv3p7"),
+            pmuv3p8: has("FEAT_PMUv3p8"),
+            hpmn0: has("FEAT_HPMN0"),
         }
     }
 
@@ -255,6 +274,13 @@ impl SystemFeatures {
             "FEAT_SPECRES2" => self.specres2,
             "FEAT_Debugv8p9" => self.debugv8p9,
             "FEAT_NMI" => self.nmi,
+            "FEAT_PMUv3" => self.pmuv3,
+            "FEAT_PMUv3p1" => self.pmuv3p1,
+            "FEAT_PMUv3p4" => self.pmuv3p4,
+            "FEAT_PMUv3p5" => self.pmuv3p5,
+            "FEAT_PMUv3p7" => self.pmuv3p7,
+            "FEAT_PMUv3p8" => self.pmuv3p8,
+            "FEAT_HPMN0" => self.hpmn0,
             _ => false,
         }
     }
@@ -265,7 +291,12 @@ impl Config {
     /// it: an EL0 feature of [`Features`], a system one of [`SystemFeatures`]. A name the
     /// model does not implement is never had.
     pub fn has(&self, name: &str) -> bool {
-        self.features.has(name) || self.system_features.has(name)
+        match name {
+            // The Exception levels above EL1, which fields of other registers depend on.
+            "FEAT_EL2" | "FEAT_AA64EL2" => self.system && self.el2,
+            "FEAT_EL3" | "FEAT_AA64EL3" => self.system && self.el3,
+            _ => self.features.has(name) || self.system_features.has(name),
+        }
     }
 }
 
@@ -442,6 +473,13 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_RASv2",
     "FEAT_SPECRES2",
     "FEAT_Debugv8p9",
+    "FEAT_PMUv3",
+    "FEAT_PMUv3p1",
+    "FEAT_PMUv3p4",
+    "FEAT_PMUv3p5",
+    "FEAT_PMUv3p7",
+    "FEAT_PMUv3p8",
+    "FEAT_HPMN0",
 ];
 
 /// The features above EL0 the system model has with no switch of their own: the Exception
@@ -819,6 +857,8 @@ pub struct Cpu {
     /// ([`Memory::set_watchpoints`], before the next instruction).
     pub watchpoints: [debug::Watchpoint; debug::WATCHPOINTS],
     pub watch_pending: bool,
+    /// What the Performance Monitors' counters count between syncs (`pmu`).
+    pub pmu: pmu::Pmu,
 }
 
 /// Why [`Cpu::run`] returned.
@@ -925,6 +965,7 @@ impl Cpu {
             breakpoints_armed: false,
             watchpoints: [debug::Watchpoint::default(); debug::WATCHPOINTS],
             watch_pending: false,
+            pmu: pmu::Pmu::default(),
         }
     }
 

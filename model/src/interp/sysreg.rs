@@ -130,6 +130,8 @@ impl Cpu {
                 self.watchpoints = watchpoints;
                 self.watch_pending = true;
             }
+            // What the Performance Monitors count from here on.
+            self.pmu_sync();
             let t = self.translation_for(self.state.pstate.el, true);
             if t != self.translation {
                 self.translation = t;
@@ -242,7 +244,7 @@ impl Cpu {
     }
 
     /// The trap `t` imposes on this access at the current level, if it does.
-    fn trap_target(&self, t: Trap, read: bool) -> Option<El> {
+    fn trap_target(&self, t: Trap, reg: Reg, read: bool) -> Option<El> {
         let el = self.state.pstate.el;
         let hcr = self.hcr_el2();
         let scr = if self.have_el3() {
@@ -388,6 +390,9 @@ impl Cpu {
                     None
                 }
             }
+            // The Performance Monitors' own order of checks (`pmu`); a counter past N is
+            // UNDEFINED before any of them (`check_access`).
+            Trap::PMU => self.pmu_trap(reg, read).ok().flatten(),
             // SCR_EL3's enables of EL2's registers: clear, EL2's accesses trap to EL3.
             Trap::FGTEN | Trap::ECVEN | Trap::HXEN | Trap::FGTEN2 => {
                 let enable = match t {
@@ -480,12 +485,20 @@ impl Cpu {
                 (FineGrainedTrap::Hfg(b), true) => (sr::HFGRTR_EL2, b),
                 (FineGrainedTrap::Hfg(b), false) => (sr::HFGWTR_EL2, b),
                 (FineGrainedTrap::Hdfg(b), true) => (sr::HDFGRTR_EL2, b),
-                (FineGrainedTrap::Hdfg(b), false) => (sr::HDFGWTR_EL2, b),
+                (FineGrainedTrap::Hdfg(b) | FineGrainedTrap::HdfgWrite(b), false) => {
+                    (sr::HDFGWTR_EL2, b)
+                }
+                (FineGrainedTrap::HdfgWrite(_), true) => return false,
             };
             self.fine_grained_trap(r, b, true)
         });
+        // PMXEVTYPER_EL0 and PMXEVCNTR_EL0 selecting a counter this PE lacks: UNDEFINED, as
+        // FEAT_FGT makes it, before every trap.
+        if info.kind == Kind::Pmu && self.pmu_trap(reg, read).is_err() {
+            return Err(undefined(i));
+        }
         for &t in info.traps {
-            if let Some(target) = self.trap_target(t, read) {
+            if let Some(target) = self.trap_target(t, reg, read) {
                 if target == El::EL3 && fgt {
                     break;
                 }
@@ -1000,6 +1013,7 @@ impl Cpu {
             Kind::Id => self.id_value(reg),
             Kind::Config => self.config_value(reg),
             Kind::Timer => self.timer_read(reg),
+            Kind::Pmu => self.pmu_read(reg),
             Kind::Gic | Kind::Alias => 0,
         }
     }
@@ -1014,6 +1028,7 @@ impl Cpu {
             }
             Kind::State => self.state_write(reg, v),
             Kind::Timer => self.timer_write(reg, v),
+            Kind::Pmu => self.pmu_write(reg, v),
             Kind::Id | Kind::Config | Kind::Gic | Kind::Alias => {}
         }
     }
@@ -1127,6 +1142,9 @@ pub(super) fn mrs(cpu: &mut Cpu, i: Insn) -> Exec {
         return Err(board_sysreg(cpu, i, reg, true));
     }
     let reg = cpu.redirected(reg);
+    if reg.info().kind == Kind::Pmu {
+        cpu.pmu_sync();
+    }
     let v = cpu.read_sysreg(reg);
     cpu.state.set_xr(i.rd(), v);
     Ok(())

@@ -1,0 +1,712 @@
+//! The Performance Monitors Extension (FEAT_PMUv3 to PMUv3p8, FEAT_HPMN0; Arm ARM D11 and the
+//! PMU registers of D24.5): six event counters and the cycle counter, each counted from the
+//! instructions the PE retires. One instruction is one cycle here (the guest's clock is one
+//! nanosecond per instruction at 1 GHz), so CPU_CYCLES and PMCCNTR_EL0 count instructions, and
+//! no cycle is a stall.
+//!
+//! The counters are kept lazily: the values in the register file are as of the last sync, and
+//! `per_insn` records which counters every retired instruction (or cycle) increments under the
+//! state at that sync. Anything that can change what counts (an MSR, exception entry and
+//! return) syncs first, as does every read; so a counter is exact at each instruction an
+//! access or a change of level sees, at no cost to the instructions in between. The board
+//! ends its slices at the next overflow ([`Cpu::pmu_next_overflow`]) so the overflow
+//! interrupt (PMUIRQ, [`Cpu::pmu_irq`]) rises at the instruction that overflows.
+
+use super::Cpu;
+use crate::state::ExceptionLevel as El;
+use crate::sysregs::{self as sr, Reg, field as f};
+
+/// PMCR_EL0.N: the event counters this PE has, as QEMU's `max` (counters 6 to 30 do not exist).
+pub const COUNTERS: usize = 6;
+/// The cycle counter's bit (C) in the SET/CLR registers, and its index here.
+pub const CYCLE: usize = 31;
+
+/// Common architectural events (Arm ARM D14.3) this PE counts.
+pub mod event {
+    pub const SW_INCR: u16 = 0x00;
+    pub const INST_RETIRED: u16 = 0x08;
+    pub const EXC_TAKEN: u16 = 0x09;
+    pub const EXC_RETURN: u16 = 0x0a;
+    pub const CPU_CYCLES: u16 = 0x11;
+    pub const CHAIN: u16 = 0x1e;
+    /// The stall events (required from PMUv3p1 and p4): every cycle here issues and retires
+    /// an instruction, so they never count.
+    pub const STALL_FRONTEND: u16 = 0x23;
+    pub const STALL_BACKEND: u16 = 0x24;
+    pub const STALL: u16 = 0x3c;
+}
+
+/// PMCEID0_EL0 and PMCEID1_EL0: bit k says event k (and 0x20 + k) is implemented.
+const PMCEID0: u64 = 1 << event::SW_INCR
+    | 1 << event::INST_RETIRED
+    | 1 << event::EXC_TAKEN
+    | 1 << event::EXC_RETURN
+    | 1 << event::CPU_CYCLES
+    | 1 << event::CHAIN;
+const PMCEID1: u64 = 1 << (event::STALL_FRONTEND - 0x20)
+    | 1 << (event::STALL_BACKEND - 0x20)
+    | 1 << (event::STALL - 0x20);
+
+/// The counters' laziness.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pmu {
+    /// `retired` when the counters were last brought up to date.
+    pub synced: u64,
+    /// The counters (bit n; bit 31 the cycle counter) that each retired instruction increments
+    /// under the state of the last sync: INST_RETIRED and CPU_CYCLES counters that count there.
+    pub per_insn: u32,
+}
+
+const fn bit(v: u64, n: u32) -> bool {
+    v >> n & 1 != 0
+}
+
+fn evcntr(n: usize) -> Reg {
+    [
+        sr::PMEVCNTR0_EL0,
+        sr::PMEVCNTR1_EL0,
+        sr::PMEVCNTR2_EL0,
+        sr::PMEVCNTR3_EL0,
+        sr::PMEVCNTR4_EL0,
+        sr::PMEVCNTR5_EL0,
+    ][n]
+}
+
+fn evtyper(n: usize) -> Reg {
+    [
+        sr::PMEVTYPER0_EL0,
+        sr::PMEVTYPER1_EL0,
+        sr::PMEVTYPER2_EL0,
+        sr::PMEVTYPER3_EL0,
+        sr::PMEVTYPER4_EL0,
+        sr::PMEVTYPER5_EL0,
+    ][n]
+}
+
+/// The counter a PMEVCNTR<n>_EL0 or PMEVTYPER<n>_EL0 names (CRm[1:0]:op2).
+fn counter_of(reg: Reg) -> Option<usize> {
+    (0..COUNTERS).find(|&n| evcntr(n) == reg || evtyper(n) == reg)
+}
+
+impl Cpu {
+    fn pmu_on(&self) -> bool {
+        self.config.system && self.config.system_features.pmuv3
+    }
+
+    /// MDCR_EL2.HPMN: the counters below it are EL1's (the first range), the rest EL2's. N
+    /// without EL2. HPMN = 0 is allowed with FEAT_HPMN0; above N it behaves as N here (the
+    /// architecture's CONSTRAINED UNPREDICTABLE choices include that).
+    fn hpmn(&self) -> usize {
+        if !self.have_el2() {
+            return COUNTERS;
+        }
+        let h = f::MDCR_EL2_HPMN.get(self.state.sr(sr::MDCR_EL2)) as usize;
+        if h == 0 && !self.config.system_features.hpmn0 {
+            return COUNTERS;
+        }
+        h.min(COUNTERS)
+    }
+
+    /// The counters software at the current level sees (`GetNumEventCountersAccessible`):
+    /// HPMN at EL0 and EL1 while EL2 is enabled, else N.
+    fn accessible_counters(&self) -> usize {
+        if self.state.pstate.el <= El::EL1 && self.el2_enabled() {
+            self.hpmn()
+        } else {
+            COUNTERS
+        }
+    }
+
+    /// The SET/CLR registers' bits the current level sees: the accessible counters and C.
+    fn accessible_mask(&self) -> u64 {
+        (1 << CYCLE) | ((1u64 << self.accessible_counters()) - 1)
+    }
+
+    /// Whether counter `n` is in the second range (reserved for EL2 by HPMN).
+    fn second_range(&self, n: usize) -> bool {
+        n != CYCLE && self.have_el2() && n >= self.hpmn()
+    }
+
+    /// `PMUCounterIsEnabled`: PMCR_EL0.E (MDCR_EL2.HPME for the second range) and the
+    /// counter's PMCNTENSET_EL0 bit.
+    fn counter_enabled(&self, n: usize) -> bool {
+        let e = if self.second_range(n) {
+            f::MDCR_EL2_HPME.is_set(self.state.sr(sr::MDCR_EL2))
+        } else {
+            f::PMCR_EL0_E.is_set(self.state.sr(sr::PMCR_EL0))
+        };
+        e && bit(self.state.sr(sr::PMCNTENSET_EL0), n as u32)
+    }
+
+    /// Whether counting Attributable events by counter `n` is prohibited at the current level
+    /// (Arm ARM D11.5.3): in Secure state unless MDCR_EL3.SPME (or MPMX below EL3) allows
+    /// it; at EL2 by MDCR_EL2.HPMD for the first range.
+    fn counting_prohibited(&self, n: usize) -> bool {
+        let el = self.state.pstate.el;
+        let second = self.second_range(n);
+        if self.is_secure() && self.have_el3() {
+            let mdcr3 = self.state.sr(sr::MDCR_EL3);
+            let spme = f::MDCR_EL3_SPME.is_set(mdcr3);
+            let allowed = if f::MDCR_EL3_MPMX.is_set(mdcr3) {
+                el != El::EL3 || (self.have_el2() && spme && second)
+            } else {
+                spme
+            };
+            if !allowed {
+                return true;
+            }
+        }
+        el == El::EL2 && !second && f::MDCR_EL2_HPMD.is_set(self.state.sr(sr::MDCR_EL2))
+    }
+
+    /// Whether counter `n` is frozen by an overflow in its range (PMCR_EL0.FZO for the first,
+    /// MDCR_EL2.HPMFZO for the second; FEAT_PMUv3p7).
+    fn counter_frozen(&self, n: usize) -> bool {
+        let ovs = self.state.sr(sr::PMOVSSET_EL0);
+        let h = self.hpmn();
+        let first = (1u64 << h) - 1;
+        if self.second_range(n) {
+            let second = ((1u64 << COUNTERS) - 1) & !first;
+            f::MDCR_EL2_HPMFZO.is_set(self.state.sr(sr::MDCR_EL2)) && ovs & second != 0
+        } else {
+            f::PMCR_EL0_FZO.is_set(self.state.sr(sr::PMCR_EL0)) && ovs & first != 0
+        }
+    }
+
+    /// Whether the filter (PMEVTYPER<n>_EL0, or PMCCFILTR_EL0) excludes the current level
+    /// and Security state. The bits a PE without EL3, EL2 or Secure EL2 lacks read as 0.
+    fn filtered(&self, n: usize) -> bool {
+        let t = if n == CYCLE {
+            self.state.sr(sr::PMCCFILTR_EL0)
+        } else {
+            self.state.sr(evtyper(n))
+        };
+        let (p, u, nsk, nsu, nsh, m, sh) = (
+            bit(t, 31),
+            bit(t, 30),
+            bit(t, 29),
+            bit(t, 28),
+            bit(t, 27),
+            bit(t, 26),
+            bit(t, 24),
+        );
+        let secure = self.is_secure();
+        match self.state.pstate.el {
+            El::EL0 => {
+                if secure {
+                    u
+                } else {
+                    u != nsu
+                }
+            }
+            El::EL1 => {
+                if secure {
+                    p
+                } else {
+                    p != nsk
+                }
+            }
+            El::EL2 => {
+                if secure {
+                    sh == nsh
+                } else {
+                    !nsh
+                }
+            }
+            El::EL3 => m != p,
+        }
+    }
+
+    /// Whether counter `n` counts its event at the current level now: enabled, not
+    /// prohibited, not frozen, not filtered out. The cycle counter stops where event
+    /// counting is prohibited or frozen only with PMCR_EL0.DP, and also stops in Secure state
+    /// with MDCR_EL3.SCCD, at EL2 with MDCR_EL2.HCCD and at EL3 with MDCR_EL3.MCCD.
+    fn counts_now(&self, n: usize) -> bool {
+        if !self.counter_enabled(n) {
+            return false;
+        }
+        if n == CYCLE {
+            let pmcr = self.state.sr(sr::PMCR_EL0);
+            let stopped = self.counting_prohibited(n) || self.counter_frozen(n);
+            if stopped && f::PMCR_EL0_DP.is_set(pmcr) {
+                return false;
+            }
+            let el = self.state.pstate.el;
+            let mdcr3 = self.state.sr(sr::MDCR_EL3);
+            if (self.have_el3() && self.is_secure() && f::MDCR_EL3_SCCD.is_set(mdcr3))
+                || (el == El::EL2 && f::MDCR_EL2_HCCD.is_set(self.state.sr(sr::MDCR_EL2)))
+                || (el == El::EL3 && f::MDCR_EL3_MCCD.is_set(mdcr3))
+            {
+                return false;
+            }
+        } else if self.counting_prohibited(n) || self.counter_frozen(n) {
+            return false;
+        }
+        !self.filtered(n)
+    }
+
+    /// The event counter `n` counts: evtCount (16 bits with PMUv3p1).
+    fn event_of(&self, n: usize) -> u16 {
+        (self.state.sr(evtyper(n)) & 0xffff) as u16
+    }
+
+    /// Whether counter `n` overflows at bit 63 rather than bit 31: PMCR_EL0.LP for the first
+    /// range, MDCR_EL2.HLP for the second (FEAT_PMUv3p5); the cycle counter always (LC is
+    /// RES1: no AArch32).
+    fn long_counter(&self, n: usize) -> bool {
+        if n == CYCLE {
+            return true;
+        }
+        if self.second_range(n) {
+            f::MDCR_EL2_HLP.is_set(self.state.sr(sr::MDCR_EL2))
+        } else {
+            f::PMCR_EL0_LP.is_set(self.state.sr(sr::PMCR_EL0))
+        }
+    }
+
+    fn counter_reg(n: usize) -> Reg {
+        if n == CYCLE {
+            sr::PMCCNTR_EL0
+        } else {
+            evcntr(n)
+        }
+    }
+
+    /// Adds `by` to counter `n`, setting its overflow flag on a carry out of bit 31 (or 63
+    /// for a long counter) and passing 32-bit overflows to a CHAIN counter above it.
+    fn pmu_add(&mut self, n: usize, by: u64) {
+        if by == 0 {
+            return;
+        }
+        let reg = Cpu::counter_reg(n);
+        let old = self.state.sr(reg);
+        let (new, carry64) = old.overflowing_add(by);
+        let wide = self.config.system_features.pmuv3p5 || n == CYCLE;
+        let new = if wide { new } else { new & 0xffff_ffff };
+        self.state.set_sr(reg, new);
+        let low_overflows = ((u128::from(old & 0xffff_ffff) + u128::from(by)) >> 32) as u64;
+        let overflowed = if self.long_counter(n) {
+            carry64
+        } else {
+            low_overflows != 0
+        };
+        if overflowed {
+            let ovs = self.state.sr(sr::PMOVSSET_EL0) | 1 << n;
+            self.state.set_sr(sr::PMOVSSET_EL0, ovs);
+        }
+        // CHAIN: an odd counter counts the 32-bit overflows of the even one below it, when
+        // that one is not a long counter.
+        let odd = n + 1;
+        if n != CYCLE
+            && n.is_multiple_of(2)
+            && odd < COUNTERS
+            && !self.long_counter(n)
+            && low_overflows != 0
+            && self.event_of(odd) == event::CHAIN
+            && self.counts_now(odd)
+        {
+            self.pmu_add(odd, low_overflows);
+        }
+    }
+
+    /// Brings the counters up to `now` (instructions retired) under the state of the last
+    /// sync, then records what counts from here on.
+    pub(super) fn pmu_sync_at(&mut self, now: u64) {
+        if !self.pmu_on() {
+            return;
+        }
+        // An ERET accounts for itself before it retires: a sync in between sees nothing new.
+        let delta = now.saturating_sub(self.pmu.synced);
+        self.pmu.synced = self.pmu.synced.max(now);
+        let mut mask = self.pmu.per_insn;
+        while mask != 0 {
+            let n = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            self.pmu_add(n, delta);
+        }
+        let mut per_insn = 0;
+        for n in (0..COUNTERS).chain([CYCLE]) {
+            let counts_insns =
+                n == CYCLE || matches!(self.event_of(n), event::INST_RETIRED | event::CPU_CYCLES);
+            if counts_insns && self.counts_now(n) {
+                per_insn |= 1 << n;
+            }
+        }
+        self.pmu.per_insn = per_insn;
+    }
+
+    /// [`Cpu::pmu_sync_at`] the instructions retired so far.
+    pub fn pmu_sync(&mut self) {
+        self.pmu_sync_at(self.retired);
+    }
+
+    /// An event that is not an instruction retiring (EXC_TAKEN, EXC_RETURN, SW_INCR's
+    /// increments): each counter in `counters` counting `event` here now counts it once.
+    fn pmu_event(&mut self, event: u16, counters: u64) {
+        if !self.pmu_on() {
+            return;
+        }
+        self.pmu_sync();
+        for n in 0..COUNTERS {
+            if bit(counters, n as u32) && self.event_of(n) == event && self.counts_now(n) {
+                self.pmu_add(n, 1);
+            }
+        }
+    }
+
+    /// Exception entry (before the PE changes level): EXC_TAKEN, counted at the level the
+    /// exception is taken from.
+    pub(super) fn pmu_exception_taken(&mut self) {
+        self.pmu_event(event::EXC_TAKEN, u64::MAX);
+    }
+
+    /// ERET (before the PE changes level): the ERET itself counts where it executes, then
+    /// EXC_RETURN.
+    pub(super) fn pmu_exception_return(&mut self) {
+        if self.pmu_on() {
+            self.pmu_sync_at(self.retired + 1);
+            for n in 0..COUNTERS {
+                if self.event_of(n) == event::EXC_RETURN && self.counts_now(n) {
+                    self.pmu_add(n, 1);
+                }
+            }
+        }
+    }
+
+    /// PMUIRQ (`CheckForPMUOverflow`): an overflow flag set with its interrupt enabled, and
+    /// its range enabled (PMCR_EL0.E; MDCR_EL2.HPME for the second range). Level-sensitive:
+    /// it stays up until software clears the flag.
+    pub fn pmu_irq(&mut self) -> bool {
+        if !self.pmu_on() {
+            return false;
+        }
+        self.pmu_sync();
+        let pending = self.state.sr(sr::PMOVSSET_EL0) & self.state.sr(sr::PMINTENSET_EL1);
+        let e = f::PMCR_EL0_E.is_set(self.state.sr(sr::PMCR_EL0));
+        let hpme = f::MDCR_EL2_HPME.is_set(self.state.sr(sr::MDCR_EL2));
+        (0..COUNTERS).chain([CYCLE]).any(|n| {
+            let on = if self.second_range(n) { hpme } else { e };
+            on && bit(pending, n as u32)
+        })
+    }
+
+    /// Instructions until the next counter that counts every instruction overflows, so that
+    /// the board's slice ends there and PMUIRQ rises on time.
+    pub fn pmu_next_overflow(&self) -> Option<u64> {
+        let mut mask = self.pmu.per_insn;
+        let done = self.retired.saturating_sub(self.pmu.synced);
+        let mut next: Option<u64> = None;
+        while mask != 0 {
+            let n = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            let v = self.state.sr(Cpu::counter_reg(n)).wrapping_add(done);
+            let left = if self.long_counter(n) {
+                (u64::MAX - v).saturating_add(1)
+            } else {
+                (1 << 32) - (v & 0xffff_ffff)
+            };
+            next = Some(next.map_or(left, |x| x.min(left)));
+        }
+        next
+    }
+
+    /// The counter PMXEVTYPER_EL0 and PMXEVCNTR_EL0 reach: PMSELR_EL0.SEL.
+    fn selected(&self) -> usize {
+        f::PMSELR_EL0_SEL.get(self.state.sr(sr::PMSELR_EL0)) as usize
+    }
+
+    /// Where an access to `reg` traps, if it does, in the order of the registers' pseudocode:
+    /// EL0's PMUSERENR_EL0 permission (to EL1, or EL2 under HCR_EL2.TGE), MDCR_EL2.TPM and
+    /// TPMCR, a counter reserved for EL2 by HPMN (FEAT_FGT makes it a trap to EL2), then
+    /// MDCR_EL3.TPM. A counter index past N (PMXEV* with SEL >= 6) is UNDEFINED: `Err`.
+    pub(super) fn pmu_trap(&self, reg: Reg, read: bool) -> Result<Option<El>, ()> {
+        let el = self.state.pstate.el;
+        // The counter the access names, for the HPMN and N checks.
+        let counter = match reg {
+            sr::PMXEVTYPER_EL0 | sr::PMXEVCNTR_EL0 => {
+                let sel = self.selected();
+                if sel == CYCLE && reg == sr::PMXEVTYPER_EL0 {
+                    None
+                } else if sel >= COUNTERS {
+                    return Err(());
+                } else {
+                    Some(sel)
+                }
+            }
+            _ => counter_of(reg),
+        };
+        if el == El::EL0 {
+            let u = self.state.sr(sr::PMUSERENR_EL0);
+            let en = f::PMUSERENR_EL0_EN.is_set(u);
+            let allowed = en
+                || match reg {
+                    sr::PMUSERENR_EL0 => true,
+                    sr::PMSWINC_EL0 => f::PMUSERENR_EL0_SW.is_set(u),
+                    sr::PMCCNTR_EL0 => read && f::PMUSERENR_EL0_CR.is_set(u),
+                    sr::PMXEVCNTR_EL0 => read && f::PMUSERENR_EL0_ER.is_set(u),
+                    sr::PMSELR_EL0 => f::PMUSERENR_EL0_ER.is_set(u),
+                    r if counter.is_some() && evcntr(counter.unwrap_or(0)) == r => {
+                        read && f::PMUSERENR_EL0_ER.is_set(u)
+                    }
+                    _ => false,
+                };
+            if !allowed {
+                let tge = f::HCR_EL2_TGE.is_set(self.hcr_el2());
+                return Ok(Some(if tge { El::EL2 } else { El::EL1 }));
+            }
+        }
+        if el <= El::EL1 && self.el2_enabled() {
+            let mdcr2 = self.state.sr(sr::MDCR_EL2);
+            if f::MDCR_EL2_TPM.is_set(mdcr2)
+                || (reg == sr::PMCR_EL0 && f::MDCR_EL2_TPMCR.is_set(mdcr2))
+            {
+                return Ok(Some(El::EL2));
+            }
+            if counter.is_some_and(|n| n >= self.hpmn()) {
+                return Ok(Some(El::EL2));
+            }
+        }
+        if el <= El::EL2 && self.have_el3() && f::MDCR_EL3_TPM.is_set(self.state.sr(sr::MDCR_EL3)) {
+            return Ok(Some(El::EL3));
+        }
+        Ok(None)
+    }
+
+    /// MRS of a `pmu` register (after its checks and a sync).
+    pub(super) fn pmu_read(&self, reg: Reg) -> u64 {
+        let s = &self.state;
+        let (writable, res1) = self.sysreg_masks[reg.0 as usize];
+        let masked = |r: Reg| (s.sr(r) & (writable | res1)) | res1;
+        match reg {
+            sr::PMCR_EL0 => {
+                // N reads as HPMN where EL2 reserves counters; LC is RES1 (no AArch32); P and
+                // C are write-only; IMP and IDCODE are 0 (PMUv3p7).
+                let n = self.accessible_counters() as u64;
+                let keep = f::PMCR_EL0_E.mask()
+                    | f::PMCR_EL0_X.mask()
+                    | f::PMCR_EL0_DP.mask()
+                    | f::PMCR_EL0_LP.mask()
+                    | f::PMCR_EL0_FZO.mask();
+                (s.sr(reg) & keep & writable) | f::PMCR_EL0_LC.mask() | n << 11
+            }
+            sr::PMCNTENSET_EL0 | sr::PMCNTENCLR_EL0 => {
+                s.sr(sr::PMCNTENSET_EL0) & self.accessible_mask()
+            }
+            sr::PMINTENSET_EL1 | sr::PMINTENCLR_EL1 => {
+                s.sr(sr::PMINTENSET_EL1) & self.accessible_mask()
+            }
+            sr::PMOVSSET_EL0 | sr::PMOVSCLR_EL0 => s.sr(sr::PMOVSSET_EL0) & self.accessible_mask(),
+            sr::PMCEID0_EL0 => PMCEID0,
+            sr::PMCEID1_EL0 => PMCEID1,
+            // PMMIR_EL1: no STALL_SLOT, no thresholds, no bus figures.
+            sr::PMMIR_EL1 => 0,
+            sr::PMXEVTYPER_EL0 => match self.selected() {
+                CYCLE => masked(sr::PMCCFILTR_EL0),
+                n => self.pmu_read(evtyper(n)),
+            },
+            sr::PMXEVCNTR_EL0 => s.sr(evcntr(self.selected())),
+            sr::PMUSERENR_EL0 | sr::PMSELR_EL0 | sr::PMCCFILTR_EL0 => masked(reg),
+            r if counter_of(r).is_some_and(|n| evtyper(n) == r) => masked(r),
+            // The counters: 64 bits with PMUv3p5, else 32.
+            r => s.sr(r),
+        }
+    }
+
+    /// MSR of a `pmu` register (after its checks): syncs, writes, and records what counts now.
+    pub(super) fn pmu_write(&mut self, reg: Reg, v: u64) {
+        self.pmu_sync();
+        let accessible = self.accessible_mask();
+        let (writable, res1) = self.sysreg_masks[reg.0 as usize];
+        let set = |cpu: &mut Cpu, r: Reg, f: &dyn Fn(u64) -> u64| {
+            let old = cpu.state.sr(r);
+            cpu.state.set_sr(r, f(old));
+        };
+        match reg {
+            sr::PMCR_EL0 => {
+                let keep = f::PMCR_EL0_E.mask()
+                    | f::PMCR_EL0_X.mask()
+                    | f::PMCR_EL0_DP.mask()
+                    | f::PMCR_EL0_LP.mask()
+                    | f::PMCR_EL0_FZO.mask();
+                self.state.set_sr(reg, v & keep & writable);
+                // X: there is no export bus, so it reads as written but exports nothing.
+                if f::PMCR_EL0_C.is_set(v) {
+                    self.state.set_sr(sr::PMCCNTR_EL0, 0);
+                }
+                if f::PMCR_EL0_P.is_set(v) {
+                    // EL0 and EL1 reset only their own counters while EL2 reserves the rest.
+                    for n in 0..self.accessible_counters() {
+                        self.state.set_sr(evcntr(n), 0);
+                    }
+                }
+            }
+            sr::PMCNTENSET_EL0 => set(self, sr::PMCNTENSET_EL0, &|o| o | (v & accessible)),
+            sr::PMCNTENCLR_EL0 => set(self, sr::PMCNTENSET_EL0, &|o| o & !(v & accessible)),
+            sr::PMINTENSET_EL1 => set(self, sr::PMINTENSET_EL1, &|o| o | (v & accessible)),
+            sr::PMINTENCLR_EL1 => set(self, sr::PMINTENSET_EL1, &|o| o & !(v & accessible)),
+            sr::PMOVSSET_EL0 => set(self, sr::PMOVSSET_EL0, &|o| o | (v & accessible)),
+            sr::PMOVSCLR_EL0 => set(self, sr::PMOVSSET_EL0, &|o| o & !(v & accessible)),
+            sr::PMSWINC_EL0 => {
+                let counters = v & accessible & ((1 << COUNTERS) - 1);
+                self.pmu_event(event::SW_INCR, counters);
+            }
+            sr::PMXEVTYPER_EL0 => match self.selected() {
+                CYCLE => self.pmu_write(sr::PMCCFILTR_EL0, v),
+                n => self.pmu_write(evtyper(n), v),
+            },
+            sr::PMXEVCNTR_EL0 => self.pmu_write(evcntr(self.selected()), v),
+            sr::PMCEID0_EL0 | sr::PMCEID1_EL0 | sr::PMMIR_EL1 => {}
+            sr::PMCCNTR_EL0 => self.state.set_sr(reg, v),
+            r if counter_of(r).is_some_and(|n| evcntr(n) == r) => {
+                let v = if self.config.system_features.pmuv3p5 {
+                    v
+                } else {
+                    v & 0xffff_ffff
+                };
+                self.state.set_sr(r, v);
+            }
+            r => self.state.set_sr(r, (v & writable) | res1),
+        }
+        self.pmu_sync();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interp::{Config, SystemFeatures};
+
+    fn pe(el2: bool) -> Cpu {
+        let mut c = Config {
+            system: true,
+            el2,
+            el3: true,
+            ..Config::default()
+        };
+        c.system_features = SystemFeatures::from_names(|n| {
+            matches!(
+                n,
+                "FEAT_PMUv3"
+                    | "FEAT_PMUv3p1"
+                    | "FEAT_PMUv3p4"
+                    | "FEAT_PMUv3p5"
+                    | "FEAT_PMUv3p7"
+                    | "FEAT_PMUv3p8"
+                    | "FEAT_HPMN0"
+                    | "FEAT_FGT"
+            )
+        });
+        let mut cpu = Cpu::new(c);
+        cpu.reset_system(0);
+        cpu
+    }
+
+    fn retire(cpu: &mut Cpu, n: u64) {
+        cpu.retired += n;
+    }
+
+    /// Counting from retired instructions: which counters count where, overflow at 32 and
+    /// 64 bits, CHAIN, SW_INCR, freeze on overflow, and PMUIRQ.
+    #[test]
+    fn counters_count_what_their_filters_allow() {
+        let mut cpu = pe(true);
+        cpu.state.pstate.el = El::EL1;
+        // SCR_EL3.NS: Non-secure EL1.
+        cpu.state.set_sr(sr::SCR_EL3, 1);
+        cpu.system_state_changed();
+        // Counter 0: INST_RETIRED everywhere; 1: INST_RETIRED but not at EL1 (P); 2: CPU_CYCLES
+        // with 3 chained above it (CHAIN counts the even counter below); 4: SW_INCR.
+        cpu.pmu_write(sr::PMEVTYPER0_EL0, u64::from(event::INST_RETIRED));
+        cpu.pmu_write(sr::PMEVTYPER1_EL0, 1 << 31 | u64::from(event::INST_RETIRED));
+        cpu.pmu_write(sr::PMEVTYPER2_EL0, u64::from(event::CPU_CYCLES));
+        cpu.pmu_write(sr::PMEVTYPER3_EL0, u64::from(event::CHAIN));
+        cpu.pmu_write(sr::PMEVTYPER4_EL0, u64::from(event::SW_INCR));
+        cpu.pmu_write(sr::PMCNTENSET_EL0, 1 << CYCLE | 0b11111);
+        cpu.pmu_write(sr::PMCR_EL0, 1);
+        retire(&mut cpu, 10);
+        cpu.pmu_sync();
+        assert_eq!(cpu.pmu_read(sr::PMEVCNTR0_EL0), 10);
+        assert_eq!(cpu.pmu_read(sr::PMEVCNTR1_EL0), 0, "P filters EL1 out");
+        assert_eq!(cpu.pmu_read(sr::PMCCNTR_EL0), 10);
+        // Counter 2 near its 32-bit overflow: the overflow flags it and CHAIN counts it.
+        cpu.pmu_write(sr::PMEVCNTR2_EL0, 0xffff_fffe);
+        assert_eq!(cpu.pmu_next_overflow(), Some(2));
+        retire(&mut cpu, 3);
+        cpu.pmu_sync();
+        assert_eq!(
+            cpu.pmu_read(sr::PMEVCNTR2_EL0),
+            0x1_0000_0001,
+            "64 bits, 32-bit overflow"
+        );
+        assert_eq!(cpu.pmu_read(sr::PMEVCNTR3_EL0), 1, "CHAIN");
+        assert_eq!(cpu.pmu_read(sr::PMOVSSET_EL0), 1 << 2);
+        assert!(!cpu.pmu_irq(), "interrupt not enabled");
+        cpu.pmu_write(sr::PMINTENSET_EL1, 1 << 2);
+        assert!(cpu.pmu_irq());
+        cpu.pmu_write(sr::PMOVSCLR_EL0, 1 << 2);
+        assert!(!cpu.pmu_irq());
+        // SW_INCR counts only on counters whose event it is.
+        cpu.pmu_write(sr::PMSWINC_EL0, 0b10001);
+        assert_eq!(cpu.pmu_read(sr::PMEVCNTR4_EL0), 1);
+        assert_eq!(cpu.pmu_read(sr::PMEVCNTR0_EL0), 13);
+        // EL2 reserves counters 4 and 5: EL1 sees N = 4, and PMCR_EL0.E no longer drives 4.
+        cpu.state.set_sr(sr::MDCR_EL2, 4);
+        cpu.system_state_changed();
+        assert_eq!(cpu.pmu_read(sr::PMCR_EL0) >> 11 & 31, 4);
+        assert_eq!(cpu.pmu_read(sr::PMCNTENSET_EL0), 1 << CYCLE | 0b1111);
+        cpu.pmu_write(sr::PMSWINC_EL0, 0b10000);
+        assert_eq!(cpu.pmu_read(sr::PMEVCNTR4_EL0), 1, "not EL1's to increment");
+        assert_eq!(cpu.pmu_trap(sr::PMEVCNTR4_EL0, true), Ok(Some(El::EL2)));
+        // Freeze on overflow: counter 0 stops while a first-range flag is set.
+        cpu.pmu_write(sr::PMCR_EL0, 1 | 1 << 9);
+        cpu.pmu_write(sr::PMOVSSET_EL0, 1 << 1);
+        retire(&mut cpu, 5);
+        cpu.pmu_sync();
+        assert_eq!(cpu.pmu_read(sr::PMEVCNTR0_EL0), 13, "frozen");
+        assert_eq!(
+            cpu.pmu_read(sr::PMCCNTR_EL0),
+            18,
+            "the cycle counter only with DP"
+        );
+        // Long counters (PMCR_EL0.LP) overflow at bit 63 only.
+        cpu.pmu_write(sr::PMOVSCLR_EL0, u64::MAX);
+        cpu.pmu_write(sr::PMCR_EL0, 1 | 1 << 7);
+        cpu.pmu_write(sr::PMEVCNTR0_EL0, 0xffff_ffff);
+        retire(&mut cpu, 1);
+        cpu.pmu_sync();
+        assert_eq!(cpu.pmu_read(sr::PMOVSSET_EL0), 0);
+        assert_eq!(cpu.pmu_read(sr::PMEVCNTR0_EL0), 1 << 32);
+    }
+
+    /// EL0's access follows PMUSERENR_EL0; counters past N are UNDEFINED through PMSELR_EL0.
+    #[test]
+    fn el0_access_follows_pmuserenr() {
+        let mut cpu = pe(false);
+        cpu.state.set_sr(sr::SCR_EL3, 1);
+        cpu.state.pstate.el = El::EL0;
+        cpu.system_state_changed();
+        assert_eq!(cpu.pmu_trap(sr::PMCR_EL0, true), Ok(Some(El::EL1)));
+        assert_eq!(cpu.pmu_trap(sr::PMUSERENR_EL0, true), Ok(None));
+        cpu.state.set_sr(sr::PMUSERENR_EL0, 0b0100); // CR
+        assert_eq!(cpu.pmu_trap(sr::PMCCNTR_EL0, true), Ok(None));
+        assert_eq!(cpu.pmu_trap(sr::PMCCNTR_EL0, false), Ok(Some(El::EL1)));
+        cpu.state.set_sr(sr::PMUSERENR_EL0, 0b1000); // ER
+        assert_eq!(cpu.pmu_trap(sr::PMEVCNTR2_EL0, true), Ok(None));
+        assert_eq!(cpu.pmu_trap(sr::PMSELR_EL0, false), Ok(None));
+        assert_eq!(cpu.pmu_trap(sr::PMEVTYPER2_EL0, true), Ok(Some(El::EL1)));
+        cpu.state.set_sr(sr::PMUSERENR_EL0, 1);
+        cpu.state.set_sr(sr::PMSELR_EL0, 7);
+        assert_eq!(cpu.pmu_trap(sr::PMXEVCNTR_EL0, true), Err(()));
+        cpu.state.set_sr(sr::PMSELR_EL0, 31);
+        assert_eq!(cpu.pmu_trap(sr::PMXEVTYPER_EL0, true), Ok(None));
+        // Secure EL1 counts only with MDCR_EL3.SPME.
+        cpu.state.set_sr(sr::SCR_EL3, 0);
+        cpu.state.pstate.el = El::EL1;
+        cpu.pmu_write(sr::PMEVTYPER0_EL0, u64::from(event::INST_RETIRED));
+        cpu.pmu_write(sr::PMCNTENSET_EL0, 1);
+        cpu.pmu_write(sr::PMCR_EL0, 1);
+        assert!(!cpu.counts_now(0));
+        cpu.state.set_sr(sr::MDCR_EL3, 1 << 17);
+        assert!(cpu.counts_now(0));
+    }
+}
