@@ -199,7 +199,9 @@ pub fn generate(
     if pmu {
         let node = f.begin_node("pmu")?;
         f.property_string("compatible", "arm,armv8-pmuv3")?;
-        f.property_array_u32("interrupts", &ppi(map::PPI_PMU))?;
+        // As QEMU's node with a GICv3: no CPU mask in the flags.
+        let pmu_ppi = [PPI, (map::PPI_PMU - 16) as u32, LEVEL_HIGH];
+        f.property_array_u32("interrupts", &pmu_ppi)?;
         f.end_node(node)?;
     }
 

@@ -1015,6 +1015,11 @@ impl Cpu {
         self.state
             .set_sr(crate::sysregs::VMPIDR_EL2, self.config.mpidr_el1);
         self.monitor = LocalMonitor::default();
+        // The counters start again from here: nothing before the reset counts.
+        self.pmu = pmu::Pmu {
+            synced: self.retired,
+            ..pmu::Pmu::default()
+        };
         self.system_state_changed();
     }
 
@@ -1037,6 +1042,13 @@ impl Cpu {
             done = self.retired - start;
             if let Err(e) = r {
                 return Stop::Exception(e);
+            }
+            // What the PMU counts, or its interrupt, changed: the board must look again
+            // (for PMUIRQ, and for the slice to end at the next overflow).
+            if self.pmu.changed {
+                self.pmu.changed = false;
+                self.retired = start + done;
+                return Stop::Budget;
             }
         }
         self.retired = start + done;

@@ -2,15 +2,18 @@
 //! PMU registers of D24.5): six event counters and the cycle counter, each counted from the
 //! instructions the PE retires. One instruction is one cycle here (the guest's clock is one
 //! nanosecond per instruction at 1 GHz), so CPU_CYCLES and PMCCNTR_EL0 count instructions, and
-//! no cycle is a stall.
+//! no cycle is a stall. The time a PE spends waiting (WFI, WFE), which the generic counter
+//! does see, is not cycles: a waiting PE's clock is stopped, as in a low-power state.
 //!
 //! The counters are kept lazily: the values in the register file are as of the last sync, and
 //! `per_insn` records which counters every retired instruction (or cycle) increments under the
 //! state at that sync. Anything that can change what counts (an MSR, exception entry and
 //! return) syncs first, as does every read; so a counter is exact at each instruction an
 //! access or a change of level sees, at no cost to the instructions in between. The board
-//! ends its slices at the next overflow ([`Cpu::pmu_next_overflow`]) so the overflow
-//! interrupt (PMUIRQ, [`Cpu::pmu_irq`]) rises at the instruction that overflows.
+//! ends its slices at the next overflow ([`Cpu::pmu_next_overflow`]), and a PE's run ends
+//! after any instruction that changed what counts (`Pmu::changed`), so the overflow interrupt
+//! (PMUIRQ, [`Cpu::pmu_irq`]) rises at the instruction that overflows and a frozen counter
+//! stops there.
 
 use super::Cpu;
 use crate::state::ExceptionLevel as El;
@@ -55,6 +58,10 @@ pub struct Pmu {
     /// The counters (bit n; bit 31 the cycle counter) that each retired instruction increments
     /// under the state of the last sync: INST_RETIRED and CPU_CYCLES counters that count there.
     pub per_insn: u32,
+    /// A sync found counters counting or overflow flags set: [`Cpu::run`] ends its run after
+    /// the instruction, so that the board raises PMUIRQ and ends its next slice at the next
+    /// overflow.
+    pub changed: bool,
 }
 
 const fn bit(v: u64, n: u32) -> bool {
@@ -333,6 +340,9 @@ impl Cpu {
             }
         }
         self.pmu.per_insn = per_insn;
+        if per_insn != 0 || self.state.sr(sr::PMOVSSET_EL0) != 0 {
+            self.pmu.changed = true;
+        }
     }
 
     /// [`Cpu::pmu_sync_at`] the instructions retired so far.
@@ -417,18 +427,22 @@ impl Cpu {
 
     /// Where an access to `reg` traps, if it does, in the order of the registers' pseudocode:
     /// EL0's PMUSERENR_EL0 permission (to EL1, or EL2 under HCR_EL2.TGE), MDCR_EL2.TPM and
-    /// TPMCR, a counter reserved for EL2 by HPMN (FEAT_FGT makes it a trap to EL2), then
-    /// MDCR_EL3.TPM. A counter index past N (PMXEV* with SEL >= 6) is UNDEFINED: `Err`.
+    /// TPMCR, a counter reserved for EL2 by HPMN (to EL2: what FEAT_FGT requires, and the
+    /// model's choice among the CONSTRAINED UNPREDICTABLE behaviours without it), then
+    /// MDCR_EL3.TPM. With no trap, PMXEV* selecting a counter past N (SEL >= 6) is UNDEFINED:
+    /// `Err`. (PMEVCNTR<n>_EL0 past N are encodings the table lacks: UNDEFINED before any trap.)
     pub(super) fn pmu_trap(&self, reg: Reg, read: bool) -> Result<Option<El>, ()> {
         let el = self.state.pstate.el;
         // The counter the access names, for the HPMN and N checks.
+        let mut past_n = false;
         let counter = match reg {
             sr::PMXEVTYPER_EL0 | sr::PMXEVCNTR_EL0 => {
                 let sel = self.selected();
                 if sel == CYCLE && reg == sr::PMXEVTYPER_EL0 {
                     None
                 } else if sel >= COUNTERS {
-                    return Err(());
+                    past_n = true;
+                    None
                 } else {
                     Some(sel)
                 }
@@ -469,6 +483,9 @@ impl Cpu {
         if el <= El::EL2 && self.have_el3() && f::MDCR_EL3_TPM.is_set(self.state.sr(sr::MDCR_EL3)) {
             return Ok(Some(El::EL3));
         }
+        if past_n {
+            return Err(());
+        }
         Ok(None)
     }
 
@@ -480,10 +497,9 @@ impl Cpu {
         match reg {
             sr::PMCR_EL0 => {
                 // N reads as HPMN where EL2 reserves counters; LC is RES1 (no AArch32); P and
-                // C are write-only; IMP and IDCODE are 0 (PMUv3p7).
+                // C are write-only; IMP and IDCODE are 0 (PMUv3p7); X is RAZ (no export bus).
                 let n = self.accessible_counters() as u64;
                 let keep = f::PMCR_EL0_E.mask()
-                    | f::PMCR_EL0_X.mask()
                     | f::PMCR_EL0_DP.mask()
                     | f::PMCR_EL0_LP.mask()
                     | f::PMCR_EL0_FZO.mask();
@@ -523,13 +539,12 @@ impl Cpu {
         };
         match reg {
             sr::PMCR_EL0 => {
+                // X is RAZ/WI: there is no event export bus.
                 let keep = f::PMCR_EL0_E.mask()
-                    | f::PMCR_EL0_X.mask()
                     | f::PMCR_EL0_DP.mask()
                     | f::PMCR_EL0_LP.mask()
                     | f::PMCR_EL0_FZO.mask();
                 self.state.set_sr(reg, v & keep & writable);
-                // X: there is no export bus, so it reads as written but exports nothing.
                 if f::PMCR_EL0_C.is_set(v) {
                     self.state.set_sr(sr::PMCCNTR_EL0, 0);
                 }
@@ -676,6 +691,50 @@ mod tests {
         cpu.pmu_sync();
         assert_eq!(cpu.pmu_read(sr::PMOVSSET_EL0), 0);
         assert_eq!(cpu.pmu_read(sr::PMEVCNTR0_EL0), 1 << 32);
+    }
+
+    /// A run ends after the instruction that starts a counter, so that the board's next slice
+    /// ends at the overflow: with freeze on overflow, counter 1 stops with counter 0's
+    /// overflow instead of counting to the end of a long slice.
+    #[test]
+    fn a_run_ends_where_counting_changes() {
+        use crate::interp::Stop;
+        use crate::memory::{FlatMemory, Perms};
+        let mut cpu = pe(false);
+        cpu.state.set_sr(sr::SCR_EL3, 1);
+        cpu.state.pstate.el = El::EL1;
+        cpu.system_state_changed();
+        let mut mem = FlatMemory::new();
+        mem.map(0, 0x10000, Perms::RWX);
+        // MSR PMCR_EL0, X0, then NOPs.
+        let mut code = 0xd51b_9c00u32.to_le_bytes().to_vec();
+        for _ in 0..4000 {
+            code.extend_from_slice(&0xd503_201fu32.to_le_bytes());
+        }
+        mem.poke(0, &code).unwrap();
+        cpu.state.pc = 0;
+        cpu.state.set_xr(0, 1 | 1 << 9); // E, FZO
+        cpu.pmu_write(sr::PMEVTYPER0_EL0, u64::from(event::INST_RETIRED));
+        cpu.pmu_write(sr::PMEVTYPER1_EL0, u64::from(event::INST_RETIRED));
+        cpu.pmu_write(sr::PMEVCNTR0_EL0, 0xffff_fff0);
+        cpu.pmu_write(sr::PMCNTENSET_EL0, 0b11);
+        cpu.pmu.changed = false;
+        assert_eq!(cpu.run(&mut mem, 1000), Stop::Budget);
+        assert_eq!(cpu.retired, 1, "the run ends after the MSR");
+        // The MSR counted (it retired with E set). The board's next slice ends at the
+        // overflow, and then counter 1 is frozen.
+        let n = cpu.pmu_next_overflow().unwrap();
+        assert_eq!(n, 15);
+        cpu.run(&mut mem, n);
+        cpu.pmu_sync();
+        cpu.run(&mut mem, 1000);
+        cpu.pmu_sync();
+        assert_eq!(cpu.pmu_read(sr::PMOVSSET_EL0), 1);
+        assert_eq!(
+            cpu.pmu_read(sr::PMEVCNTR1_EL0),
+            16,
+            "frozen at the overflow"
+        );
     }
 
     /// EL0's access follows PMUSERENR_EL0; counters past N are UNDEFINED through PMSELR_EL0.

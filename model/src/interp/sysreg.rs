@@ -492,11 +492,6 @@ impl Cpu {
             };
             self.fine_grained_trap(r, b, true)
         });
-        // PMXEVTYPER_EL0 and PMXEVCNTR_EL0 selecting a counter this PE lacks: UNDEFINED, as
-        // FEAT_FGT makes it, before every trap.
-        if info.kind == Kind::Pmu && self.pmu_trap(reg, read).is_err() {
-            return Err(undefined(i));
-        }
         for &t in info.traps {
             if let Some(target) = self.trap_target(t, reg, read) {
                 if target == El::EL3 && fgt {
@@ -515,6 +510,11 @@ impl Cpu {
         }
         if fgt {
             return Err(self.sysreg_trap(i, El::EL2, read));
+        }
+        // PMXEVTYPER_EL0 and PMXEVCNTR_EL0 selecting a counter this PE lacks, after the traps:
+        // UNDEFINED, as FEAT_FGT makes it.
+        if info.kind == Kind::Pmu && self.pmu_trap(reg, read).is_err() {
+            return Err(undefined(i));
         }
         Ok(())
     }
@@ -1171,6 +1171,8 @@ pub(super) fn msr(cpu: &mut Cpu, i: Insn) -> Exec {
     }
     let reg = cpu.redirected(reg);
     let v = cpu.state.xr(i.rd());
+    // The counters catch up under the controls as they were (MDCR_ELx, SCR_EL3, PMEVTYPER).
+    cpu.pmu_sync();
     cpu.write_sysreg(reg, v);
     cpu.system_state_changed();
     Ok(())
