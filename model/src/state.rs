@@ -63,6 +63,8 @@ pub struct Pstate {
     pub il: bool,
     /// FEAT_NMI: all interrupts masked (with SCTLR_ELx.NMI), Superpriority ones too.
     pub allint: bool,
+    /// FEAT_EBEP: the PMU exception masked at its own level (SPSR bit 32).
+    pub pm: bool,
 }
 
 impl Pstate {
@@ -81,6 +83,7 @@ impl Pstate {
         self.ss = b(21);
         self.il = b(20);
         self.allint = b(13);
+        self.pm = b(32);
         self.ssbs = b(12);
         self.btype = ((spsr >> 10) & 3) as u8;
         self.d = b(9);
@@ -106,12 +109,13 @@ impl Pstate {
         self.f = v & (1 << 6) != 0;
     }
 
-    /// PSTATE as an exception saves it in SPSR_ELx (AArch64 format): NZCV, TCO, DIT, UAO,
+    /// PSTATE as an exception saves it in SPSR_ELx (AArch64 format): PM, NZCV, TCO, DIT, UAO,
     /// PAN, SS, IL, ALLINT, SSBS, BTYPE, DAIF, and M[3:0] (EL and SP select). Signal frames and
     /// traces show this value.
     pub fn spsr(&self) -> u64 {
         let b = |v: bool, n: u32| u64::from(v) << n;
-        b(self.n, 31)
+        b(self.pm, 32)
+            | b(self.n, 31)
             | b(self.z, 30)
             | b(self.c, 29)
             | b(self.v, 28)

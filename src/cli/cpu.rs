@@ -147,7 +147,8 @@ mod tests {
     /// The system board's `max` is the newest version whose features the system model has
     /// (Armv9.4, which is Armv8.9 with FP16, FHM and FlagM2: PAN, RAS, UAO, PAuth2 at every
     /// level, TLBI by range, BTI, E0PD, FGT, ECV, PAN3, XS, WFxT, HCX, AFP, MOPS, HBC, NMI,
-    /// TIDCP1, CMOW, CSSC, SCTLR2, TCR2, FGT2, RASv2, SPECRES2 and Debugv8p9), with the
+    /// TIDCP1, CMOW, CSSC, SCTLR2, TCR2, FGT2, RASv2, SPECRES2 and Debugv8p9), with the PMU
+    /// (PMUv3p9 and, Armv9.3 asking for it with a PMUv3p9, FEAT_EBEP), with the
     /// optional features (52-bit addresses with every granule) included, and has EL2 and EL3
     /// only when asked (both: Secure EL2 too).
     #[test]
@@ -183,6 +184,9 @@ mod tests {
             "FEAT_SPECRES2",
             "FEAT_CLRBHB",
             "FEAT_Debugv8p9",
+            "FEAT_PMUv3",
+            "FEAT_PMUv3p9",
+            "FEAT_EBEP",
         ] {
             assert!(r.has(f), "{spec}: {f}");
         }
@@ -190,6 +194,8 @@ mod tests {
         let (spec, r) = resolve_for_boot("max", false, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_S2FWB") && r.has("FEAT_EVT"));
         assert!(r.has("FEAT_FGT") && r.has("FEAT_HCX"), "{spec}");
+        // With EL2 and a PMU, Armv8.8 asks for HPMN = 0 (FEAT_HPMN0).
+        assert!(r.has("FEAT_HPMN0"), "{spec}");
         assert!(spec.starts_with("v9.4"), "{spec}");
         let (spec, r) = resolve_for_boot("max", true, true).unwrap();
         assert!(r.has("FEAT_EL2") && r.has("FEAT_EL3") && r.has("FEAT_VHE"));

@@ -367,6 +367,10 @@ impl Cpu {
         if self.config.system_features.nmi {
             p.allint = !f::SCTLR_EL1_SPINTMASK.is_set(sctlr);
         }
+        // FEAT_EBEP: every exception entry masks the PMU exception at the new level.
+        if self.config.system_features.ebep {
+            p.pm = true;
+        }
         self.monitor.marked = None;
         self.debug.stepped = None;
         let vbar = self.state.sr(VBAR[t]);
@@ -643,6 +647,7 @@ impl Cpu {
         p.pan &= sys.pan;
         p.uao &= sys.uao;
         p.allint &= sys.nmi;
+        p.pm &= sys.ebep;
         p.tco = false;
         if !feats.dit {
             p.dit = false;

@@ -176,6 +176,11 @@ pub struct SystemFeatures {
     pub pmuv3p7: bool,
     pub pmuv3p8: bool,
     pub hpmn0: bool,
+    /// FEAT_PMUv3p9: PMUSERENR_EL0.UEN and TID, PMUACR_EL1, PMZR_EL0, MDCR_EL3.EnPM2.
+    pub pmuv3p9: bool,
+    /// FEAT_EBEP: the PMU exception (EC 0x3D) instead of PMUIRQ where PMEE asks for it,
+    /// PSTATE.PM, PMECR_EL1, MDCR_EL2.PMEE and MDCR_EL3.PMEE.
+    pub ebep: bool,
 }
 
 impl SystemFeatures {
@@ -228,6 +233,8 @@ impl SystemFeatures {
             pmuv3p7: has("FEAT_PMUv3p7"),
             pmuv3p8: has("FEAT_PMUv3p8"),
             hpmn0: has("FEAT_HPMN0"),
+            pmuv3p9: has("FEAT_PMUv3p9"),
+            ebep: has("FEAT_EBEP"),
         }
     }
 
@@ -281,6 +288,8 @@ impl SystemFeatures {
             "FEAT_PMUv3p7" => self.pmuv3p7,
             "FEAT_PMUv3p8" => self.pmuv3p8,
             "FEAT_HPMN0" => self.hpmn0,
+            "FEAT_PMUv3p9" => self.pmuv3p9,
+            "FEAT_EBEP" => self.ebep,
             _ => false,
         }
     }
@@ -480,6 +489,8 @@ pub const SYSTEM_IMPLEMENTED: &[&str] = &[
     "FEAT_PMUv3p7",
     "FEAT_PMUv3p8",
     "FEAT_HPMN0",
+    "FEAT_PMUv3p9",
+    "FEAT_EBEP",
 ];
 
 /// The features above EL0 the system model has with no switch of their own: the Exception
@@ -1072,6 +1083,7 @@ impl Cpu {
             || self.virtual_pending
             || self.debug_armed
             || self.watch_pending
+            || self.pmu.exception_pending
             || (self.breakpoints_armed && self.breakpoint_at(pc))
         {
             return false;
@@ -1129,6 +1141,14 @@ impl Cpu {
             && let Some((target, kind)) = self.interrupt_target()
         {
             self.take_interrupt(target, kind);
+            return Ok(());
+        }
+        // The PMU exception (FEAT_EBEP), asynchronous, after the interrupts (their relative
+        // priority is IMPLEMENTATION DEFINED).
+        if self.pmu.exception_pending
+            && let Some(target) = self.pmu_exception_due()
+        {
+            self.take_pmu_exception(target);
             return Ok(());
         }
         if self.debug_armed

@@ -14,6 +14,11 @@
 //! after any instruction that changed what counts (`Pmu::changed`), so the overflow interrupt
 //! (PMUIRQ, [`Cpu::pmu_irq`]) rises at the instruction that overflows and a frozen counter
 //! stops there.
+//!
+//! With FEAT_EBEP, PMEE (MDCR_EL3, then MDCR_EL2, then PMECR_EL1) may send an overflow to the PMU
+//! exception (EC 0x3D, asynchronous, through the synchronous vector) instead of PMUIRQ; PSTATE.PM
+//! and PMECR_EL1.KPME mask it at its own level. FEAT_PMUv3p9 adds EL0's per-counter access
+//! (PMUSERENR_EL0.UEN with PMUACR_EL1), PMZR_EL0 and PMUSERENR_EL0.TID.
 
 use super::Cpu;
 use crate::state::ExceptionLevel as El;
@@ -62,6 +67,20 @@ pub struct Pmu {
     /// the instruction, so that the board raises PMUIRQ and ends its next slice at the next
     /// overflow.
     pub changed: bool,
+    /// FEAT_EBEP: an overflow asks for the PMU exception and nothing masks it: the step loop
+    /// leaves the fast path to take it.
+    pub exception_pending: bool,
+}
+
+/// Where a counter overflow goes (FEAT_EBEP's PMEE, walked from EL3 down).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Overflow {
+    /// PMUIRQ (PMEE = 0b00, and always without FEAT_EBEP).
+    Interrupt,
+    /// The PMU exception, to this level (PMEE = 0b11).
+    Exception(El),
+    /// Neither (a reserved PMEE value: CONSTRAINED UNPREDICTABLE, and the model disables both).
+    Neither,
 }
 
 const fn bit(v: u64, n: u32) -> bool {
@@ -261,7 +280,8 @@ impl Cpu {
     /// range, MDCR_EL2.HLP for the second (FEAT_PMUv3p5); the cycle counter always (LC is
     /// RES1: no AArch32).
     fn long_counter(&self, n: usize) -> bool {
-        if n == CYCLE {
+        // While the PMU exception is enabled, LP, LC and HLP are 1 in effect (FEAT_EBEP).
+        if n == CYCLE || matches!(self.overflow_route(), Overflow::Exception(_)) {
             return true;
         }
         if self.second_range(n) {
@@ -343,6 +363,8 @@ impl Cpu {
         if per_insn != 0 || self.state.sr(sr::PMOVSSET_EL0) != 0 {
             self.pmu.changed = true;
         }
+        self.pmu.exception_pending =
+            self.config.system_features.ebep && self.pmu_exception_due().is_some();
     }
 
     /// [`Cpu::pmu_sync_at`] the instructions retired so far.
@@ -391,13 +413,84 @@ impl Cpu {
             return false;
         }
         self.pmu_sync();
+        self.overflow_route() == Overflow::Interrupt && self.overflow_condition()
+    }
+
+    /// `CheckPMUOverflowCondition`: an overflow flag set with its interrupt enabled, and its
+    /// range enabled (PMCR_EL0.E; MDCR_EL2.HPME for the second range).
+    fn overflow_condition(&self) -> bool {
         let pending = self.state.sr(sr::PMOVSSET_EL0) & self.state.sr(sr::PMINTENSET_EL1);
+        if pending == 0 {
+            return false;
+        }
         let e = f::PMCR_EL0_E.is_set(self.state.sr(sr::PMCR_EL0));
         let hpme = f::MDCR_EL2_HPME.is_set(self.state.sr(sr::MDCR_EL2));
         (0..COUNTERS).chain([CYCLE]).any(|n| {
             let on = if self.second_range(n) { hpme } else { e };
             on && bit(pending, n as u32)
         })
+    }
+
+    /// Where an overflow goes (`PMUInterruptEnabled`, `PMUExceptionEnabled`): the first of
+    /// MDCR_EL3.PMEE, MDCR_EL2.PMEE (with EL2 enabled) and PMECR_EL1.PMEE that does not
+    /// defer (0b01) to the next decides; the exception then goes to that level, or from
+    /// PMECR_EL1 to EL1 (EL2 under HCR_EL2.TGE).
+    fn overflow_route(&self) -> Overflow {
+        if !self.config.system_features.ebep {
+            return Overflow::Interrupt;
+        }
+        let decide = |pmee: u64, target: El| match pmee {
+            0b00 => Overflow::Interrupt,
+            0b11 => Overflow::Exception(target),
+            _ => Overflow::Neither,
+        };
+        if self.have_el3() {
+            let v = f::MDCR_EL3_PMEE.get(self.state.sr(sr::MDCR_EL3));
+            if v != 0b01 {
+                return decide(v, El::EL3);
+            }
+        }
+        if self.el2_enabled() {
+            let v = f::MDCR_EL2_PMEE.get(self.state.sr(sr::MDCR_EL2));
+            if v != 0b01 {
+                return decide(v, El::EL2);
+            }
+        }
+        let target = if self.el2_enabled() && f::HCR_EL2_TGE.is_set(self.hcr_el2()) {
+            El::EL2
+        } else {
+            El::EL1
+        };
+        decide(f::PMECR_EL1_PMEE.get(self.state.sr(sr::PMECR_EL1)), target)
+    }
+
+    /// The level the PMU exception is taken to now, if it is due and not masked
+    /// (`PMUExceptionMasked`): never to a lower level; at EL2 to EL2 only when MDCR_EL2.PMEE
+    /// itself asks; at its own level not while PSTATE.PM is set or PMECR_EL1.KPME is clear.
+    pub(super) fn pmu_exception_due(&self) -> Option<El> {
+        let Overflow::Exception(target) = self.overflow_route() else {
+            return None;
+        };
+        let el = self.state.pstate.el;
+        if target < el
+            || (el == El::EL2
+                && target == El::EL2
+                && f::MDCR_EL2_PMEE.get(self.state.sr(sr::MDCR_EL2)) != 0b11)
+            || (target == el
+                && (self.state.pstate.pm
+                    || !f::PMECR_EL1_KPME.is_set(self.state.sr(sr::PMECR_EL1))))
+        {
+            return None;
+        }
+        self.overflow_condition().then_some(target)
+    }
+
+    /// Takes the PMU exception (`TakeProfilingException`): EC 0x3D, ISS 0 (an asynchronous
+    /// PMU exception), through the vector of synchronous exceptions; the preferred return is
+    /// the instruction not yet executed; FAR is UNKNOWN (left as it was).
+    pub(super) fn take_pmu_exception(&mut self, target: El) {
+        let pc = self.state.pc;
+        self.take_exception(target, Some((0x3d, 0)), None, pc, 0);
     }
 
     /// Instructions until the next counter that counts every instruction overflows, so that
@@ -452,21 +545,48 @@ impl Cpu {
         if el == El::EL0 {
             let u = self.state.sr(sr::PMUSERENR_EL0);
             let en = f::PMUSERENR_EL0_EN.is_set(u);
-            let allowed = en
-                || match reg {
-                    sr::PMUSERENR_EL0 => true,
-                    sr::PMSWINC_EL0 => f::PMUSERENR_EL0_SW.is_set(u),
-                    sr::PMCCNTR_EL0 => read && f::PMUSERENR_EL0_CR.is_set(u),
-                    sr::PMXEVCNTR_EL0 => read && f::PMUSERENR_EL0_ER.is_set(u),
-                    sr::PMSELR_EL0 => f::PMUSERENR_EL0_ER.is_set(u),
-                    r if counter.is_some() && evcntr(counter.unwrap_or(0)) == r => {
-                        read && f::PMUSERENR_EL0_ER.is_set(u)
-                    }
-                    _ => false,
-                };
+            // PMUv3p9: UEN opens the counters' registers to EL0 whatever EN says (PMUACR_EL1
+            // then says which counters), and closes PMCR_EL0; TID traps PMCEID's reads.
+            let uen = f::PMUSERENR_EL0_UEN.is_set(u);
+            let allowed = match reg {
+                sr::PMUSERENR_EL0 => true,
+                sr::PMCR_EL0 => en && !uen,
+                sr::PMCEID0_EL0 | sr::PMCEID1_EL0 => (en || uen) && !f::PMUSERENR_EL0_TID.is_set(u),
+                _ if en || uen => true,
+                sr::PMSWINC_EL0 => f::PMUSERENR_EL0_SW.is_set(u),
+                sr::PMCCNTR_EL0 => read && f::PMUSERENR_EL0_CR.is_set(u),
+                sr::PMXEVCNTR_EL0 => read && f::PMUSERENR_EL0_ER.is_set(u),
+                sr::PMSELR_EL0 => f::PMUSERENR_EL0_ER.is_set(u),
+                r if counter.is_some() && evcntr(counter.unwrap_or(0)) == r => {
+                    read && f::PMUSERENR_EL0_ER.is_set(u)
+                }
+                _ => false,
+            };
             if !allowed {
                 let tge = f::HCR_EL2_TGE.is_set(self.hcr_el2());
                 return Ok(Some(if tge { El::EL2 } else { El::EL1 }));
+            }
+        }
+        // FEAT_FGT2's traps (a 0 traps; all of them while SCR_EL3.FGTEn2 is clear).
+        let fgt2 = match reg {
+            sr::PMECR_EL1 => Some(0),
+            sr::PMUACR_EL1 => Some(4),
+            sr::PMZR_EL0 => Some(21),
+            _ => None,
+        };
+        if let Some(b) = fgt2
+            && self.config.system_features.fgt2
+            && self.el2_enabled()
+            && (el == El::EL1 || (el == El::EL0 && !self.in_host(El::EL0)))
+        {
+            let r = if read {
+                sr::HDFGRTR2_EL2
+            } else {
+                sr::HDFGWTR2_EL2
+            };
+            let enabled = !self.have_el3() || f::SCR_EL3_FGTEn2.is_set(self.state.sr(sr::SCR_EL3));
+            if !enabled || !bit(self.state.sr(r), b) {
+                return Ok(Some(El::EL2));
             }
         }
         if el <= El::EL1 && self.el2_enabled() {
@@ -480,7 +600,16 @@ impl Cpu {
                 return Ok(Some(El::EL2));
             }
         }
-        if el <= El::EL2 && self.have_el3() && f::MDCR_EL3_TPM.is_set(self.state.sr(sr::MDCR_EL3)) {
+        // MDCR_EL3.EnPM2 (PMUv3p9, EBEP) traps PMECR_EL1 and PMUACR_EL1 to EL3 (not PMZR_EL0).
+        let mdcr3 = self.state.sr(sr::MDCR_EL3);
+        if el <= El::EL2
+            && self.have_el3()
+            && matches!(reg, sr::PMECR_EL1 | sr::PMUACR_EL1)
+            && !f::MDCR_EL3_EnPM2.is_set(mdcr3)
+        {
+            return Ok(Some(El::EL3));
+        }
+        if el <= El::EL2 && self.have_el3() && f::MDCR_EL3_TPM.is_set(mdcr3) {
             return Ok(Some(El::EL3));
         }
         if past_n {
@@ -489,8 +618,55 @@ impl Cpu {
         Ok(None)
     }
 
-    /// MRS of a `pmu` register (after its checks and a sync).
+    /// EL0 under PMUSERENR_EL0.UEN (FEAT_PMUv3p9): the counters PMUACR_EL1 opens to it (bit n,
+    /// C for the cycle counter), and those it may also write (not read-only by ER or CR).
+    fn el0_counter_access(&self) -> Option<(u64, u64)> {
+        if self.state.pstate.el != El::EL0 || !self.config.system_features.pmuv3p9 {
+            return None;
+        }
+        let u = self.state.sr(sr::PMUSERENR_EL0);
+        if !f::PMUSERENR_EL0_UEN.is_set(u) {
+            return None;
+        }
+        let open = self.state.sr(sr::PMUACR_EL1) & self.accessible_mask();
+        let mut writable = open;
+        if f::PMUSERENR_EL0_CR.is_set(u) {
+            writable &= !(1 << CYCLE);
+        }
+        if f::PMUSERENR_EL0_ER.is_set(u) {
+            writable &= 1 << CYCLE;
+        }
+        Some((open, writable))
+    }
+
+    /// The counter a counter or filter register names: n, or 31 for the cycle counter.
+    fn counter_named(&self, reg: Reg) -> Option<usize> {
+        match reg {
+            sr::PMCCNTR_EL0 | sr::PMCCFILTR_EL0 => Some(CYCLE),
+            sr::PMXEVCNTR_EL0 | sr::PMXEVTYPER_EL0 => Some(self.selected()),
+            r => counter_of(r),
+        }
+    }
+
+    /// MRS of a `pmu` register (after its checks and a sync). At EL0 under UEN, a counter
+    /// PMUACR_EL1 does not open, its filter and its bits in the SET/CLR registers read as zero.
     pub(super) fn pmu_read(&self, reg: Reg) -> u64 {
+        let v = self.pmu_read_register(reg);
+        let Some((open, _)) = self.el0_counter_access() else {
+            return v;
+        };
+        match reg {
+            sr::PMCNTENSET_EL0 | sr::PMCNTENCLR_EL0 | sr::PMOVSSET_EL0 | sr::PMOVSCLR_EL0 => {
+                v & open
+            }
+            r => match self.counter_named(r) {
+                Some(n) if !bit(open, n as u32) => 0,
+                _ => v,
+            },
+        }
+    }
+
+    fn pmu_read_register(&self, reg: Reg) -> u64 {
         let s = &self.state;
         let (writable, res1) = self.sysreg_masks[reg.0 as usize];
         let masked = |r: Reg| (s.sr(r) & (writable | res1)) | res1;
@@ -517,11 +693,15 @@ impl Cpu {
             // PMMIR_EL1: no STALL_SLOT, no thresholds, no bus figures.
             sr::PMMIR_EL1 => 0,
             sr::PMXEVTYPER_EL0 => match self.selected() {
-                CYCLE => masked(sr::PMCCFILTR_EL0),
-                n => self.pmu_read(evtyper(n)),
+                CYCLE => self.pmu_read_register(sr::PMCCFILTR_EL0),
+                n => self.pmu_read_register(evtyper(n)),
             },
             sr::PMXEVCNTR_EL0 => s.sr(evcntr(self.selected())),
-            sr::PMUSERENR_EL0 | sr::PMSELR_EL0 | sr::PMCCFILTR_EL0 => masked(reg),
+            sr::PMUSERENR_EL0
+            | sr::PMSELR_EL0
+            | sr::PMCCFILTR_EL0
+            | sr::PMUACR_EL1
+            | sr::PMECR_EL1 => masked(reg),
             r if counter_of(r).is_some_and(|n| evtyper(n) == r) => masked(r),
             // The counters: 64 bits with PMUv3p5, else 32.
             r => s.sr(r),
@@ -529,7 +709,30 @@ impl Cpu {
     }
 
     /// MSR of a `pmu` register (after its checks): syncs, writes, and records what counts now.
+    /// At EL0 under UEN, writes reach only the counters PMUACR_EL1 opens, and not those ER or
+    /// CR make read-only; PMSWINC_EL0 without SW only the open ones.
     pub(super) fn pmu_write(&mut self, reg: Reg, v: u64) {
+        let v = match self.el0_counter_access() {
+            None => v,
+            Some((open, writable)) => match reg {
+                sr::PMCNTENSET_EL0 | sr::PMCNTENCLR_EL0 | sr::PMOVSSET_EL0 | sr::PMOVSCLR_EL0 => {
+                    v & open
+                }
+                sr::PMZR_EL0 => v & writable,
+                sr::PMSWINC_EL0 => {
+                    let sw = f::PMUSERENR_EL0_SW.is_set(self.state.sr(sr::PMUSERENR_EL0));
+                    if sw { v } else { v & open }
+                }
+                r => match self.counter_named(r) {
+                    Some(n) if !bit(writable, n as u32) => return,
+                    _ => v,
+                },
+            },
+        };
+        self.pmu_write_register(reg, v);
+    }
+
+    fn pmu_write_register(&mut self, reg: Reg, v: u64) {
         self.pmu_sync();
         let accessible = self.accessible_mask();
         let (writable, res1) = self.sysreg_masks[reg.0 as usize];
@@ -566,10 +769,22 @@ impl Cpu {
                 self.pmu_event(event::SW_INCR, counters);
             }
             sr::PMXEVTYPER_EL0 => match self.selected() {
-                CYCLE => self.pmu_write(sr::PMCCFILTR_EL0, v),
-                n => self.pmu_write(evtyper(n), v),
+                CYCLE => self.pmu_write_register(sr::PMCCFILTR_EL0, v),
+                n => self.pmu_write_register(evtyper(n), v),
             },
-            sr::PMXEVCNTR_EL0 => self.pmu_write(evcntr(self.selected()), v),
+            sr::PMXEVCNTR_EL0 => self.pmu_write_register(evcntr(self.selected()), v),
+            // PMZR_EL0 (PMUv3p9): zeroes the counters whose bits are set.
+            sr::PMZR_EL0 => {
+                let v = v & accessible;
+                if bit(v, CYCLE as u32) {
+                    self.state.set_sr(sr::PMCCNTR_EL0, 0);
+                }
+                for n in 0..COUNTERS {
+                    if bit(v, n as u32) {
+                        self.state.set_sr(evcntr(n), 0);
+                    }
+                }
+            }
             sr::PMCEID0_EL0 | sr::PMCEID1_EL0 | sr::PMMIR_EL1 => {}
             sr::PMCCNTR_EL0 => self.state.set_sr(reg, v),
             r if counter_of(r).is_some_and(|n| evcntr(n) == r) => {
@@ -735,6 +950,78 @@ mod tests {
             16,
             "frozen at the overflow"
         );
+    }
+
+    /// FEAT_EBEP's routing and masking of the PMU exception, as a table: (MDCR_EL3.PMEE,
+    /// MDCR_EL2.PMEE, PMECR_EL1.PMEE, KPME, PSTATE.PM, the current level, HCR_EL2.TGE) and
+    /// where the exception goes (None: not taken), with an overflow pending.
+    #[test]
+    fn the_pmu_exception_goes_where_pmee_says() {
+        type Case = (u64, u64, u64, bool, bool, El, bool, Option<El>);
+        let cases: &[Case] = &[
+            // PMECR_EL1 decides: to EL1, masked there by KPME or PM, never from EL2 or EL3.
+            (1, 1, 3, true, false, El::EL1, false, Some(El::EL1)),
+            (1, 1, 3, true, false, El::EL0, false, Some(El::EL1)),
+            (1, 1, 3, false, false, El::EL1, false, None),
+            (1, 1, 3, false, false, El::EL0, false, Some(El::EL1)),
+            (1, 1, 3, true, true, El::EL1, false, None),
+            (1, 1, 3, true, true, El::EL0, false, Some(El::EL1)),
+            (1, 1, 3, true, false, El::EL2, false, None),
+            // Under TGE, EL0's goes to EL2 (taken from EL0, not at EL2 itself).
+            (1, 1, 3, true, false, El::EL0, true, Some(El::EL2)),
+            (1, 1, 3, true, false, El::EL2, true, None),
+            // PMUIRQ instead, or a reserved value: no exception.
+            (1, 1, 0, true, false, El::EL1, false, None),
+            (1, 1, 2, true, false, El::EL1, false, None),
+            (1, 1, 1, true, false, El::EL1, false, None),
+            // MDCR_EL2 decides: to EL2, also at EL2 itself (KPME and PM permitting).
+            (1, 3, 0, true, false, El::EL1, false, Some(El::EL2)),
+            (1, 3, 0, true, false, El::EL2, false, Some(El::EL2)),
+            (1, 3, 0, true, true, El::EL2, false, None),
+            (1, 0, 3, true, false, El::EL1, false, None),
+            // MDCR_EL3 decides.
+            (3, 0, 0, true, false, El::EL1, false, Some(El::EL3)),
+            (3, 0, 0, true, false, El::EL3, false, Some(El::EL3)),
+            (3, 0, 0, false, false, El::EL3, false, None),
+            (0, 3, 3, true, false, El::EL1, false, None),
+        ];
+        for &(pmee3, pmee2, pmee1, kpme, pm, el, tge, want) in cases {
+            let mut c = Config {
+                system: true,
+                el2: true,
+                el3: true,
+                ..Config::default()
+            };
+            c.system_features = SystemFeatures::from_names(|n| {
+                matches!(
+                    n,
+                    "FEAT_PMUv3" | "FEAT_PMUv3p5" | "FEAT_EBEP" | "FEAT_PMUv3p9"
+                )
+            });
+            let mut cpu = Cpu::new(c);
+            cpu.reset_system(0);
+            // Non-secure, EL2 using AArch64 (and TGE when asked).
+            cpu.state.set_sr(sr::SCR_EL3, 1 | 1 << 10);
+            cpu.state
+                .set_sr(sr::HCR_EL2, 1 << 31 | if tge { 1 << 27 } else { 0 });
+            cpu.state.set_sr(sr::MDCR_EL3, pmee3 << 40);
+            cpu.state.set_sr(sr::MDCR_EL2, 6 | pmee2 << 40);
+            cpu.state
+                .set_sr(sr::PMECR_EL1, pmee1 | if kpme { 4 } else { 0 });
+            cpu.state.set_sr(sr::PMCR_EL0, 1);
+            cpu.state.set_sr(sr::PMINTENSET_EL1, 1);
+            cpu.state.set_sr(sr::PMOVSSET_EL0, 1);
+            cpu.state.pstate.el = el;
+            cpu.state.pstate.pm = pm;
+            let case = (pmee3, pmee2, pmee1, kpme, pm, el, tge);
+            assert_eq!(cpu.pmu_exception_due(), want, "{case:?}");
+            // PMUIRQ only where the deciding PMEE is 0b00.
+            let irq = match (pmee3, pmee2, pmee1) {
+                (0, _, _) | (1, 0, _) | (1, 1, 0) => true,
+                _ => false,
+            };
+            assert_eq!(cpu.pmu_irq(), irq, "{case:?}");
+        }
     }
 
     /// EL0's access follows PMUSERENR_EL0; counters past N are UNDEFINED through PMSELR_EL0.

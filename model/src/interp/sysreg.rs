@@ -919,6 +919,7 @@ impl Cpu {
             sr::CurrentEL => (p.el as u64) << 2,
             sr::PAN => u64::from(p.pan) << 22,
             sr::ALLINT => u64::from(p.allint) << 13,
+            sr::PM => u64::from(p.pm) << 32,
             sr::UAO => u64::from(p.uao) << 23,
             sr::DAIF => p.daif(),
             sr::NZCV => p.nzcv(),
@@ -975,6 +976,7 @@ impl Cpu {
             sr::DIT => s.pstate.dit = (v >> 24) & 1 != 0,
             sr::PAN => s.pstate.pan = (v >> 22) & 1 != 0,
             sr::ALLINT => s.pstate.allint = (v >> 13) & 1 != 0,
+            sr::PM => s.pstate.pm = (v >> 32) & 1 != 0,
             sr::UAO => s.pstate.uao = (v >> 23) & 1 != 0,
             sr::SSBS => s.pstate.ssbs = (v >> 12) & 1 != 0,
             sr::FPCR => s.fpcr = v & fpcr_mask,
@@ -1198,7 +1200,7 @@ fn board_sysreg(cpu: &mut Cpu, i: Insn, reg: Reg, read: bool) -> Exception {
 }
 
 /// MSR (immediate) of the PSTATE fields in system mode: SPSel, DAIFSet, DAIFClr, DIT, SSBS,
-/// PAN and UAO (EL1 and above: op1 = 0), and ALLINT (op1 = 1).
+/// PAN and UAO (EL1 and above: op1 = 0), ALLINT and PM (op1 = 1).
 pub(super) fn msr_imm(cpu: &mut Cpu, i: Insn) -> Exec {
     let (op1, crm, op2) = (i.bits(18, 16), i.bits(11, 8), i.bits(7, 5));
     let el = cpu.state.pstate.el;
@@ -1236,6 +1238,11 @@ pub(super) fn msr_imm(cpu: &mut Cpu, i: Insn) -> Exec {
                 return Err(cpu.sysreg_trap(i, El::EL2, false));
             }
             cpu.state.pstate.allint = crm & 1 != 0;
+            cpu.system_state_changed();
+        }
+        // MSR PM, #imm (FEAT_EBEP): CRm = 001x.
+        (1, 0) if cpu.config.system_features.ebep && el != El::EL0 && crm >> 1 == 1 => {
+            cpu.state.pstate.pm = crm & 1 != 0;
             cpu.system_state_changed();
         }
         _ => return Err(undefined(i)),
