@@ -3,7 +3,7 @@
 // MDCR_EL3, MDCR_EL2 and PMECR_EL1, masked by PSTATE.PM and PMECR_EL1.KPME at its own level,
 // 64-bit overflow while it is enabled) and FEAT_PMUv3p9 (EL0's per-counter access with
 // PMUSERENR_EL0.UEN and PMUACR_EL1, PMUSERENR_EL0.TID, PMZR_EL0, MDCR_EL3.EnPM2, the FGT2
-// traps of PMUACR_EL1). QEMU 10 has neither: NO_QEMU_ORACLE in tests/it/baremetal.rs.
+// traps of PMUACR_EL1, PMECR_EL1 and PMZR_EL0). QEMU 10 has neither: NO_QEMU_ORACLE in tests/it/baremetal.rs.
 #include "lib.h"
 
 #define MSR_PM_1 ".inst 0xd501431f\n"
@@ -113,6 +113,12 @@ static u64 el0_write_counter0(u64 v) {
     return 0;
 }
 
+static u64 el0_disable_counter0(u64 arg) {
+    (void)arg;
+    write_sysreg(pmcntenclr_el0, 1);
+    return 0;
+}
+
 static u64 el1_pmuacr(u64 arg) {
     (void)arg;
     TRY("  EL1 mrs pmuacr_el1", "mrs x0, " "S3_0_C9_C14_4");
@@ -176,6 +182,8 @@ int main(void) {
     write_sysreg(pmuserenr_el0, (1 << 4) | (1 << 3));
     run_at(0, el0_write_counter0, 11);
     show("  PMEVCNTR0_EL0 after EL0 wrote 11 under ER", read_sysreg(pmevcntr0_el0));
+    run_at(0, el0_disable_counter0, 0);
+    show("  PMCNTENSET_EL0 after EL0 cleared counter 0's enable under ER", read_sysreg(pmcntenset_el0));
     puts_("PMUSERENR_EL0.TID with EN:\n");
     write_sysreg(pmuserenr_el0, 1 | (1 << 6));
     run_at(0, el0_uen, 0);

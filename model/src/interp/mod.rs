@@ -300,6 +300,10 @@ impl Config {
     /// it: an EL0 feature of [`Features`], a system one of [`SystemFeatures`]. A name the
     /// model does not implement is never had.
     pub fn has(&self, name: &str) -> bool {
+        // `FEAT_A|FEAT_B` (a field of sysregs.txt that either feature brings).
+        if name.contains('|') {
+            return name.split('|').any(|n| self.has(n));
+        }
         match name {
             // The Exception levels above EL1, which fields of other registers depend on.
             "FEAT_EL2" | "FEAT_AA64EL2" => self.system && self.el2,

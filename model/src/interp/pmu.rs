@@ -697,11 +697,9 @@ impl Cpu {
                 n => self.pmu_read_register(evtyper(n)),
             },
             sr::PMXEVCNTR_EL0 => s.sr(evcntr(self.selected())),
-            sr::PMUSERENR_EL0
-            | sr::PMSELR_EL0
-            | sr::PMCCFILTR_EL0
-            | sr::PMUACR_EL1
-            | sr::PMECR_EL1 => masked(reg),
+            // PMUACR_EL1's bits of counters the level cannot reach read as zero.
+            sr::PMUACR_EL1 => masked(reg) & self.accessible_mask(),
+            sr::PMUSERENR_EL0 | sr::PMSELR_EL0 | sr::PMCCFILTR_EL0 | sr::PMECR_EL1 => masked(reg),
             r if counter_of(r).is_some_and(|n| evtyper(n) == r) => masked(r),
             // The counters: 64 bits with PMUv3p5, else 32.
             r => s.sr(r),
@@ -715,10 +713,12 @@ impl Cpu {
         let v = match self.el0_counter_access() {
             None => v,
             Some((open, writable)) => match reg {
-                sr::PMCNTENSET_EL0 | sr::PMCNTENCLR_EL0 | sr::PMOVSSET_EL0 | sr::PMOVSCLR_EL0 => {
-                    v & open
-                }
-                sr::PMZR_EL0 => v & writable,
+                // A read-only counter's enable and overflow bits are read-only too.
+                sr::PMCNTENSET_EL0
+                | sr::PMCNTENCLR_EL0
+                | sr::PMOVSSET_EL0
+                | sr::PMOVSCLR_EL0
+                | sr::PMZR_EL0 => v & writable,
                 sr::PMSWINC_EL0 => {
                     let sw = f::PMUSERENR_EL0_SW.is_set(self.state.sr(sr::PMUSERENR_EL0));
                     if sw { v } else { v & open }
@@ -787,6 +787,13 @@ impl Cpu {
             }
             sr::PMCEID0_EL0 | sr::PMCEID1_EL0 | sr::PMMIR_EL1 => {}
             sr::PMCCNTR_EL0 => self.state.set_sr(reg, v),
+            // PMUACR_EL1: the bits of counters this PE lacks are RAZ/WI, the others as written
+            // (those EL2 reserves read as zero below it).
+            sr::PMUACR_EL1 => {
+                let exists = (1 << CYCLE) | ((1u64 << COUNTERS) - 1);
+                let kept = self.state.sr(reg) & exists & !accessible;
+                self.state.set_sr(reg, (v & accessible) | kept);
+            }
             r if counter_of(r).is_some_and(|n| evcntr(n) == r) => {
                 let v = if self.config.system_features.pmuv3p5 {
                     v
