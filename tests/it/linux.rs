@@ -22,16 +22,23 @@ fn boot(bin: &Path, cpu: &str) -> (Option<i32>, String) {
     boot_smp(bin, cpu, 1, &[])
 }
 
-fn boot_smp(bin: &Path, cpu: &str, smp: u32, extra: &[&str]) -> (Option<i32>, String) {
+/// Writes the busybox initramfs (`specula_init`) to `name` in the tests' directory (each test
+/// its own file, as they run at once).
+fn busybox_initrd(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("linux");
     std::fs::create_dir_all(&dir).unwrap();
-    let initrd = dir.join("initrd.cpio");
+    let initrd = dir.join(name);
     let busybox = std::fs::read(work().join("busybox")).unwrap();
     std::fs::write(
         &initrd,
         machines::initramfs::busybox(busybox, specula_init()),
     )
     .unwrap();
+    initrd
+}
+
+fn boot_smp(bin: &Path, cpu: &str, smp: u32, extra: &[&str]) -> (Option<i32>, String) {
+    let initrd = busybox_initrd("initrd.cpio");
     let out = Command::new(bin)
         .args([
             "boot",
@@ -221,15 +228,7 @@ fn edk2_boots_the_kernel_through_fw_cfg() {
     if !work().join("Image").exists() {
         return;
     }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("linux");
-    std::fs::create_dir_all(&dir).unwrap();
-    let initrd = dir.join("initrd-edk2.cpio");
-    let busybox = std::fs::read(work().join("busybox")).unwrap();
-    std::fs::write(
-        &initrd,
-        machines::initramfs::busybox(busybox, specula_init()),
-    )
-    .unwrap();
+    let initrd = busybox_initrd("initrd-edk2.cpio");
     let image = work().join("Image");
     let (status, out) = boot_with(
         &bin,
@@ -288,15 +287,7 @@ fn tf_a_boots_u_boot_and_the_kernel_on_two_pes() {
         );
         return;
     }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("linux");
-    std::fs::create_dir_all(&dir).unwrap();
-    let initrd = dir.join("initrd-tfa.cpio");
-    let busybox = std::fs::read(work().join("busybox")).unwrap();
-    std::fs::write(
-        &initrd,
-        machines::initramfs::busybox(busybox, specula_init()),
-    )
-    .unwrap();
+    let initrd = busybox_initrd("initrd-tfa.cpio");
     let image = work().join("Image");
     let (status, out) = boot_with(
         &bin,
