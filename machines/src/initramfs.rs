@@ -64,8 +64,14 @@ pub fn cpio(entries: &[(&str, Entry)]) -> Vec<u8> {
 /// An initramfs around a static busybox: /bin/busybox, /dev/console, /proc, /sys, and `init`
 /// (a script run by busybox's sh) as /init.
 pub fn busybox(busybox: Vec<u8>, init: &str) -> Vec<u8> {
+    busybox_with(busybox, init, Vec::new())
+}
+
+/// [`busybox`] with more programs in /bin: `(name, static executable)`.
+pub fn busybox_with(busybox: Vec<u8>, init: &str, programs: Vec<(&str, Vec<u8>)>) -> Vec<u8> {
     let script = format!("#!/bin/busybox sh\n{init}");
-    cpio(&[
+    let names: Vec<String> = programs.iter().map(|(n, _)| format!("bin/{n}")).collect();
+    let mut entries = vec![
         ("bin", Entry::Dir),
         ("dev", Entry::Dir),
         ("proc", Entry::Dir),
@@ -86,7 +92,11 @@ pub fn busybox(busybox: Vec<u8>, init: &str) -> Vec<u8> {
                 mode: 0o755,
             },
         ),
-    ])
+    ];
+    for (name, (_, data)) in names.iter().zip(programs) {
+        entries.push((name.as_str(), Entry::File { data, mode: 0o755 }));
+    }
+    cpio(&entries)
 }
 
 #[cfg(test)]

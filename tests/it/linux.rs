@@ -329,3 +329,74 @@ fn tf_a_boots_u_boot_and_the_kernel_on_two_pes() {
     }
     assert_eq!(status, Some(0), "{out}");
 }
+
+/// Linux's perf events on the PMU: tests/linux/perf.c (Debian's cross gcc, static) counts the
+/// instructions and cycles of a 4,000,000-instruction loop at EL0 through the kernel's
+/// armv8_pmuv3 driver, and samples it every 100,000 instructions, each overflow a PMUIRQ
+/// (PPI 7) that the kernel turns into a SIGIO.
+#[test]
+fn perf_counts_instructions_and_overflows_on_the_pmu() {
+    let Some(bin) = specula() else { return };
+    const CC: &str = "aarch64-linux-gnu-gcc";
+    let have_cc = Command::new(CC).arg("--version").output().is_ok();
+    if !have_cc || !work().join("Image").exists() {
+        assert!(!ci(), "{CC} or work/linux is missing");
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("linux");
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("perf-test");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/linux/perf.c");
+    let cc = Command::new(CC)
+        .args(["-O2", "-static", "-Wall", "-Werror", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(
+        cc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cc.stderr)
+    );
+    let initrd = dir.join("initrd-perf.cpio");
+    let busybox = std::fs::read(work().join("busybox")).unwrap();
+    let init = "/bin/busybox mount -t proc proc /proc\n\
+                /bin/perf-test\n\
+                /bin/busybox poweroff -f\n";
+    std::fs::write(
+        &initrd,
+        machines::initramfs::busybox_with(
+            busybox,
+            init,
+            vec![("perf-test", std::fs::read(&exe).unwrap())],
+        ),
+    )
+    .unwrap();
+    let image = work().join("Image");
+    let (status, out) = boot_with(
+        &bin,
+        &[
+            "--kernel",
+            image.to_str().unwrap(),
+            "--initrd",
+            initrd.to_str().unwrap(),
+            "--append",
+            "console=ttyAMA0 panic=-1",
+            "--max-insns",
+            "4000000000",
+        ],
+        b"",
+    );
+    for s in [
+        "hw perfevents: enabled with armv8_pmuv3 PMU driver, 7 counters available",
+        "perf: instructions ok",
+        "perf: cycles ok",
+        "perf: overflow signals ok",
+    ] {
+        assert!(out.contains(s), "{s}\n{out}");
+    }
+    for line in out.lines().filter(|l| l.starts_with("perf:")) {
+        eprintln!("{line}");
+    }
+    assert_eq!(status, Some(0), "{out}");
+}
