@@ -57,6 +57,8 @@ pub struct Fault {
     /// The fault of a cache maintenance instruction's translation
     /// ([`Memory::cache_maintenance`]): ISS.CM, with WnR 1.
     pub cache_maintenance: bool,
+    /// A watchpoint's number (`FaultKind::Watchpoint`), for ISS.WPT.
+    pub watchpoint: Option<u8>,
 }
 
 impl Fault {
@@ -69,6 +71,7 @@ impl Fault {
             stage2: None,
             ipa_ns: false,
             cache_maintenance: false,
+            watchpoint: None,
         }
     }
 }

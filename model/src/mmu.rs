@@ -444,9 +444,12 @@ impl<M: Memory> Mmu<M> {
         } else {
             AccessKind::Read
         };
-        for w in &self.watchpoints {
+        for (n, w) in self.watchpoints.iter().enumerate() {
             if let Some(far) = w.hit(va, size, write, self.unprivileged) {
-                return Err(Fault::new(far, access, FaultKind::Watchpoint));
+                return Err(Fault {
+                    watchpoint: Some(n as u8),
+                    ..Fault::new(far, access, FaultKind::Watchpoint)
+                });
             }
         }
         Ok(())

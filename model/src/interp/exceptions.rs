@@ -204,7 +204,21 @@ impl Cpu {
                     super::debug::ec::WATCHPOINT_LOWER
                 };
                 let wnr = u32::from(fault.access == AccessKind::Write) << 6;
-                (t, class, wnr | super::debug::DEBUG_FSC, Some(fault.va), pc)
+                // FEAT_Debugv8p9: the watchpoint's number in WPT, and WPTV set, always
+                // (FEAT_Debugv8p2 made it optional; before it they are RES0).
+                let wpt = match fault.watchpoint {
+                    Some(n) if self.config.system_features.debugv8p9 => {
+                        u32::from(n) << 18 | 1 << 17
+                    }
+                    _ => 0,
+                };
+                (
+                    t,
+                    class,
+                    wpt | wnr | super::debug::DEBUG_FSC,
+                    Some(fault.va),
+                    pc,
+                )
             }
             Exception::Debug { pc, event } => {
                 let (t, class, iss) = self.debug_syndrome(event);
