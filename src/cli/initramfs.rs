@@ -1,5 +1,6 @@
 //! `specula initramfs`: builds a busybox initramfs (a newc cpio archive) for `specula boot`,
-//! without `cpio` or root: /bin/busybox, /dev/console, /proc, /sys and an /init script.
+//! without `cpio` or root: /bin/busybox, /dev/console, /proc, /sys, an /init script, and any
+//! other static programs in /bin.
 
 use std::process::ExitCode;
 
@@ -12,6 +13,10 @@ pub struct InitramfsArgs {
     /// powers off.
     #[arg(long, value_name = "SCRIPT", default_value = DEFAULT_INIT)]
     pub init: String,
+    /// Another static program to put in /bin under its file name (repeatable), for the
+    /// /init script to run.
+    #[arg(long, value_name = "FILE")]
+    pub program: Vec<std::path::PathBuf>,
     /// Where to write the archive.
     #[arg(short = 'o', value_name = "FILE")]
     pub output: std::path::PathBuf,
@@ -30,7 +35,25 @@ pub fn run(args: InitramfsArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let archive = machines::initramfs::busybox(busybox, &args.init);
+    let mut programs = Vec::new();
+    for path in &args.program {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.is_empty() || matches!(name, "busybox" | "sh") {
+            eprintln!(
+                "specula: --program {}: needs a file name other than busybox and sh",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
+        match std::fs::read(path) {
+            Ok(data) => programs.push((name, data)),
+            Err(e) => {
+                eprintln!("specula: {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let archive = machines::initramfs::busybox_with(busybox, &args.init, programs);
     if let Err(e) = std::fs::write(&args.output, archive) {
         eprintln!("specula: {}: {e}", args.output.display());
         return ExitCode::from(2);

@@ -358,20 +358,25 @@ fn perf_counts_instructions_and_overflows_on_the_pmu() {
         "{}",
         String::from_utf8_lossy(&cc.stderr)
     );
+    // The initramfs by `specula initramfs --program`, as a user would build it.
     let initrd = dir.join("initrd-perf.cpio");
-    let busybox = std::fs::read(work().join("busybox")).unwrap();
     let init = "/bin/busybox mount -t proc proc /proc\n\
                 /bin/perf-test\n\
                 /bin/busybox poweroff -f\n";
-    std::fs::write(
-        &initrd,
-        machines::initramfs::busybox_with(
-            busybox,
-            init,
-            vec![("perf-test", std::fs::read(&exe).unwrap())],
-        ),
-    )
-    .unwrap();
+    let made = Command::new(&bin)
+        .args(["initramfs", "--busybox"])
+        .arg(work().join("busybox"))
+        .arg("--program")
+        .arg(&exe)
+        .args(["--init", init, "-o"])
+        .arg(&initrd)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     let image = work().join("Image");
     let (status, out) = boot_with(
         &bin,
