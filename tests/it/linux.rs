@@ -148,6 +148,29 @@ fn boot_with(bin: &Path, args: &[&str], input: &[u8]) -> (Option<i32>, String) {
     )
 }
 
+/// Boots Debian's kernel with `initrd` and the tests' command line, after `first` (firmware
+/// and board options), with no console input.
+fn boot_kernel(
+    bin: &Path,
+    first: &[&str],
+    initrd: &Path,
+    max_insns: &str,
+) -> (Option<i32>, String) {
+    let image = work().join("Image");
+    let mut args = first.to_vec();
+    args.extend([
+        "--kernel",
+        image.to_str().unwrap(),
+        "--initrd",
+        initrd.to_str().unwrap(),
+        "--append",
+        "console=ttyAMA0 panic=-1",
+        "--max-insns",
+        max_insns,
+    ]);
+    boot_with(bin, &args, b"")
+}
+
 fn firmware(name: &str) -> Option<(PathBuf, PathBuf)> {
     let bin = specula()?;
     let fw = work().join(name);
@@ -229,23 +252,8 @@ fn edk2_boots_the_kernel_through_fw_cfg() {
         return;
     }
     let initrd = busybox_initrd("initrd-edk2.cpio");
-    let image = work().join("Image");
-    let (status, out) = boot_with(
-        &bin,
-        &[
-            "--bios",
-            fw.to_str().unwrap(),
-            "--kernel",
-            image.to_str().unwrap(),
-            "--initrd",
-            initrd.to_str().unwrap(),
-            "--append",
-            "console=ttyAMA0 panic=-1",
-            "--max-insns",
-            "4000000000",
-        ],
-        b"",
-    );
+    let bios = ["--bios", fw.to_str().unwrap()];
+    let (status, out) = boot_kernel(&bin, &bios, &initrd, "4000000000");
     assert!(out.contains("EFI stub: Booting Linux Kernel"), "{out}");
     assert!(out.contains("specula: initramfs reached"), "{out}");
     assert_eq!(status, Some(0), "{out}");
@@ -288,29 +296,17 @@ fn tf_a_boots_u_boot_and_the_kernel_on_two_pes() {
         return;
     }
     let initrd = busybox_initrd("initrd-tfa.cpio");
-    let image = work().join("Image");
-    let (status, out) = boot_with(
-        &bin,
-        &[
-            "--secure",
-            "--virtualization",
-            "--smp",
-            "2",
-            "-m",
-            "1024",
-            "--bios",
-            flash.to_str().unwrap(),
-            "--kernel",
-            image.to_str().unwrap(),
-            "--initrd",
-            initrd.to_str().unwrap(),
-            "--append",
-            "console=ttyAMA0 panic=-1",
-            "--max-insns",
-            "8000000000",
-        ],
-        b"",
-    );
+    let board = [
+        "--secure",
+        "--virtualization",
+        "--smp",
+        "2",
+        "-m",
+        "1024",
+        "--bios",
+        flash.to_str().unwrap(),
+    ];
+    let (status, out) = boot_kernel(&bin, &board, &initrd, "8000000000");
     for s in [
         "NOTICE:  BL1: Booting BL2",
         "NOTICE:  BL1: Booting BL31",
@@ -377,21 +373,7 @@ fn perf_counts_instructions_and_overflows_on_the_pmu() {
         "{}",
         String::from_utf8_lossy(&made.stderr)
     );
-    let image = work().join("Image");
-    let (status, out) = boot_with(
-        &bin,
-        &[
-            "--kernel",
-            image.to_str().unwrap(),
-            "--initrd",
-            initrd.to_str().unwrap(),
-            "--append",
-            "console=ttyAMA0 panic=-1",
-            "--max-insns",
-            "4000000000",
-        ],
-        b"",
-    );
+    let (status, out) = boot_kernel(&bin, &[], &initrd, "4000000000");
     for s in [
         "hw perfevents: enabled with armv8_pmuv3 PMU driver, 7 counters available",
         "perf: instructions ok",
