@@ -2,7 +2,7 @@
 //! PE with PSCI, the generic timer, the GICv3, the PL011 and its clock, /chosen), in the shape
 //! of QEMU virt's so that kernels built for it find their devices. Built with `vm-fdt`.
 
-use vm_fdt::{Error, FdtWriter};
+use vm_fdt::{Error, FdtWriter, FdtWriterNode};
 
 use super::map;
 
@@ -58,10 +58,6 @@ pub fn generate(
     f.end_node(c)?;
 
     let bank = map::FLASH_SIZE / 2;
-    let secure_only = |f: &mut FdtWriter| -> Result<(), Error> {
-        f.property_string("status", "disabled")?;
-        f.property_string("secure-status", "okay")
-    };
     let mut flash = |name: &str, reg: &[u64], secure: bool| -> Result<(), Error> {
         let node = f.begin_node(&format!("{name}@{:x}", reg[0]))?;
         f.property_string("compatible", "cfi-flash")?;
@@ -86,26 +82,18 @@ pub fn generate(
         f.property_array_u64("reg", &[map::SECURE_RAM, map::SECURE_RAM_SIZE])?;
         f.end_node(ram)?;
 
-        let uart = f.begin_node(&format!("pl011@{:x}", map::SECURE_UART))?;
-        secure_only(&mut f)?;
-        primecell(&mut f, "arm,pl011")?;
-        f.property_array_u64("reg", &[map::SECURE_UART, map::UART_SIZE])?;
-        let spi = (map::SPI_SECURE_UART - 32) as u32;
-        f.property_array_u32("interrupts", &[SPI, spi, LEVEL_HIGH])?;
-        f.property_array_u32("clocks", &[CLOCK_PHANDLE, CLOCK_PHANDLE])?;
-        f.property_string_list("clock-names", vec!["uartclk".into(), "apb_pclk".into()])?;
+        let secure_uart = (map::SECURE_UART, map::UART_SIZE, map::SPI_SECURE_UART);
+        let uart = primecell(&mut f, "pl011", secure_uart, true)?;
         f.end_node(uart)?;
 
-        let gpio = f.begin_node(&format!("pl061@{:x}", map::SECURE_GPIO))?;
-        secure_only(&mut f)?;
-        primecell(&mut f, "arm,pl061")?;
-        f.property_array_u64("reg", &[map::SECURE_GPIO, map::SECURE_GPIO_SIZE])?;
-        let spi = (map::SPI_SECURE_GPIO - 32) as u32;
-        f.property_array_u32("interrupts", &[SPI, spi, LEVEL_HIGH])?;
+        let secure_gpio = (
+            map::SECURE_GPIO,
+            map::SECURE_GPIO_SIZE,
+            map::SPI_SECURE_GPIO,
+        );
+        let gpio = primecell(&mut f, "pl061", secure_gpio, true)?;
         f.property_null("gpio-controller")?;
         f.property_u32("#gpio-cells", 2)?;
-        f.property_u32("clocks", CLOCK_PHANDLE)?;
-        f.property_string("clock-names", "apb_pclk")?;
         f.property_phandle(SECURE_GPIO_PHANDLE)?;
         f.end_node(gpio)?;
 
@@ -122,12 +110,12 @@ pub fn generate(
         }
     }
 
-    let rtc = f.begin_node(&format!("pl031@{:x}", map::RTC))?;
-    primecell(&mut f, "arm,pl031")?;
-    f.property_array_u64("reg", &[map::RTC, map::RTC_SIZE])?;
-    f.property_array_u32("interrupts", &[SPI, (map::SPI_RTC - 32) as u32, LEVEL_HIGH])?;
-    f.property_u32("clocks", CLOCK_PHANDLE)?;
-    f.property_string("clock-names", "apb_pclk")?;
+    let rtc = primecell(
+        &mut f,
+        "pl031",
+        (map::RTC, map::RTC_SIZE, map::SPI_RTC),
+        false,
+    )?;
     f.end_node(rtc)?;
 
     let fw = f.begin_node(&format!("fw-cfg@{:x}", map::FW_CFG))?;
@@ -230,24 +218,51 @@ pub fn generate(
     f.property_phandle(CLOCK_PHANDLE)?;
     f.end_node(clk)?;
 
-    let uart = f.begin_node(&format!("pl011@{:x}", map::UART))?;
-    primecell(&mut f, "arm,pl011")?;
-    f.property_array_u64("reg", &[map::UART, map::UART_SIZE])?;
-    f.property_array_u32(
-        "interrupts",
-        &[SPI, (map::SPI_UART - 32) as u32, LEVEL_HIGH],
+    let uart = primecell(
+        &mut f,
+        "pl011",
+        (map::UART, map::UART_SIZE, map::SPI_UART),
+        false,
     )?;
-    f.property_array_u32("clocks", &[CLOCK_PHANDLE, CLOCK_PHANDLE])?;
-    f.property_string_list("clock-names", vec!["uartclk".into(), "apb_pclk".into()])?;
     f.end_node(uart)?;
 
     f.end_node(root)?;
     f.finish()
 }
 
-/// A PrimeCell's `compatible`: its own name, then "arm,primecell".
-fn primecell(f: &mut FdtWriter, name: &str) -> Result<(), Error> {
-    f.property_string_list("compatible", vec![name.into(), "arm,primecell".into()])
+/// Marks the node being written as Secure software's only (QEMU's convention).
+fn secure_only(f: &mut FdtWriter) -> Result<(), Error> {
+    f.property_string("status", "disabled")?;
+    f.property_string("secure-status", "okay")
+}
+
+/// Begins the node of a PrimeCell device `kind` ("pl011", "pl031", "pl061") at `(base, size,
+/// INTID of its SPI)`: its `compatible` (its own name, then "arm,primecell"), reg, interrupt
+/// and clocks (a PL011 has its UART clock besides APB's), for Secure software only if `secure`.
+fn primecell(
+    f: &mut FdtWriter,
+    kind: &str,
+    (base, size, spi): (u64, u64, usize),
+    secure: bool,
+) -> Result<FdtWriterNode, Error> {
+    let node = f.begin_node(&format!("{kind}@{base:x}"))?;
+    if secure {
+        secure_only(f)?;
+    }
+    f.property_string_list(
+        "compatible",
+        vec![format!("arm,{kind}"), "arm,primecell".into()],
+    )?;
+    f.property_array_u64("reg", &[base, size])?;
+    f.property_array_u32("interrupts", &[SPI, (spi - 32) as u32, LEVEL_HIGH])?;
+    if kind == "pl011" {
+        f.property_array_u32("clocks", &[CLOCK_PHANDLE, CLOCK_PHANDLE])?;
+        f.property_string_list("clock-names", vec!["uartclk".into(), "apb_pclk".into()])?;
+    } else {
+        f.property_u32("clocks", CLOCK_PHANDLE)?;
+        f.property_string("clock-names", "apb_pclk")?;
+    }
+    Ok(node)
 }
 
 #[cfg(test)]

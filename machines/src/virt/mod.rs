@@ -617,11 +617,7 @@ impl Virt {
         let Some((_, gpio)) = self.secure_devices else {
             return 0;
         };
-        self.bus.phys.windows[gpio]
-            .device
-            .as_any_mut()
-            .downcast_mut::<crate::devices::pl061::Pl061>()
-            .expect("the board put a PL061 in this window")
+        self.device::<crate::devices::pl061::Pl061>(gpio)
             .outputs_high()
     }
 
@@ -640,12 +636,17 @@ impl Virt {
         }
     }
 
-    pub fn uart(&mut self) -> &mut Pl011 {
-        self.bus.phys.windows[self.uart]
+    /// The device the board put in window `window`, as the type it is.
+    fn device<T: 'static>(&mut self, window: usize) -> &mut T {
+        self.bus.phys.windows[window]
             .device
             .as_any_mut()
-            .downcast_mut::<Pl011>()
-            .expect("the board put a PL011 in this window")
+            .downcast_mut::<T>()
+            .expect("the board knows what it put in its windows")
+    }
+
+    pub fn uart(&mut self) -> &mut Pl011 {
+        self.device(self.uart)
     }
 
     /// Steps so far: instructions retired plus exceptions taken, so that a guest caught in a
@@ -941,12 +942,7 @@ impl Virt {
             host.console_write(&out);
         }
         if let Some((secure_uart, _)) = self.secure_devices {
-            let uart = self.bus.phys.windows[secure_uart]
-                .device
-                .as_any_mut()
-                .downcast_mut::<Pl011>()
-                .expect("the board put a PL011 in this window");
-            let out = std::mem::take(&mut uart.output);
+            let out = std::mem::take(&mut self.device::<Pl011>(secure_uart).output);
             if !out.is_empty() {
                 host.secure_console_write(&out);
             }

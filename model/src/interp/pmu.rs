@@ -87,31 +87,51 @@ const fn bit(v: u64, n: u32) -> bool {
     v >> n & 1 != 0
 }
 
+const EVCNTR: [Reg; COUNTERS] = [
+    sr::PMEVCNTR0_EL0,
+    sr::PMEVCNTR1_EL0,
+    sr::PMEVCNTR2_EL0,
+    sr::PMEVCNTR3_EL0,
+    sr::PMEVCNTR4_EL0,
+    sr::PMEVCNTR5_EL0,
+];
+
+const EVTYPER: [Reg; COUNTERS] = [
+    sr::PMEVTYPER0_EL0,
+    sr::PMEVTYPER1_EL0,
+    sr::PMEVTYPER2_EL0,
+    sr::PMEVTYPER3_EL0,
+    sr::PMEVTYPER4_EL0,
+    sr::PMEVTYPER5_EL0,
+];
+
 fn evcntr(n: usize) -> Reg {
-    [
-        sr::PMEVCNTR0_EL0,
-        sr::PMEVCNTR1_EL0,
-        sr::PMEVCNTR2_EL0,
-        sr::PMEVCNTR3_EL0,
-        sr::PMEVCNTR4_EL0,
-        sr::PMEVCNTR5_EL0,
-    ][n]
+    EVCNTR[n]
 }
 
 fn evtyper(n: usize) -> Reg {
-    [
-        sr::PMEVTYPER0_EL0,
-        sr::PMEVTYPER1_EL0,
-        sr::PMEVTYPER2_EL0,
-        sr::PMEVTYPER3_EL0,
-        sr::PMEVTYPER4_EL0,
-        sr::PMEVTYPER5_EL0,
-    ][n]
+    EVTYPER[n]
 }
 
-/// The counter a PMEVCNTR<n>_EL0 or PMEVTYPER<n>_EL0 names (CRm[1:0]:op2).
+/// The counter a PMEVCNTR<n>_EL0 names (CRm[1:0]:op2).
+fn evcntr_index(reg: Reg) -> Option<usize> {
+    EVCNTR.iter().position(|&r| r == reg)
+}
+
+/// The counter a PMEVTYPER<n>_EL0 names.
+fn evtyper_index(reg: Reg) -> Option<usize> {
+    EVTYPER.iter().position(|&r| r == reg)
+}
+
+/// The counter a PMEVCNTR<n>_EL0 or PMEVTYPER<n>_EL0 names.
 fn counter_of(reg: Reg) -> Option<usize> {
-    (0..COUNTERS).find(|&n| evcntr(n) == reg || evtyper(n) == reg)
+    evcntr_index(reg).or_else(|| evtyper_index(reg))
+}
+
+/// The PMCR_EL0 bits kept as written: E, DP, LP and FZO (X is RAZ/WI: there is no event export
+/// bus; P and C are write-only actions; N, LC and the rest are fixed).
+fn pmcr_kept() -> u64 {
+    f::PMCR_EL0_E.mask() | f::PMCR_EL0_DP.mask() | f::PMCR_EL0_LP.mask() | f::PMCR_EL0_FZO.mask()
 }
 
 impl Cpu {
@@ -373,12 +393,13 @@ impl Cpu {
     }
 
     /// An event that is not an instruction retiring (EXC_TAKEN, EXC_RETURN, SW_INCR's
-    /// increments): each counter in `counters` counting `event` here now counts it once.
-    fn pmu_event(&mut self, event: u16, counters: u64) {
+    /// increments), after the counters catch up to `now`: each counter in `counters` counting
+    /// `event` here now counts it once.
+    fn pmu_event_at(&mut self, now: u64, event: u16, counters: u64) {
         if !self.pmu_on() {
             return;
         }
-        self.pmu_sync();
+        self.pmu_sync_at(now);
         for n in 0..COUNTERS {
             if bit(counters, n as u32) && self.event_of(n) == event && self.counts_now(n) {
                 self.pmu_add(n, 1);
@@ -389,20 +410,13 @@ impl Cpu {
     /// Exception entry (before the PE changes level): EXC_TAKEN, counted at the level the
     /// exception is taken from.
     pub(super) fn pmu_exception_taken(&mut self) {
-        self.pmu_event(event::EXC_TAKEN, u64::MAX);
+        self.pmu_event_at(self.retired, event::EXC_TAKEN, u64::MAX);
     }
 
     /// ERET (before the PE changes level): the ERET itself counts where it executes, then
     /// EXC_RETURN.
     pub(super) fn pmu_exception_return(&mut self) {
-        if self.pmu_on() {
-            self.pmu_sync_at(self.retired + 1);
-            for n in 0..COUNTERS {
-                if self.event_of(n) == event::EXC_RETURN && self.counts_now(n) {
-                    self.pmu_add(n, 1);
-                }
-            }
-        }
+        self.pmu_event_at(self.retired + 1, event::EXC_RETURN, u64::MAX);
     }
 
     /// PMUIRQ (`CheckForPMUOverflow`): an overflow flag set with its interrupt enabled, and
@@ -557,9 +571,7 @@ impl Cpu {
                 sr::PMCCNTR_EL0 => read && f::PMUSERENR_EL0_CR.is_set(u),
                 sr::PMXEVCNTR_EL0 => read && f::PMUSERENR_EL0_ER.is_set(u),
                 sr::PMSELR_EL0 => f::PMUSERENR_EL0_ER.is_set(u),
-                r if counter.is_some() && evcntr(counter.unwrap_or(0)) == r => {
-                    read && f::PMUSERENR_EL0_ER.is_set(u)
-                }
+                r if evcntr_index(r).is_some() => read && f::PMUSERENR_EL0_ER.is_set(u),
                 _ => false,
             };
             if !allowed {
@@ -672,14 +684,10 @@ impl Cpu {
         let masked = |r: Reg| (s.sr(r) & (writable | res1)) | res1;
         match reg {
             sr::PMCR_EL0 => {
-                // N reads as HPMN where EL2 reserves counters; LC is RES1 (no AArch32); P and
-                // C are write-only; IMP and IDCODE are 0 (PMUv3p7); X is RAZ (no export bus).
+                // N reads as HPMN where EL2 reserves counters; LC is RES1 (no AArch32); IMP
+                // and IDCODE are 0 (PMUv3p7).
                 let n = self.accessible_counters() as u64;
-                let keep = f::PMCR_EL0_E.mask()
-                    | f::PMCR_EL0_DP.mask()
-                    | f::PMCR_EL0_LP.mask()
-                    | f::PMCR_EL0_FZO.mask();
-                (s.sr(reg) & keep & writable) | f::PMCR_EL0_LC.mask() | n << 11
+                (s.sr(reg) & pmcr_kept() & writable) | f::PMCR_EL0_LC.mask() | n << 11
             }
             sr::PMCNTENSET_EL0 | sr::PMCNTENCLR_EL0 => {
                 s.sr(sr::PMCNTENSET_EL0) & self.accessible_mask()
@@ -700,7 +708,7 @@ impl Cpu {
             // PMUACR_EL1's bits of counters the level cannot reach read as zero.
             sr::PMUACR_EL1 => masked(reg) & self.accessible_mask(),
             sr::PMUSERENR_EL0 | sr::PMSELR_EL0 | sr::PMCCFILTR_EL0 | sr::PMECR_EL1 => masked(reg),
-            r if counter_of(r).is_some_and(|n| evtyper(n) == r) => masked(r),
+            r if evtyper_index(r).is_some() => masked(r),
             // The counters: 64 bits with PMUv3p5, else 32.
             r => s.sr(r),
         }
@@ -742,12 +750,7 @@ impl Cpu {
         };
         match reg {
             sr::PMCR_EL0 => {
-                // X is RAZ/WI: there is no event export bus.
-                let keep = f::PMCR_EL0_E.mask()
-                    | f::PMCR_EL0_DP.mask()
-                    | f::PMCR_EL0_LP.mask()
-                    | f::PMCR_EL0_FZO.mask();
-                self.state.set_sr(reg, v & keep & writable);
+                self.state.set_sr(reg, v & pmcr_kept() & writable);
                 if f::PMCR_EL0_C.is_set(v) {
                     self.state.set_sr(sr::PMCCNTR_EL0, 0);
                 }
@@ -766,7 +769,7 @@ impl Cpu {
             sr::PMOVSCLR_EL0 => set(self, sr::PMOVSSET_EL0, &|o| o & !(v & accessible)),
             sr::PMSWINC_EL0 => {
                 let counters = v & accessible & ((1 << COUNTERS) - 1);
-                self.pmu_event(event::SW_INCR, counters);
+                self.pmu_event_at(self.retired, event::SW_INCR, counters);
             }
             sr::PMXEVTYPER_EL0 => match self.selected() {
                 CYCLE => self.pmu_write_register(sr::PMCCFILTR_EL0, v),
@@ -794,7 +797,7 @@ impl Cpu {
                 let kept = self.state.sr(reg) & exists & !accessible;
                 self.state.set_sr(reg, (v & accessible) | kept);
             }
-            r if counter_of(r).is_some_and(|n| evcntr(n) == r) => {
+            r if evcntr_index(r).is_some() => {
                 let v = if self.config.system_features.pmuv3p5 {
                     v
                 } else {
