@@ -16,6 +16,18 @@ pub trait Device {
     fn read(&mut self, offset: u64, size: usize) -> Option<u64>;
     /// A write of the low `size` bytes of `value` at `offset`; `false` is a bus error.
     fn write(&mut self, offset: u64, size: usize, value: u64) -> bool;
+    /// A read from the Non-secure (`ns`) or the Secure physical address space. A device with
+    /// a view for each (the GIC with two Security states) answers here; others answer both
+    /// alike.
+    fn read_in(&mut self, offset: u64, size: usize, ns: bool) -> Option<u64> {
+        let _ = ns;
+        self.read(offset, size)
+    }
+    /// A write from the Non-secure (`ns`) or the Secure physical address space.
+    fn write_in(&mut self, offset: u64, size: usize, value: u64, ns: bool) -> bool {
+        let _ = ns;
+        self.write(offset, size, value)
+    }
     /// The device as `Any`, so its board can reach its own interface (a UART's input queue).
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
     /// Whether the device asserts its interrupt line now.

@@ -174,6 +174,12 @@ pub trait Memory {
         let _ = pa;
         false
     }
+    /// The accesses that follow are to the Non-secure (`ns`) or the Secure physical address
+    /// space: the MMU says so when it changes. Memory whose devices answer both alike ignores
+    /// it.
+    fn set_pa_space(&mut self, ns: bool) {
+        let _ = ns;
+    }
     /// While on, accesses are checked with EL0's permissions (LDTR, STTR at EL1). Memory
     /// without an MMU has no permissions by level and ignores it.
     fn set_unprivileged(&mut self, on: bool) {
@@ -759,6 +765,10 @@ impl<M: Memory> Memory for Recording<'_, M> {
 
     fn set_unprivileged(&mut self, on: bool) {
         self.inner.set_unprivileged(on)
+    }
+
+    fn set_pa_space(&mut self, ns: bool) {
+        self.inner.set_pa_space(ns)
     }
 
     fn translate_at(

@@ -138,6 +138,8 @@ struct TlbEntry {
     perms: Perms,
     device: bool,
     guarded: bool,
+    /// The output is in the Non-secure physical address space.
+    ns: bool,
 }
 
 const TLB_EMPTY: TlbEntry = TlbEntry {
@@ -150,6 +152,7 @@ const TLB_EMPTY: TlbEntry = TlbEntry {
     },
     device: false,
     guarded: false,
+    ns: false,
 };
 
 /// A granule: log2 of its size.
@@ -337,6 +340,8 @@ pub struct Mmu<M> {
     code_seen: u64,
     /// LDTR/STTR at EL1: translate with EL0's permissions, bypassing the TLB.
     unprivileged: bool,
+    /// The physical address space `phys` was last told of ([`Memory::set_pa_space`]).
+    pa_ns: bool,
     /// Translating for a permission check only (cache maintenance): a write's hardware
     /// dirty-state update is not made, though the write counts as allowed.
     check_only: bool,
@@ -358,6 +363,7 @@ impl<M: Memory> Mmu<M> {
             tlb: Box::new([TLB_EMPTY; TLB_ENTRIES]),
             watched: HashMap::new(),
             unprivileged: false,
+            pa_ns: false,
             check_only: false,
             watchpoints: [Watchpoint::default(); WATCHPOINTS],
             watching: false,
@@ -407,12 +413,15 @@ impl<M: Memory> Mmu<M> {
             };
             let (o, _) = self.translate_with(&ctx, va, access)?;
             self.check_pa_space(&o, va, access)?;
+            self.note_pa_space(o.ns);
             return Ok((o.pa, o.device));
         }
         let vpn = va >> 12;
         let e = &self.tlb[vpn as usize % TLB_ENTRIES];
         if e.vpn == vpn && e.perms.allows(access) {
-            return Ok(((e.ppn << 12) | (va & 0xfff), e.device));
+            let (pa, device, ns) = ((e.ppn << 12) | (va & 0xfff), e.device, e.ns);
+            self.note_pa_space(ns);
+            return Ok((pa, device));
         }
         let ctx = self.ctx;
         let (out, perms) = self.translate_with(&ctx, va, access)?;
@@ -423,8 +432,20 @@ impl<M: Memory> Mmu<M> {
             perms,
             device: out.device,
             guarded: out.guarded,
+            ns: out.ns,
         };
+        self.note_pa_space(out.ns);
         Ok((out.pa, out.device))
+    }
+
+    /// Tells physical memory which address space the next access is in, when that changes:
+    /// a device may answer the two differently (the GIC's Secure and Non-secure views).
+    #[inline(always)]
+    fn note_pa_space(&mut self, ns: bool) {
+        if ns != self.pa_ns {
+            self.pa_ns = ns;
+            self.phys.set_pa_space(ns);
+        }
     }
 
     /// A watchpoint that matches a data access of `size` bytes at `va`: after the access's

@@ -34,6 +34,8 @@ pub struct Bus {
     pub windows: Vec<Window>,
     /// A device's write asked the board to act ([`Device::board_event`]) and it has not yet.
     event: bool,
+    /// The physical address space of the accesses (the MMU's [`Memory::set_pa_space`]).
+    ns: bool,
 }
 
 impl Bus {
@@ -48,6 +50,7 @@ impl Bus {
             secure_only: Vec::new(),
             windows: Vec::new(),
             event: false,
+            ns: false,
         }
     }
 
@@ -123,17 +126,25 @@ impl Bus {
             buf.copy_from_slice(&v.to_le_bytes()[..size]);
             return Ok(());
         }
+        let ns = self.ns;
         let (w, off) = self.window(pa).ok_or(fault(FaultKind::External))?;
         if !matches!(size, 1 | 2 | 4 | 8) || off + size as u64 > w.size {
             return Err(fault(FaultKind::External));
         }
-        let v = w.device.read(off, size).ok_or(fault(FaultKind::External))?;
+        let v = w
+            .device
+            .read_in(off, size, ns)
+            .ok_or(fault(FaultKind::External))?;
         buf.copy_from_slice(&v.to_le_bytes()[..size]);
         Ok(())
     }
 }
 
 impl Memory for Bus {
+    fn set_pa_space(&mut self, ns: bool) {
+        self.ns = ns;
+    }
+
     fn secure_only(&self, pa: u64) -> bool {
         self.secure_only.iter().any(|&(b, e)| pa >= b && pa < e)
     }
@@ -184,13 +195,14 @@ impl Memory for Bus {
                     }
                     return Ok(());
                 }
+                let ns = self.ns;
                 let (w, off) = self.window(va).ok_or(fault(FaultKind::External))?;
                 if !matches!(size, 1 | 2 | 4 | 8) || off + size as u64 > w.size {
                     return Err(fault(FaultKind::External));
                 }
                 let mut b = [0u8; 8];
                 b[..size].copy_from_slice(buf);
-                if w.device.write(off, size, u64::from_le_bytes(b)) {
+                if w.device.write_in(off, size, u64::from_le_bytes(b), ns) {
                     self.event |= w.device.board_event();
                     Ok(())
                 } else {

@@ -277,34 +277,86 @@ enum IccView {
     /// ICV_*: EL1 with HCR_EL2.IMO (group 1 registers), FMO (group 0) or either (the common
     /// ones), EL2 enabled and TGE clear.
     Virtual,
-    /// As Virtual, but ICH_HCR_EL2.TALL1, TALL0 or TC traps it to EL2.
-    Trapped,
+    /// Trapped (EC 0x18) to EL2 (ICH_HCR_EL2.TALL1, TALL0, TC; an SGI register under
+    /// HCR_EL2.IMO or FMO) or to EL3 (SCR_EL3.IRQ, FIQ).
+    Trapped(El),
+}
+
+/// The classes of ICC_* register the traps and the virtualisation know.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IccClass {
+    Group0,
+    Group1,
+    /// PMR, RPR, CTLR, DIR.
+    Common,
+    /// SGI0R, SGI1R, ASGI1R.
+    Sgi,
+    /// SRE and the EL3 registers: no trap here.
+    Other,
+}
+
+fn icc_class(name: &str) -> IccClass {
+    match name {
+        "ICC_IAR1_EL1" | "ICC_NMIAR1_EL1" | "ICC_EOIR1_EL1" | "ICC_HPPIR1_EL1" | "ICC_BPR1_EL1"
+        | "ICC_AP1R0_EL1" | "ICC_IGRPEN1_EL1" => IccClass::Group1,
+        "ICC_IAR0_EL1" | "ICC_EOIR0_EL1" | "ICC_HPPIR0_EL1" | "ICC_BPR0_EL1" | "ICC_AP0R0_EL1"
+        | "ICC_IGRPEN0_EL1" => IccClass::Group0,
+        "ICC_PMR_EL1" | "ICC_RPR_EL1" | "ICC_CTLR_EL1" | "ICC_DIR_EL1" => IccClass::Common,
+        "ICC_SGI0R_EL1" | "ICC_SGI1R_EL1" | "ICC_ASGI1R_EL1" => IccClass::Sgi,
+        _ => IccClass::Other,
+    }
 }
 
 impl Virt {
-    fn icc_view(&self, name: &str) -> IccView {
+    /// The PE's state as the GIC's CPU interface sees an access.
+    fn icc_access(&self) -> gicv3::Access {
         use model::sysregs::field as f;
         let cpu = &self.cpu;
-        let hcr = cpu.hcr_el2();
-        if cpu.state.pstate.el != El::EL1 || f::HCR_EL2_TGE.is_set(hcr) {
-            return IccView::Physical;
-        }
-        let (imo, fmo) = (f::HCR_EL2_IMO.is_set(hcr), f::HCR_EL2_FMO.is_set(hcr));
-        // (virtual, trap bit in ICH_HCR_EL2)
-        let (virt, trap) = match name {
-            "ICC_IAR1_EL1" | "ICC_NMIAR1_EL1" | "ICC_EOIR1_EL1" | "ICC_HPPIR1_EL1"
-            | "ICC_BPR1_EL1" | "ICC_AP1R0_EL1" | "ICC_IGRPEN1_EL1" => (imo, 12),
-            "ICC_IAR0_EL1" | "ICC_EOIR0_EL1" | "ICC_HPPIR0_EL1" | "ICC_BPR0_EL1"
-            | "ICC_AP0R0_EL1" | "ICC_IGRPEN0_EL1" => (fmo, 11),
-            "ICC_PMR_EL1" | "ICC_RPR_EL1" | "ICC_CTLR_EL1" | "ICC_DIR_EL1" => (imo || fmo, 10),
-            _ => (false, 0),
-        };
-        if !virt {
-            IccView::Physical
-        } else if self.gic.borrow().read_ich("ICH_HCR_EL2") & (1 << trap) != 0 {
-            IccView::Trapped
+        let scr = if cpu.have_el3() {
+            cpu.state.sr(model::sysregs::SCR_EL3)
         } else {
+            0
+        };
+        let hcr = cpu.hcr_el2();
+        let guest = cpu.state.pstate.el <= El::EL1 && !f::HCR_EL2_TGE.is_set(hcr);
+        gicv3::Access {
+            el: cpu.state.pstate.el as u8,
+            secure: cpu.is_secure(),
+            ns_bank: !cpu.have_el3() || f::SCR_EL3_NS.is_set(scr),
+            scr_irq: f::SCR_EL3_IRQ.is_set(scr),
+            scr_fiq: f::SCR_EL3_FIQ.is_set(scr),
+            imo: guest && f::HCR_EL2_IMO.is_set(hcr),
+            fmo: guest && f::HCR_EL2_FMO.is_set(hcr),
+        }
+    }
+
+    /// Where an access to ICC register `name` goes: the ICH_HCR_EL2 traps first, then an
+    /// SGI register's trap to EL2, the SCR_EL3 traps (an EL1 access only when EL2 does not
+    /// virtualise it), and the virtual interface.
+    fn icc_view(&self, name: &str, a: gicv3::Access) -> IccView {
+        let class = icc_class(name);
+        let el1_ns = a.el == 1 && self.cpu.el2_enabled() && !a.secure;
+        let ich_hcr = self.gic.borrow().read_ich("ICH_HCR_EL2");
+        let (virt, ich_trap, el3_trap) = match class {
+            IccClass::Group1 => (a.imo, 12, a.scr_irq),
+            IccClass::Group0 => (a.fmo, 11, a.scr_fiq),
+            IccClass::Common => (a.imo || a.fmo, 10, a.scr_irq && a.scr_fiq),
+            IccClass::Sgi => (a.imo || a.fmo, 10, a.scr_irq && a.scr_fiq),
+            IccClass::Other => return IccView::Physical,
+        };
+        if class != IccClass::Sgi && el1_ns && ich_hcr & (1 << ich_trap) != 0 {
+            return IccView::Trapped(El::EL2);
+        }
+        if class == IccClass::Sgi && a.el == 1 && virt {
+            return IccView::Trapped(El::EL2);
+        }
+        if el3_trap && (a.el == 2 || (a.el == 1 && !virt)) {
+            return IccView::Trapped(El::EL3);
+        }
+        if a.el == 1 && virt {
             IccView::Virtual
+        } else {
+            IccView::Physical
         }
     }
 
@@ -390,6 +442,7 @@ impl Virt {
         gic.borrow_mut().set_cpus(smp, |k| k as u64);
         // GICv3.3's NMIs, for PEs that have FEAT_NMI (as QEMU virt does under TCG).
         gic.borrow_mut().set_nmi(config.system_features.nmi);
+        gic.borrow_mut().set_security(cfg.secure);
         let parked = (0..smp)
             .map(|k| {
                 (k > 0).then(|| {
@@ -516,12 +569,6 @@ impl Virt {
             });
         }
         self.cpu.reset_system(kernel);
-        if self.cpu.config.el3 {
-            return Err(LoadError::Unsupported(
-                "booting Linux with --secure needs EL3 firmware (give --bios); without it the                  kernel would start at EL3"
-                    .into(),
-            ));
-        }
         self.cpu.state.x[0] = dtb_at;
         Ok(kernel)
     }
@@ -866,11 +913,10 @@ impl Virt {
             g.set_line(crate::devices::gicv3::PPI_MAINTENANCE, maintenance);
             let (virq, vfiq) = g.vcpu().signals();
             cpu.set_virtual_lines(virq, vfiq);
-            let (irq, fiq) = g.signals();
-            cpu.irq_line = irq;
-            cpu.fiq_line = fiq;
-            cpu.irq_superpriority = irq && g.superpriority();
-            if irq || fiq || virq || vfiq || cpu.wait_timed_out() {
+            let signal = g.signal();
+            cpu.set_physical_interrupt(signal);
+            cpu.irq_superpriority = signal.is_some() && g.superpriority();
+            if signal.is_some() || virq || vfiq || cpu.wait_timed_out() {
                 self.waiting[k] = false;
             }
         }
@@ -990,14 +1036,15 @@ impl Virt {
             }
             Exception::BoardSysreg { reg, rt, read, pc } => {
                 let name = reg.name();
-                let view = self.icc_view(name);
-                if view == IccView::Trapped {
-                    // ICH_HCR_EL2.TALL0/TALL1/TC: a trapped MRS/MSR (EC 0x18).
+                let access = self.icc_access();
+                let view = self.icc_view(name, access);
+                if let IccView::Trapped(target) = view {
+                    // A trapped MRS/MSR (EC 0x18).
                     let iss =
                         model::interp::sysreg::trapped_sysreg_iss(reg.info().packed, rt, read);
                     self.cpu.take(Exception::Trap {
                         pc,
-                        target: El::EL2,
+                        target,
                         class: model::interp::exceptions::ec::SYSREG,
                         iss,
                     });
@@ -1013,14 +1060,14 @@ impl Virt {
                         g.write_ich(name, x);
                         0
                     }
-                    (_, IccView::Virtual, true) => g.read_icv(name),
+                    (_, IccView::Virtual, true) => g.read_icv(name, access),
                     (_, IccView::Virtual, false) => {
-                        g.write_icv(name, x);
+                        g.write_icv(name, x, access);
                         0
                     }
-                    (_, _, true) => g.read_icc(name),
+                    (_, _, true) => g.read_icc(name, access),
                     (_, _, false) => {
-                        g.write_icc(name, x);
+                        g.write_icc(name, x, access);
                         0
                     }
                 };

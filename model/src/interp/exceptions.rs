@@ -48,6 +48,21 @@ pub enum Interrupt {
     VirtualSError,
 }
 
+/// The group of a physical interrupt the GIC's CPU interface signals (GICv3, IHI 0069,
+/// 4.6.2 "Interrupt assignment to IRQ and FIQ signals"): the PE's current Exception level and
+/// Security state decide whether it arrives as an IRQ or a FIQ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InterruptGroup {
+    /// Group 0: always a FIQ.
+    Group0,
+    /// Group 1 of a GIC with one Security state (GICD_CTLR.DS = 1): always an IRQ.
+    Group1,
+    /// Secure Group 1: an IRQ in Secure EL0-EL2, a FIQ at EL3 or in Non-secure state.
+    Group1Secure,
+    /// Non-secure Group 1: an IRQ in Non-secure state, a FIQ at EL3 or in Secure state.
+    Group1NonSecure,
+}
+
 const SPSR: [Reg; 4] = [sr::SPSR_EL1, sr::SPSR_EL1, sr::SPSR_EL2, sr::SPSR_EL3];
 const ELR: [Reg; 4] = [sr::ELR_EL1, sr::ELR_EL1, sr::ELR_EL2, sr::ELR_EL3];
 const ESR: [Reg; 4] = [sr::ESR_EL1, sr::ESR_EL1, sr::ESR_EL2, sr::ESR_EL3];
@@ -524,6 +539,28 @@ impl Cpu {
             .into_iter()
             .find(|&(asserted, masked, _)| asserted && !masked)
             .map(|l| l.2)
+    }
+
+    /// The GIC's CPU interface signals an interrupt of `group` (or none).
+    pub fn set_physical_interrupt(&mut self, group: Option<InterruptGroup>) {
+        self.gic_signal = group;
+        self.update_physical_lines();
+    }
+
+    /// IRQ or FIQ: the signalled interrupt's group against the PE's current state.
+    pub(super) fn update_physical_lines(&mut self) {
+        let own_state = |secure: bool| self.state.pstate.el != El::EL3 && self.is_secure() == secure;
+        let irq = match self.gic_signal {
+            None => {
+                (self.irq_line, self.fiq_line) = (false, false);
+                return;
+            }
+            Some(InterruptGroup::Group0) => false,
+            Some(InterruptGroup::Group1) => true,
+            Some(InterruptGroup::Group1Secure) => own_state(true),
+            Some(InterruptGroup::Group1NonSecure) => own_state(false),
+        };
+        (self.irq_line, self.fiq_line) = (irq, !irq);
     }
 
     /// Drives the virtual interrupt lines of the GIC's virtual CPU interface.

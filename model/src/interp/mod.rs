@@ -35,6 +35,7 @@ mod system;
 mod tests;
 
 pub use decode_cache::DecodeCache;
+pub use exceptions::InterruptGroup;
 pub use probe::{Probe, probe};
 pub use pseudocode::{add_with_carry, condition_holds, decode_bit_masks};
 
@@ -825,9 +826,13 @@ pub struct Cpu {
     pub fp_trap: Option<crate::state::ExceptionLevel>,
     /// Nanoseconds the board skipped while the PE waited (WFI), added to the counter.
     pub idle_ns: u64,
-    /// The interrupt request lines into the PE, driven by the board's interrupt controller.
+    /// The interrupt request lines into the PE: what the board's interrupt controller
+    /// signals ([`Cpu::set_physical_interrupt`]) as an IRQ or a FIQ in the PE's current
+    /// state, kept up to date by [`Cpu::system_state_changed`].
     pub irq_line: bool,
     pub fiq_line: bool,
+    /// The group of the interrupt the GIC's CPU interface signals, if any.
+    pub gic_signal: Option<InterruptGroup>,
     /// The IRQ has superpriority (a GICv3.3 NMI, FEAT_NMI): with SCTLR_ELx.NMI set at its
     /// target, PSTATE.I does not mask it.
     pub irq_superpriority: bool,
@@ -962,6 +967,7 @@ impl Cpu {
             fp_trap: None,
             idle_ns: 0,
             irq_line: false,
+            gic_signal: None,
             irq_superpriority: false,
             fiq_line: false,
             virtual_pending: false,

@@ -120,6 +120,7 @@ impl Cpu {
     pub fn system_state_changed(&mut self) {
         if self.config.system {
             self.fp_trap = self.fp_access_trap();
+            self.update_physical_lines();
             let virtual_lines = f::HCR_EL2_VI.mask() | f::HCR_EL2_VF.mask() | f::HCR_EL2_VSE.mask();
             self.virtual_pending = self.el2_enabled()
                 && (self.hcr_el2() & virtual_lines != 0

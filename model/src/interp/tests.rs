@@ -2,7 +2,7 @@
 //! through one `check` function. Words come from `aarch64-linux-gnu-as`; the assembly is the
 //! case's name.
 
-use super::{Config, Cpu, Exception, Stop};
+use super::{Config, Cpu, Exception, InterruptGroup, Stop};
 use crate::memory::{AccessKind, FlatMemory, Perms};
 use crate::state::State;
 
@@ -745,7 +745,7 @@ fn wait_traps_only_what_would_wait() {
         cpu.state.pstate.i = true;
         // HCR_EL2: RW, TWI (13), TWE (14).
         cpu.write_sysreg(sr::HCR_EL2, 1 << 31 | 1 << 13 | 1 << 14);
-        cpu.irq_line = irq;
+        cpu.set_physical_interrupt(irq.then_some(InterruptGroup::Group1));
         cpu.event_register = event;
         let stop = cpu.run(&mut mem, 1);
         let was_trapped = matches!(
