@@ -1423,9 +1423,7 @@ impl Device for Redistributor {
         self.write_in(offset, size, value, false)
     }
 
-    /// A write can pend, enable, regroup or reprioritise an interrupt, so the PE's IRQ and FIQ
-    /// lines are recomputed before its next instruction (else a handler that cleared its
-    /// interrupt's pending state would see the stale line and take a spurious one).
+    /// As the distributor's: the lines are recomputed after every write.
     fn board_event(&mut self) -> bool {
         true
     }
