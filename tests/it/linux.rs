@@ -221,6 +221,31 @@ fn debian_kernel_boots_at_el2_with_vhe() {
     assert_eq!(status, Some(0), "{out}");
 }
 
+/// With EL3 and no firmware (`--secure` without `--bios`, as QEMU's `secure=on` with
+/// `-kernel`), the board leaves EL3 as firmware would: both PEs start in Non-secure EL2, the
+/// GIC's interrupts are in Non-secure Group 1, and the board answers PSCI's SMCs (CPU_ON,
+/// SYSTEM_OFF).
+#[test]
+fn debian_kernel_boots_with_el3_and_no_firmware() {
+    let Some(bin) = specula() else { return };
+    if !work().join("Image").exists() {
+        assert!(!ci(), "work/linux is missing");
+        return;
+    }
+    let (status, out) = boot_smp(&bin, "max", 2, &["--secure", "--virtualization"]);
+    for s in [
+        "psci: PSCIv1.1 detected in firmware.",
+        "smp: Brought up 1 node, 2 CPUs",
+        "CPU: All CPU(s) started at EL2",
+        "specula: initramfs reached",
+        "processor\t: 1",
+        "reboot: Power down",
+    ] {
+        assert!(out.contains(s), "{s}\n{out}");
+    }
+    assert_eq!(status, Some(0), "{out}");
+}
+
 /// U-Boot from flash reaches its prompt; a key stops autoboot and `version` runs.
 #[test]
 fn u_boot_reaches_its_prompt() {

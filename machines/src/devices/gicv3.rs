@@ -495,6 +495,22 @@ impl Gicv3 {
         self.ctlr = if on { CTLR_ARE | CTLR_ARE_NS } else { CTLR_ARE | CTLR_DS };
     }
 
+    /// The GIC as Secure firmware leaves it for a kernel started directly in Non-secure
+    /// state (as QEMU's virt with `secure=on` and `-kernel`): every interrupt in Non-secure
+    /// Group 1 and every redistributor awake.
+    pub fn hand_over_to_nonsecure(&mut self) {
+        let live = self.current;
+        for k in 0..self.cpus().max(1) {
+            self.select_cpu(k);
+            self.cpu.waker = 0;
+            for irq in self.irqs.iter_mut() {
+                irq.group1 = true;
+                irq.grpmod = false;
+            }
+        }
+        self.select_cpu(live);
+    }
+
     /// One Security state: no EL3, or GICD_CTLR.DS set.
     fn ds(&self) -> bool {
         self.ctlr & CTLR_DS != 0

@@ -23,18 +23,18 @@ const LEVEL_HIGH: u32 = 4;
 /// The PPI specifier's CPU mask bit for PE 0.
 const PPI_ONE_CPU: u32 = 1 << 8;
 
-/// The DTB for a board with `ram_bytes` of RAM whose PSCI conduit is `hvc` or `smc`;
+/// The DTB for a board with `ram_bytes` of RAM whose PSCI conduit is `hvc` or `smc` (`None`:
+/// EL3 firmware answers PSCI and adds the /psci node itself, as TF-A's BL2 does);
 /// `hyp_virt_timer`: the PEs have EL2's virtual timer (FEAT_VHE), the timer node's fifth
 /// interrupt; `secure`: the board has EL3, as QEMU's `secure=on`. Then flash bank 0, Secure
 /// RAM, the Secure UART and the Secure GPIO (with its power-off and reset pins) are in the
 /// Secure physical address space only, so their nodes are for Secure software alone
-/// (`status = "disabled"`, `secure-status = "okay"`), and there is no /psci: the EL3
-/// firmware answers PSCI and adds the node itself (TF-A's BL2 does). `pmu`: the PEs have
+/// (`status = "disabled"`, `secure-status = "okay"`). `pmu`: the PEs have
 /// FEAT_PMUv3, whose overflow interrupt is PPI 7 (INTID 23), as QEMU's /pmu node says.
 pub fn generate(
     ram_bytes: u64,
     smp: usize,
-    psci_method: &str,
+    psci_method: Option<&str>,
     hyp_virt_timer: bool,
     secure: bool,
     pmu: bool,
@@ -142,7 +142,7 @@ pub fn generate(
     }
     f.end_node(cpus)?;
 
-    if !secure {
+    if let Some(psci_method) = psci_method {
         let psci = f.begin_node("psci")?;
         f.property_string_list(
             "compatible",
@@ -274,7 +274,7 @@ mod tests {
             bootargs: "console=ttyAMA0",
             initrd: Some((0x4800_0000, 0x4810_0000)),
         };
-        let b = super::generate(128 << 20, 2, "hvc", false, false, false, &chosen).unwrap();
+        let b = super::generate(128 << 20, 2, Some("hvc"), false, false, false, &chosen).unwrap();
         assert_eq!(&b[..4], &[0xd0, 0x0d, 0xfe, 0xed]);
         assert_eq!(
             u32::from_be_bytes(b[4..8].try_into().unwrap()) as usize,
@@ -295,11 +295,11 @@ mod tests {
             assert!(text.contains(s), "{s}");
         }
         // With EL2's virtual timer the timer node lists a fifth interrupt (PPI 12: INTID 28).
-        let with = super::generate(128 << 20, 2, "hvc", true, false, false, &chosen).unwrap();
+        let with = super::generate(128 << 20, 2, Some("hvc"), true, false, false, &chosen).unwrap();
         assert_eq!(with.len(), b.len() + 12);
         // With EL3, flash bank 0 is a Secure-only node and bank 1 a node of its own; the
         // Secure devices are described for Secure software, and PSCI is the firmware's.
-        let secure = super::generate(128 << 20, 2, "smc", false, true, true, &chosen).unwrap();
+        let secure = super::generate(128 << 20, 2, None, false, true, true, &chosen).unwrap();
         let text = String::from_utf8_lossy(&secure);
         for s in [
             "secflash@0",
@@ -315,6 +315,10 @@ mod tests {
             assert!(text.contains(s), "{s}");
         }
         assert!(!text.contains("arm,psci"));
+        // With EL3 but no firmware (a kernel started directly), the board's PSCI is described.
+        let board_psci =
+            super::generate(128 << 20, 2, Some("smc"), false, true, true, &chosen).unwrap();
+        assert!(String::from_utf8_lossy(&board_psci).contains("arm,psci"));
         let text = String::from_utf8_lossy(&b);
         for s in ["secflash", "secram", "pl061", "gpio-poweroff", "pmuv3"] {
             assert!(!text.contains(s), "{s}");

@@ -493,11 +493,15 @@ impl Virt {
             return Err(LoadError::NotAnImage);
         }
         if self.cpu.config.el3 {
-            return Err(LoadError::Unsupported(
-                "booting Linux with --secure needs EL3 firmware (give --bios); without it the \
-                 kernel would start at EL3"
-                    .into(),
-            ));
+            // No EL3 firmware runs: the board stands in for it, as QEMU's virt does with
+            // secure=on and -kernel. It answers PSCI on the conduit QEMU picks (SMC with EL2,
+            // else HVC) and leaves the GIC as firmware would for a Non-secure kernel.
+            self.psci = Some(if self.cpu.config.el2 {
+                Conduit::Smc
+            } else {
+                Conduit::Hvc
+            });
+            self.gic.borrow_mut().hand_over_to_nonsecure();
         }
         let le = |o: usize| u64::from_le_bytes(image[o..o + 8].try_into().unwrap());
         let text_offset = le(8);
@@ -537,10 +541,7 @@ impl Virt {
             }
             None => None,
         };
-        let method = match self.psci {
-            Some(Conduit::Smc) => "smc",
-            _ => "hvc",
-        };
+        let method = self.psci_method();
         let generated;
         let blob = match dtb {
             Some(b) => b,
@@ -568,7 +569,7 @@ impl Virt {
                 end: dtb_at + blob.len() as u64,
             });
         }
-        self.cpu.reset_system(kernel);
+        enter_kernel(&mut self.cpu, kernel);
         self.cpu.state.x[0] = dtb_at;
         Ok(kernel)
     }
@@ -630,11 +631,7 @@ impl Virt {
         }
         self.bus.phys.load(map::FLASH, image);
         let ram = self.bus.phys.ram();
-        let method = if self.psci == Some(Conduit::Smc) {
-            "smc"
-        } else {
-            "hvc"
-        };
+        let method = self.psci_method();
         let chosen = dtb::Chosen {
             bootargs: "",
             initrd: None,
@@ -657,6 +654,14 @@ impl Virt {
             self.powered.fill(true);
         }
         Ok(())
+    }
+
+    /// The DTB's /psci method: the board's conduit, or none when EL3 firmware answers PSCI.
+    fn psci_method(&self) -> Option<&'static str> {
+        self.psci.map(|c| match c {
+            Conduit::Smc => "smc",
+            Conduit::Hvc => "hvc",
+        })
     }
 
     /// The Secure GPIO's pins driven high, with `--secure`.
@@ -1034,6 +1039,11 @@ impl Virt {
                 self.cpu.completed_by_board();
                 self.psci_call()
             }
+            // With EL3 but no firmware, the board is EL3's PSCI (SMC #0 on the SMC conduit).
+            // The SMC has completed (PC after it, retired, stepped): only its effect is left.
+            Exception::SecureMonitorCall { imm: 0, .. } if self.psci == Some(Conduit::Smc) => {
+                self.psci_call()
+            }
             Exception::BoardSysreg { reg, rt, read, pc } => {
                 let name = reg.name();
                 let access = self.icc_access();
@@ -1143,7 +1153,7 @@ impl Virt {
                 Some(k) if self.powered[k] => ALREADY_ON,
                 Some(k) => {
                     let p = self.parked[k].as_mut().expect("an off PE is parked");
-                    p.cpu.reset_system(x[2]);
+                    enter_kernel(&mut p.cpu, x[2]);
                     p.cpu.state.x[0] = x[3];
                     p.cpu.decode_cache.clear();
                     p.mmu = model::mmu::MmuContext::default();
@@ -1171,4 +1181,36 @@ impl Virt {
         self.cpu.state.x[0] = r;
         None
     }
+}
+
+/// Resets `cpu` to start a kernel at `entry` per the arm64 boot protocol: at the highest level
+/// below EL3 (EL2, else EL1, with SP_ELx and DAIF masked). With EL3 and no firmware to run
+/// there, the board leaves EL3 as firmware would: lower levels Non-secure, and every SCR_EL3
+/// enable this PE has set (pointer authentication keys, FGT, HCRX, ECV, TCR2, SCTLR2), so
+/// that EL3 traps nothing the kernel uses.
+fn enter_kernel(cpu: &mut Cpu, entry: u64) {
+    use model::sysregs::{self as sr, field as f};
+    cpu.reset_system(entry);
+    if !cpu.config.el3 {
+        return;
+    }
+    let mut scr = cpu.read_sysreg(sr::SCR_EL3) | f::SCR_EL3_NS.mask();
+    for enable in [
+        f::SCR_EL3_API,
+        f::SCR_EL3_APK,
+        f::SCR_EL3_FGTEn,
+        f::SCR_EL3_FGTEn2,
+        f::SCR_EL3_HXEn,
+        f::SCR_EL3_ECVEn,
+        f::SCR_EL3_TCR2En,
+        f::SCR_EL3_SCTLR2En,
+    ] {
+        scr |= enable.mask();
+    }
+    if cpu.config.el2 {
+        scr |= f::SCR_EL3_HCE.mask();
+    }
+    cpu.write_sysreg(sr::SCR_EL3, scr);
+    cpu.state.pstate.el = if cpu.config.el2 { El::EL2 } else { El::EL1 };
+    cpu.system_state_changed();
 }
