@@ -104,6 +104,18 @@ impl Access {
     };
 }
 
+impl Irq {
+    /// The group: IGROUPR, and with two Security states (`ds` clear) IGRPMODR, whose setting
+    /// with IGROUPR set is reserved and taken as Non-secure Group 1.
+    fn group(&self, ds: bool) -> Group {
+        match (self.group1, self.grpmod && !ds) {
+            (true, _) => Group::G1NS,
+            (false, true) => Group::G1S,
+            (false, false) => Group::G0,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 struct Irq {
     enabled: bool,
@@ -166,6 +178,10 @@ struct PerCpu {
     affinity: u64,
     vcpu: Vcpu,
 }
+
+/// ICC_CTLR_EL1's and ICC_CTLR_EL3's read-only fields: PRIbits = 4 (5 bits), IDbits = 0
+/// (16), A3V = 1.
+const ICC_CTLR_ID_FIELDS: u64 = (4 << 8) | (1 << 15);
 
 /// The minimum binary points: 5 priority bits make 2 for Group 0 and Secure Group 1, one more
 /// for Non-secure Group 1.
@@ -492,7 +508,11 @@ impl Gicv3 {
     /// Gives the GIC two Security states (a board with EL3): GICD_CTLR.DS resets to 0.
     pub fn set_security(&mut self, on: bool) {
         self.security = on;
-        self.ctlr = if on { CTLR_ARE | CTLR_ARE_NS } else { CTLR_ARE | CTLR_DS };
+        self.ctlr = if on {
+            CTLR_ARE | CTLR_ARE_NS
+        } else {
+            CTLR_ARE | CTLR_DS
+        };
     }
 
     /// The GIC as Secure firmware leaves it for a kernel started directly in Non-secure
@@ -516,15 +536,9 @@ impl Gicv3 {
         self.ctlr & CTLR_DS != 0
     }
 
-    /// INTID `i`'s group: IGROUPR, and with two Security states IGRPMODR (whose setting with
-    /// IGROUPR set is reserved, and taken as Non-secure Group 1).
+    /// INTID `i`'s group ([`Irq::group`]).
     fn group(&self, i: usize) -> Group {
-        let irq = &self.irqs[i];
-        match (irq.group1, irq.grpmod && !self.ds()) {
-            (true, _) => Group::G1NS,
-            (false, true) => Group::G1S,
-            (false, false) => Group::G0,
-        }
+        self.irqs[i].group(self.ds())
     }
 
     /// Whether INTID `i` is Secure: Group 0 or Secure Group 1 with two Security states.
@@ -788,6 +802,18 @@ impl Gicv3 {
         !self.ds() && !a.secure && a.scr_fiq
     }
 
+    /// PMR or RPR value `p` as access `a` reads it: in the Non-secure view, a Secure priority
+    /// (the lower half) reads 0 and a Non-secure one shifted left by one; 0xff stays idle.
+    fn priority_as_seen(&self, p: u8, a: Access) -> u8 {
+        if !self.ns_priority_view(a) || p == 0xff {
+            p
+        } else if p & 0x80 == 0 {
+            0
+        } else {
+            p << 1
+        }
+    }
+
     /// ICC_BPR1_EL1's copy for the current state: the Secure or the Non-secure one, or
     /// Group 0's under the copy's CBPR below EL3 (for Non-secure, a read of it plus one).
     fn bpr1_target(&self, a: Access) -> (usize, bool) {
@@ -814,12 +840,12 @@ impl Gicv3 {
         let g = if ds && g == Group::G1S { Group::G0 } else { g };
         let accepts = |banked: &[Irq]| {
             let irq = &banked[intid];
-            let target = match (irq.group1, irq.grpmod && !ds) {
-                (true, _) => Group::G1NS,
-                (false, true) => Group::G1S,
-                (false, false) => Group::G0,
+            let target = irq.group(ds);
+            let g = if g == Group::G1S && target == Group::G0 {
+                Group::G0
+            } else {
+                g
             };
-            let g = if g == Group::G1S && target == Group::G0 { Group::G0 } else { g };
             if g != target {
                 return false;
             }
@@ -963,17 +989,7 @@ impl Gicv3 {
         let bank1 = if a.ns_bank { Group::G1NS } else { Group::G1S };
         let copy = usize::from(a.ns_bank);
         match name {
-            "ICC_PMR_EL1" => {
-                let pmr = self.cpu.pmr;
-                u64::from(if !self.ns_priority_view(a) || pmr == 0xff {
-                    pmr
-                } else if pmr & 0x80 == 0 {
-                    // Secure priorities are invisible to Non-secure state.
-                    0
-                } else {
-                    pmr << 1
-                })
-            }
+            "ICC_PMR_EL1" => u64::from(self.priority_as_seen(self.cpu.pmr, a)),
             "ICC_IAR0_EL1" => match self.hppir0(a) {
                 (_, Some(i)) => self.activate(i),
                 (id, None) => id,
@@ -990,14 +1006,7 @@ impl Gicv3 {
             "ICC_AP0R0_EL1" => self.active_priorities(Group::G0),
             "ICC_AP1R0_EL1" => self.active_priorities(bank1),
             "ICC_RPR_EL1" => {
-                let rpr = self.running_priority();
-                let mut v = u64::from(if !self.ns_priority_view(a) || rpr == 0xff {
-                    rpr
-                } else if rpr & 0x80 == 0 {
-                    0
-                } else {
-                    rpr << 1
-                });
+                let mut v = u64::from(self.priority_as_seen(self.running_priority(), a));
                 let nmi_of = |g: Group| {
                     self.cpu
                         .running
@@ -1013,18 +1022,15 @@ impl Gicv3 {
                 }
                 v
             }
-            // PRIbits = 4 (5 bits), IDbits = 0 (16), A3V = 1, EOImode, CBPR.
             "ICC_CTLR_EL1" => {
-                (4 << 8)
-                    | (1 << 15)
+                ICC_CTLR_ID_FIELDS
                     | (u64::from(self.cpu.eoimode[copy]) << 1)
                     | u64::from(self.cpu.cbpr[copy])
             }
             // nDS (17) is 0: security can be disabled.
             "ICC_CTLR_EL3" => {
                 let c = &self.cpu;
-                (4 << 8)
-                    | (1 << 15)
+                ICC_CTLR_ID_FIELDS
                     | u64::from(c.cbpr[0])
                     | u64::from(c.cbpr[1]) << 1
                     | u64::from(c.eoimode_el3) << 2
@@ -1207,9 +1213,11 @@ impl Gicv3 {
                 })
             }
             // INMIR: RES0 for Group 0 interrupts, and RAZ/WI without NMIs.
-            0xf80..=0xffc if self.nmi => {
-                bitwise(&|q, i| q.nmi && self.group(i) != Group::G0, (reg - 0xf80) / 4, 0)
-            }
+            0xf80..=0xffc if self.nmi => bitwise(
+                &|q, i| q.nmi && self.group(i) != Group::G0,
+                (reg - 0xf80) / 4,
+                0,
+            ),
             0xf80..=0xffc => 0,
             _ => return None,
         })
@@ -1565,7 +1573,11 @@ mod tests {
         assert_eq!(g.read_icc("ICC_RPR_EL1", NS), 0x80);
         assert_eq!(g.signal(), None, "active: not signalled again");
         g.write_icc("ICC_EOIR1_EL1", 30, NS);
-        assert_eq!(g.signal(), Some(InterruptGroup::Group1), "still high: pending again");
+        assert_eq!(
+            g.signal(),
+            Some(InterruptGroup::Group1),
+            "still high: pending again"
+        );
         g.set_line(30, false);
         assert_eq!(g.signal(), None);
         // PMR masks it.

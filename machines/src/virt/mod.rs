@@ -336,15 +336,16 @@ impl Virt {
     fn icc_view(&self, name: &str, a: gicv3::Access) -> IccView {
         let class = icc_class(name);
         let el1_ns = a.el == 1 && self.cpu.el2_enabled() && !a.secure;
-        let ich_hcr = self.gic.borrow().read_ich("ICH_HCR_EL2");
         let (virt, ich_trap, el3_trap) = match class {
             IccClass::Group1 => (a.imo, 12, a.scr_irq),
             IccClass::Group0 => (a.fmo, 11, a.scr_fiq),
-            IccClass::Common => (a.imo || a.fmo, 10, a.scr_irq && a.scr_fiq),
-            IccClass::Sgi => (a.imo || a.fmo, 10, a.scr_irq && a.scr_fiq),
+            IccClass::Common | IccClass::Sgi => (a.imo || a.fmo, 10, a.scr_irq && a.scr_fiq),
             IccClass::Other => return IccView::Physical,
         };
-        if class != IccClass::Sgi && el1_ns && ich_hcr & (1 << ich_trap) != 0 {
+        if class != IccClass::Sgi
+            && el1_ns
+            && self.gic.borrow().read_ich("ICH_HCR_EL2") & (1 << ich_trap) != 0
+        {
             return IccView::Trapped(El::EL2);
         }
         if class == IccClass::Sgi && a.el == 1 && virt {

@@ -549,7 +549,8 @@ impl Cpu {
 
     /// IRQ or FIQ: the signalled interrupt's group against the PE's current state.
     pub(super) fn update_physical_lines(&mut self) {
-        let own_state = |secure: bool| self.state.pstate.el != El::EL3 && self.is_secure() == secure;
+        let own_state =
+            |secure: bool| self.state.pstate.el != El::EL3 && self.is_secure() == secure;
         let irq = match self.gic_signal {
             None => {
                 (self.irq_line, self.fiq_line) = (false, false);
